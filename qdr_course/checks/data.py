@@ -1,0 +1,3 @@
+"""Exercise checks for the data lessons."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Exercise checks for the grader lessons."""
+
+__all__: list[str] = []

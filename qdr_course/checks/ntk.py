@@ -1,0 +1,3 @@
+"""Exercise checks for the ntk lessons."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Exercise checks for the quantum lessons."""
+
+__all__: list[str] = []

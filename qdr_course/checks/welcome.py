@@ -1,0 +1,3 @@
+"""Exercise checks for the welcome lessons."""
+
+__all__: list[str] = []
