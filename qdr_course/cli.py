@@ -1,0 +1,49 @@
+"""The ``qdr-course`` command line.
+
+Each sub-command lives in a module of :mod:`qdr_course.commands` that defines
+``register(subparsers)``; the parser it adds sets ``func`` to a callable taking the parsed
+arguments and returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import qdr_course
+import qdr_course.commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="qdr-course",
+        description="Hybrid quantum-classical retinopathy grading and quantum NTK training: "
+        "the course's command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"qdr-course {qdr_course.__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module_info in sorted(pkgutil.iter_modules(qdr_course.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"qdr_course.commands.{module_info.name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
