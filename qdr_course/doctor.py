@@ -1,0 +1,116 @@
+"""Is this machine ready for the course? Versions, resources, and what is broken. See lesson 00."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as metadata
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+
+#: (distribution, import name, the version range the course is tested with, why it is needed)
+REQUIREMENTS = [
+    ("numpy", "numpy", ">=1.26", "arrays everywhere"),
+    ("scipy", "scipy", ">=1.11", "linear algebra (lesson 07)"),
+    ("scikit-learn", "sklearn", ">=1.4", "metrics and the bundled digits"),
+    ("matplotlib", "matplotlib", ">=3.8", "figures"),
+    ("torch", "torch", ">=2.2", "the hybrid networks (lessons 03-05)"),
+    ("qiskit", "qiskit", ">=2.0,<3", "circuits and V2 primitives (lessons 01-03, 07)"),
+    ("qiskit-aer", "qiskit_aer", ">=0.17", "fast simulators and noise models"),
+    ("qiskit-ibm-runtime", "qiskit_ibm_runtime", ">=0.40", "offline fake IBM devices"),
+    ("jax", "jax", ">=0.4.30,<0.6", "neural tangent kernels (lessons 06-07)"),
+    ("neural-tangents", "neural_tangents", ">=0.6.5,<0.7", "infinite-width kernels"),
+    ("jupyterlab", "jupyterlab", ">=4", "running the lessons"),
+    ("jupytext", "jupytext", ">=1.16", "lessons stored as .py scripts"),
+    ("tqdm", "tqdm", ">=4.66", "progress bars"),
+    ("pooch", "pooch", ">=1.8", "hash-checked downloads of real data"),
+    ("pillow", "PIL", ">=10", "reading fundus photographs"),
+]
+
+
+@dataclass
+class Finding:
+    """One line of the doctor's report."""
+
+    name: str
+    version: str
+    ok: bool
+    note: str
+
+
+def check_package(dist: str, module: str, spec: str, why: str) -> Finding:
+    """Import one package and compare its version with the tested range."""
+    from packaging.specifiers import SpecifierSet
+
+    try:
+        version = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return Finding(dist, "-", False, f"not installed ({why}): pip install '{dist}{spec}'")
+    try:
+        importlib.import_module(module)
+    except Exception as error:  # a broken import is exactly what the doctor is for
+        hint = ""
+        if dist == "neural-tangents":
+            hint = " (neural-tangents 0.6.5 needs jax==0.5.3, jaxlib==0.5.3, tf2jax==0.3.7)"
+        return Finding(dist, version, False, f"fails to import: {type(error).__name__}: {error}{hint}")
+    base = version.split("+")[0]
+    if base not in SpecifierSet(spec):
+        return Finding(dist, version, False, f"untested version, the course wants {spec}")
+    return Finding(dist, version, True, why)
+
+
+def on_binder() -> bool:
+    """True inside a mybinder.org session."""
+    return "BINDER_SERVICE_HOST" in os.environ or "BINDER_LAUNCH_HOST" in os.environ
+
+
+def resources() -> list[tuple[str, str]]:
+    """Python, platform, CPU count and memory, as (name, value) rows."""
+    import psutil
+
+    memory = psutil.virtual_memory()
+    limit = _cgroup_memory_limit()
+    rows = [
+        ("python", f"{platform.python_version()} ({sys.executable})"),
+        ("platform", platform.platform()),
+        ("cpus", str(os.cpu_count())),
+        ("memory", f"{memory.total / 2**30:.1f} GiB total, {memory.available / 2**30:.1f} GiB free"),
+        ("binder", "yes" if on_binder() else "no"),
+    ]
+    if limit:
+        rows.append(("memory limit", f"{limit / 2**30:.1f} GiB (container)"))
+    return rows
+
+
+def _cgroup_memory_limit() -> int | None:
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            value = open(path).read().strip()
+        except OSError:
+            continue
+        if value.isdigit() and int(value) < 2**60:
+            return int(value)
+    return None
+
+
+def diagnose(isolated: bool = True) -> list[Finding]:
+    """Check every key package; with ``isolated``, each import runs in a fresh interpreter."""
+    if not isolated:
+        return [check_package(*row) for row in REQUIREMENTS]
+    findings = []
+    for dist, module, spec, why in REQUIREMENTS:
+        code = ("import json, qdr_course.doctor as d; "
+                f"f = d.check_package({dist!r}, {module!r}, {spec!r}, {why!r}); "
+                "print(json.dumps(f.__dict__))")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        if result.returncode == 0 and result.stdout.strip():
+            import json
+
+            findings.append(Finding(**json.loads(result.stdout.strip().splitlines()[-1])))
+        else:
+            tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            findings.append(Finding(dist, "?", False, f"crashed the interpreter: {tail}"))
+    return findings
