@@ -1,0 +1,249 @@
+"""Retinopathy graders: a CNN, a bottleneck (a quantum circuit or its classical twin), a head.
+
+See lesson 05. Both graders share one shape so the comparison is honest::
+
+    image (B, 3, S, S) -> FundusCNN -> Linear -> angles (B, num_inputs)
+                       -> bottleneck (B, num_outputs) -> Linear -> logits (B, 5)
+
+:class:`HybridGrader` uses a :class:`~qdr_course.layer.QuantumLayer` as the bottleneck;
+:class:`ClassicalGrader` uses ``Linear(num_inputs, num_outputs) + tanh`` (outputs in
+[-1, 1] like the Pauli expectation values the circuit returns).
+
+The head returns proper logits for the five ICDR grades, trained with cross-entropy. The
+original hybrid notebook fed ``cat(p, 1 - p)`` of sigmoids into cross-entropy instead; that
+loss has a floor it can never go below (:func:`sigmoid_pair_loss_floor`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+#: The five ICDR grades, in order of severity (the seed sorted them alphabetically).
+GRADE_NAMES = ("No DR", "Mild", "Moderate", "Severe", "Proliferative")
+NUM_GRADES = len(GRADE_NAMES)
+
+
+def _check_positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_images(x, image_size: int) -> torch.Tensor:
+    """Check a batch of fundus images is float (B, 3, S, S); raise a clear error. See lesson 05."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"images must be a torch.Tensor of shape (B, 3, {image_size}, {image_size}), "
+                        f"got {type(x).__name__}; convert with torch.as_tensor or use FundusDataset")
+    if x.ndim == 3:
+        raise ValueError(f"images must be a batch (B, 3, {image_size}, {image_size}), got one image of "
+                         f"shape {tuple(x.shape)}; add a batch axis with x.unsqueeze(0)")
+    if x.ndim != 4:
+        raise ValueError(f"images must have shape (B, 3, {image_size}, {image_size}), got {tuple(x.shape)}")
+    if x.shape[1] != 3:
+        hint = " (channels last? use x.permute(0, 3, 1, 2))" if x.shape[-1] == 3 else ""
+        raise ValueError(f"images must have 3 colour channels on axis 1, got shape {tuple(x.shape)}{hint}")
+    if tuple(x.shape[-2:]) != (image_size, image_size):
+        raise ValueError(f"this grader was built for {image_size}x{image_size} images, got "
+                         f"{x.shape[-2]}x{x.shape[-1]}; resize the images or build the grader "
+                         f"with image_size={x.shape[-1]}")
+    if not torch.is_floating_point(x):
+        raise TypeError(f"images must be floating point (got {x.dtype}); scale uint8 pixels to "
+                        "floats first, e.g. with FundusDataset")
+    if x.shape[0] == 0:
+        raise ValueError("got an empty batch of images")
+    return x
+
+
+class FundusCNN(nn.Module):
+    """Four stride-2 convolutions and global average pooling: (B, 3, S, S) -> (B, width). See lesson 05.
+
+    Global average pooling makes the features a *density* of lesion-like patterns, which
+    suits grading (more and larger lesions = higher grade) and works at any image size.
+
+    >>> FundusCNN(channels=(8, 16, 32, 32))(torch.zeros(2, 3, 64, 64)).shape
+    torch.Size([2, 32])
+    """
+
+    def __init__(self, channels: tuple[int, ...] = (8, 16, 32, 32)):
+        super().__init__()
+        if len(channels) == 0:
+            raise ValueError("channels must list at least one convolution width")
+        for c in channels:
+            _check_positive_int("each entry of channels", c)
+        layers: list[nn.Module] = []
+        c_in = 3
+        for c_out in channels:
+            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False),
+                       nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+            c_in = c_out
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.width = c_in
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.features(x)).flatten(1)
+
+
+class _Grader(nn.Module):
+    """What both graders share: CNN, compression to angles, bottleneck, 5-grade head."""
+
+    #: Name stored in checkpoints; a checkpoint only loads into the class that wrote it.
+    kind = "grader"
+
+    def __init__(self, num_inputs: int, num_outputs: int, image_size: int,
+                 channels: tuple[int, ...]):
+        super().__init__()
+        self.image_size = _check_positive_int("image_size", image_size, minimum=2 ** len(channels))
+        self.cnn = FundusCNN(tuple(channels))
+        self.compress = nn.Linear(self.cnn.width, num_inputs)
+        self.head = nn.Linear(num_outputs, NUM_GRADES)
+        self.num_inputs, self.num_outputs = num_inputs, num_outputs
+
+    def angles(self, x: torch.Tensor) -> torch.Tensor:
+        """Images -> rotation angles in (-pi, pi): the numbers the bottleneck receives."""
+        check_images(x, self.image_size)
+        return math.pi * torch.tanh(self.compress(self.cnn(x)))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Images -> bottleneck outputs (B, num_outputs), values in [-1, 1]."""
+        return self.bottleneck(self.angles(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (B, 3, S, S) -> logits (B, 5) for the five grades."""
+        return self.head(self.encode(x))
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """Grade probabilities (B, 5) in evaluation mode (no dropout, fixed batch norm)."""
+        was_training = self.training
+        self.eval()
+        try:
+            return torch.softmax(self(x), dim=1)
+        finally:
+            self.train(was_training)
+
+    def bottleneck_parameters(self) -> int:
+        """Number of trainable parameters in the bottleneck (circuit weights or Linear)."""
+        return sum(p.numel() for p in self.bottleneck.parameters() if p.requires_grad)
+
+    @property
+    def config(self) -> dict:
+        """Keyword arguments that rebuild this model (stored in checkpoints)."""
+        raise NotImplementedError
+
+
+class ClassicalGrader(_Grader):
+    """The honest baseline: the hybrid grader with its circuit replaced by ``Linear + tanh``. See lesson 05.
+
+    The bottleneck maps ``num_inputs`` angles to ``num_outputs`` numbers in [-1, 1], the same
+    width as the circuit it replaces, with ``num_inputs * num_outputs + num_outputs``
+    parameters (a 3-qubit, 2-layer circuit has a comparable count).
+
+    >>> model = ClassicalGrader(num_inputs=3, num_outputs=3, image_size=32)
+    >>> model(torch.rand(4, 3, 32, 32)).shape
+    torch.Size([4, 5])
+    """
+
+    kind = "ClassicalGrader"
+
+    def __init__(self, num_inputs: int = 3, num_outputs: int = 3, image_size: int = 64,
+                 channels: tuple[int, ...] = (8, 16, 32, 32)):
+        _check_positive_int("num_inputs", num_inputs)
+        _check_positive_int("num_outputs", num_outputs)
+        super().__init__(num_inputs, num_outputs, image_size, channels)
+        self.bottleneck = nn.Sequential(nn.Linear(num_inputs, num_outputs), nn.Tanh())
+        self._channels = tuple(channels)
+
+    @classmethod
+    def matching(cls, hybrid: "HybridGrader") -> "ClassicalGrader":
+        """The classical twin of a hybrid grader: same CNN, same bottleneck width."""
+        return cls(num_inputs=hybrid.num_inputs, num_outputs=hybrid.num_outputs,
+                   image_size=hybrid.image_size, channels=hybrid.config["channels"])
+
+    @property
+    def config(self) -> dict:
+        return {"num_inputs": self.num_inputs, "num_outputs": self.num_outputs,
+                "image_size": self.image_size, "channels": list(self._channels)}
+
+
+class HybridGrader(_Grader):
+    """CNN -> angles -> trainable quantum circuit -> 5-grade logits. See lesson 05.
+
+    ``backend`` is anything :class:`~qdr_course.layer.QuantumLayer` accepts: ``"statevector"``
+    (exact, fast, differentiable by autograd; use it to train) or a Qiskit ``EstimatorV2`` /
+    ``SamplerV2`` instance (e.g. a noisy fake IBM device, for inference). Swap back ends on a
+    trained model with :meth:`with_backend`.
+
+    >>> model = HybridGrader(n_qubits=3, n_layers=2, image_size=32)
+    >>> model(torch.rand(4, 3, 32, 32)).shape
+    torch.Size([4, 5])
+    """
+
+    kind = "HybridGrader"
+
+    def __init__(self, n_qubits: int = 3, n_layers: int = 2, image_size: int = 64,
+                 channels: tuple[int, ...] = (8, 16, 32, 32), backend="statevector"):
+        from qdr_course.circuits import retinopathy_circuit
+        from qdr_course.layer import QuantumLayer
+
+        _check_positive_int("n_qubits", n_qubits)
+        _check_positive_int("n_layers", n_layers)
+        circuit = retinopathy_circuit(n_qubits=n_qubits, n_layers=n_layers)
+        super().__init__(circuit.num_inputs, circuit.num_outputs, image_size, channels)
+        self.circuit = circuit
+        self.bottleneck = QuantumLayer(circuit, backend=backend)
+        self.n_qubits, self.n_layers = n_qubits, n_layers
+        self._channels = tuple(channels)
+        self.backend = backend
+
+    @property
+    def quantum(self):
+        """The :class:`~qdr_course.layer.QuantumLayer` (same object as ``bottleneck``)."""
+        return self.bottleneck
+
+    def with_backend(self, backend) -> "HybridGrader":
+        """A copy of this (trained) model whose circuit runs on ``backend``; the original is untouched."""
+        clone = type(self)(**self.config, backend=backend)
+        clone.load_state_dict(self.state_dict())
+        clone.train(self.training)
+        return clone
+
+    @property
+    def config(self) -> dict:
+        return {"n_qubits": self.n_qubits, "n_layers": self.n_layers,
+                "image_size": self.image_size, "channels": list(self._channels)}
+
+
+GRADERS = {"hybrid": HybridGrader, "classical": ClassicalGrader}
+
+
+def build_grader(kind: str, **config) -> _Grader:
+    """Build a grader by name (``"hybrid"``, ``"classical"`` or a class name). See lesson 05."""
+    by_name = {**GRADERS, **{cls.kind: cls for cls in GRADERS.values()}}
+    if kind not in by_name:
+        raise ValueError(f"unknown grader {kind!r}; choose one of {sorted(GRADERS)}")
+    if "channels" in config:
+        config["channels"] = tuple(config["channels"])
+    return by_name[kind](**config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters of a model. See lesson 05."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def sigmoid_pair_loss_floor(num_classes: int = NUM_GRADES) -> float:
+    """Lowest cross-entropy reachable by the seed's ``cat(p, 1 - p)`` sigmoid 'logits'. See lesson 05.
+
+    The 2K scores are p_k and 1 - p_k with p_k in (0, 1). Cross-entropy is smallest when the
+    target's p is 1 and every other p_j is 1/2 (e^p + e^(1-p) is smallest there), so
+
+        floor = -log( e / (e + 1 + (K - 1) * 2 e^(1/2)) )
+
+    = 1.828 for K = 5: the loss can never approach 0, and its gradient never vanishes.
+    """
+    _check_positive_int("num_classes", num_classes, minimum=2)
+    return -math.log(math.e / (math.e + 1 + (num_classes - 1) * 2 * math.exp(0.5)))

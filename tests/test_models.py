@@ -1,0 +1,117 @@
+"""Tests for qdr_course.models: shapes, bad input, the honest baseline, the seed's loss floor."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from qdr_course.models import (ClassicalGrader, FundusCNN, GRADE_NAMES, build_grader, check_images,
+                               count_parameters, sigmoid_pair_loss_floor)
+
+
+def small_classical(**kw):
+    return ClassicalGrader(num_inputs=3, num_outputs=3, image_size=16, channels=(4, 8), **kw)
+
+
+def test_classical_grader_shapes_and_probabilities():
+    torch.manual_seed(0)
+    model = small_classical()
+    x = torch.rand(5, 3, 16, 16)
+    logits = model(x)
+    assert logits.shape == (5, 5)
+    assert model.encode(x).shape == (5, 3)
+    assert torch.all(model.encode(x).abs() <= 1)  # tanh, like Pauli expectation values
+    angles = model.angles(x)
+    assert torch.all(angles.abs() < math.pi)
+    p = model.predict_proba(x)
+    assert torch.allclose(p.sum(1), torch.ones(5, dtype=p.dtype))
+    assert model.training  # predict_proba restores the mode
+
+
+def test_cnn_width_and_any_image_size():
+    cnn = FundusCNN(channels=(4, 6))
+    assert cnn(torch.zeros(2, 3, 32, 32)).shape == (2, 6)
+    assert cnn.width == 6
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    (torch.rand(2, 3, 32, 32), ValueError, "16x16"),
+    (torch.rand(2, 1, 16, 16), ValueError, "3 colour channels"),
+    (torch.rand(2, 16, 16, 3), ValueError, "permute"),
+    (torch.rand(3, 16, 16), ValueError, "unsqueeze"),
+    (torch.zeros(2, 3, 16, 16, dtype=torch.uint8), TypeError, "floating point"),
+    (np.zeros((2, 3, 16, 16), dtype=np.float32), TypeError, "torch.Tensor"),
+    (torch.rand(0, 3, 16, 16), ValueError, "empty"),
+])
+def test_bad_images_get_clear_errors(bad, error, words):
+    model = small_classical()
+    with pytest.raises(error, match=words):
+        model(bad)
+
+
+def test_check_images_accepts_good_batch():
+    x = torch.rand(1, 3, 8, 8)
+    assert check_images(x, 8) is x
+
+
+@pytest.mark.parametrize("kw", [dict(num_inputs=0), dict(num_outputs=-1), dict(image_size=3),
+                                dict(channels=()), dict(num_inputs=2.5)])
+def test_bad_arguments(kw):
+    args = dict(num_inputs=3, num_outputs=3, image_size=16, channels=(4, 8)) | kw
+    with pytest.raises(ValueError):
+        ClassicalGrader(**args)
+
+
+def test_config_rebuilds_the_same_architecture():
+    model = small_classical()
+    twin = build_grader("classical", **model.config)
+    assert twin.config == model.config
+    twin.load_state_dict(model.state_dict())  # same parameter names and shapes
+    twin2 = build_grader("ClassicalGrader", **model.config)
+    assert count_parameters(twin2) == count_parameters(model)
+    with pytest.raises(ValueError, match="unknown grader"):
+        build_grader("quantum-magic")
+
+
+def test_classical_bottleneck_parameter_count():
+    model = ClassicalGrader(num_inputs=3, num_outputs=3, image_size=16, channels=(4, 8))
+    assert model.bottleneck_parameters() == 3 * 3 + 3
+
+
+def test_gradients_reach_every_parameter():
+    torch.manual_seed(1)
+    model = small_classical()
+    loss = torch.nn.functional.cross_entropy(model(torch.rand(4, 3, 16, 16)), torch.tensor([0, 1, 2, 4]))
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+
+
+def test_grade_names_in_severity_order():
+    assert GRADE_NAMES == ("No DR", "Mild", "Moderate", "Severe", "Proliferative")
+
+
+def test_sigmoid_pair_loss_floor_matches_optimisation():
+    """The seed's cat(p, 1-p) loss cannot go below the stated floor: minimise it directly."""
+    floor = sigmoid_pair_loss_floor(5)
+    assert floor == pytest.approx(1.8278, abs=1e-4)
+    z = torch.zeros(1, 5, requires_grad=True)
+    opt = torch.optim.Adam([z], lr=0.1)
+    target = torch.tensor([2])
+    for _ in range(1500):
+        opt.zero_grad()
+        p = torch.sigmoid(z)
+        loss = torch.nn.functional.cross_entropy(torch.cat([p, 1 - p], dim=1), target)
+        loss.backward()
+        opt.step()
+    assert float(loss) > floor - 1e-6
+    assert float(loss) == pytest.approx(floor, abs=2e-3)
+    # the minimiser: the target's p near 1, the others at 1/2
+    p = torch.sigmoid(z).detach()[0]
+    assert p[2] > 0.99 and torch.allclose(p[[0, 1, 3, 4]], torch.full((4,), 0.5), atol=1e-3)
+    # proper logits have no floor
+    assert float(torch.nn.functional.cross_entropy(torch.tensor([[0., 0., 30., 0., 0.]]), target)) < 1e-6
+    with pytest.raises(ValueError):
+        sigmoid_pair_loss_floor(1)
