@@ -24,7 +24,8 @@ from jupytext.config import JupytextConfiguration
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 EXERCISE_TAG = "exercise"
 MARKDOWN_STUB = "*Write your answer here.*"
-CHECK_CALL = re.compile(r"\b(check_\w+)\s*\(")
+CHECK_CALL = re.compile(r"(?<!def )\b(check_\w+)\s*\(")
+MALFORMED = re.compile(r"^#+\s*(BEGIN|END)\s*SOLUTION", re.IGNORECASE)
 CELL_MARKER = re.compile(r"^# %%")
 TITLE = re.compile(r"^# (\d\d) · \S")
 MINUTES = re.compile(r"\*\*Teaching:\*\*\s*(\d+)\s*min\s*·\s*\*\*Exercises:\*\*\s*(\d+)\s*min")
@@ -112,13 +113,13 @@ def find_regions(text: str, path: Path | str = "<source>") -> list[Region]:
                                      "between the markers or remove them.")
             regions.append(current)
             current = None
+        elif MALFORMED.match(stripped):
+            raise AuthoringError(path, number, f"malformed solution marker {stripped!r}: write "
+                                 f"exactly '{BEGIN}' or '{END}' on a line of its own.")
         elif current is not None:
             current.lines.append(body)
         elif cell_kind == "code" and CHECK_CALL.search(line):
             cell_has_check = True
-        elif BEGIN.lower() in line.lower() or END.lower() in line.lower():
-            raise AuthoringError(path, number, f"malformed solution marker {line.strip()!r}: write "
-                                 f"exactly '{BEGIN}' or '{END}' on a line of its own.")
     close_cell(len(text.splitlines()) + 1)
     return regions
 
@@ -301,6 +302,7 @@ def with_outputs(expected: nbformat.NotebookNode, stored_path: Path) -> nbformat
     """The expected notebook carrying the outputs stored in ``stored_path``."""
     stored = nbformat.read(stored_path, as_version=4)
     nb = copy.deepcopy(expected)
+    nb.metadata["language_info"] = stored.metadata.get("language_info", nb.metadata.get("language_info"))
     for cell, old in zip(nb.cells, stored.cells):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = old.get("outputs", []), old.get("execution_count")

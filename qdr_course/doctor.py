@@ -114,3 +114,14 @@ def diagnose(isolated: bool = True) -> list[Finding]:
             tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
             findings.append(Finding(dist, "?", False, f"crashed the interpreter: {tail}"))
     return findings
+
+
+def installed_versions() -> list[tuple[str, str]]:
+    """(package, version) for every key package, without importing any of them."""
+    rows = []
+    for dist, *_ in REQUIREMENTS:
+        try:
+            rows.append((dist, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            rows.append((dist, "NOT INSTALLED"))
+    return rows

@@ -1,3 +1,31 @@
-"""Exercise checks for the welcome lessons."""
+"""Exercise checks for lesson 00 (welcome)."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import numpy as np
+
+from qdr_course.checks._core import exercise_check
+
+__all__ = ["check_probability_of_one"]
+
+
+def _ry(theta: float) -> np.ndarray:
+    """The RY(theta) rotation matrix, written out (independent of any closed form)."""
+    c, s = np.cos(theta / 2), np.sin(theta / 2)
+    return np.array([[c, -s], [s, c]])
+
+
+@exercise_check("Exercise 0.1 (probability of measuring 1)")
+def check_probability_of_one(probability_of_one) -> str:
+    """Check ``probability_of_one(theta)`` = P(1) after RY(theta) on |0>, for many angles."""
+    thetas = np.linspace(-2 * np.pi, 2 * np.pi, 17)
+    for theta in thetas:
+        expected = abs((_ry(theta) @ np.array([1.0, 0.0]))[1]) ** 2
+        got = probability_of_one(float(theta))
+        assert got is not None, "your function returns None: did you forget `return`?"
+        got = float(got)
+        assert np.isclose(got, expected, atol=1e-9), (
+            f"for theta = {theta:.3f} you return {got:.4f}, but P(1) = {expected:.4f}. "
+            "Hint: RY(theta)|0> = cos(theta/2)|0> + sin(theta/2)|1>, and a probability is an "
+            "amplitude squared.")
+    return f"P(1) = sin^2(theta/2) at all {len(thetas)} test angles."

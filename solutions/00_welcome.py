@@ -1,0 +1,154 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Welcome to qdr-course
+#
+# **Teaching:** 10 min · **Exercises:** 5 min
+#
+# This course builds, from first principles and with correct physics, two ideas at the meeting
+# point of quantum computing and machine learning:
+#
+# 1. **Hybrid quantum-classical networks** that grade diabetic retinopathy (DR) from fundus
+#    photographs: a CNN compresses the image, a parameterised quantum circuit transforms a few
+#    numbers, a classical head predicts the ICDR grade 0-4.
+# 2. **Training infinitely wide networks with a quantum linear-system algorithm**: a wide network
+#    trained by gradient descent is kernel regression with its neural tangent kernel (NTK); solving
+#    that linear system is where a quantum computer might help, and where the fine print matters.
+#
+# Both ideas come from public works that had real mistakes in them. We re-do them correctly and
+# show, each time, why the original was wrong.
+#
+# ## Objectives
+# - Know the map of the course and what each lesson builds.
+# - Run the lessons on Binder or on your own machine.
+# - Understand how exercises and their checks work, by doing a tiny one.
+# - Check that your environment has everything the course needs.
+
+# %% [markdown]
+# ## The map
+#
+# | lesson | you learn | the package module it explains |
+# |---|---|---|
+# | 01 Parameterised circuits | qubits, rotations, entanglement, expectation values with Qiskit's V2 Estimator | `qdr_course.circuits` |
+# | 02 The parameter-shift rule | exact gradients of circuits; the two gradient bugs of the original code | `qdr_course.parameter_shift` |
+# | 03 A hybrid layer in PyTorch | a batched, differentiable quantum layer; train a CNN + circuit on digits | `qdr_course.layer` |
+# | 04 Retinopathy and its data | the ICDR scale, synthetic and real fundus data, preprocessing, QWK | `qdr_course.fundus`, `qdr_course.datasets`, `qdr_course.metrics` |
+# | 05 Grading retinopathy with a hybrid network | the hybrid grader against an honest classical baseline | `qdr_course.models`, `qdr_course.training` |
+# | 06 The neural tangent kernel | wide networks as kernel machines, with `neural-tangents` | `qdr_course.ntk` |
+# | 07 Training with a quantum linear-system algorithm | sparsified NTK, condition number, HHL, what it really costs | `qdr_course.hhl` |
+#
+# Every lesson exists twice: `lessons/` (yours, with exercises to fill in) and `solutions/` (the
+# instructor's copy, with every exercise solved and every output stored).
+
+# %% [markdown]
+# ## Running the course
+#
+# **On Binder** (nothing to install): click the *launch binder* badge in the README. Binder gives
+# you about one CPU and 2 GB of memory; every lesson is built to run in that, in a few minutes.
+# Binder stops an idle session after about 10 minutes: download your notebooks to keep your work.
+#
+# **On your own machine** (Python 3.11), from the course folder, one command sets everything up
+# and opens JupyterLab on `lessons/` - it is the first command in the README.
+#
+# Lessons are stored as `.py` scripts *paired* with `.ipynb` notebooks by
+# [jupytext](https://jupytext.readthedocs.io): open either one in JupyterLab and it opens as a
+# notebook. Run the cells top to bottom (*Run → Run All Cells* works: an unfinished exercise never
+# stops the lesson).
+#
+# Everything is seeded, so you see the same numbers as the stored solutions.
+
+# %%
+from qdr_course import set_seed
+
+rng = set_seed(0)
+first = rng.normal(size=3)
+rng = set_seed(0)
+second = rng.normal(size=3)
+print("same numbers after re-seeding:", bool((first == second).all()))
+
+# %% [markdown]
+# ## How exercises work
+#
+# An exercise is a small function with a `raise NotImplementedError(...)` line where your code
+# goes. Below it, in the same cell, a *check* from `qdr_course.checks` calls your function and
+# prints one of:
+#
+# - ✅ correct, with a word on what that means;
+# - ❌ what is wrong, for which input, and a hint;
+# - ⏳ not attempted yet.
+#
+# Checks never raise an error, so the rest of the lesson always runs; later cells use the
+# package's own reference implementation, not your function.
+#
+# ### Exercise 0.1 - your first quantum probability
+#
+# A qubit starts in $|0\rangle$. The rotation $R_Y(\theta)$ turns it into
+#
+# $$R_Y(\theta)|0\rangle = \cos\tfrac{\theta}{2}\,|0\rangle + \sin\tfrac{\theta}{2}\,|1\rangle .$$
+#
+# Measuring gives 1 with probability $|\text{amplitude of } |1\rangle|^2$. Complete
+# `probability_of_one(theta)`.
+
+# %% tags=["exercise"]
+import numpy as np
+
+from qdr_course.checks import check_probability_of_one
+
+
+def probability_of_one(theta):
+    """P(measure 1) after RY(theta) acts on |0>."""
+    ### BEGIN SOLUTION
+    return np.sin(theta / 2) ** 2
+    ### END SOLUTION
+
+
+check_probability_of_one(probability_of_one)
+
+# %% [markdown]
+# The check compared your function with the rotation matrix itself. Qiskit agrees too - a
+# *sanity check* cell like the one below asserts what the text claims, so a lesson can never
+# silently drift from the truth:
+
+# %%
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import Statevector
+
+theta = 1.2
+circuit = QuantumCircuit(1)
+circuit.ry(theta, 0)
+p_one = Statevector(circuit).probabilities()[1]
+assert np.isclose(p_one, np.sin(theta / 2) ** 2)
+print(f"Qiskit: P(1) = {p_one:.6f} for theta = {theta}")
+
+# %% [markdown]
+# ## Is your environment ready?
+#
+# The cell below lists the versions of the key packages (your numbers may differ from the stored
+# ones; the tested versions are pinned in `binder/requirements.txt`). For a full check that also
+# imports every package, run `qdr-course doctor` in a terminal.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from qdr_course.doctor import installed_versions, resources
+
+for name, value in resources() + installed_versions():
+    print(f"{name:<20} {value}")
+missing = [name for name, version in installed_versions() if version == "NOT INSTALLED"]
+assert not missing, f"missing packages: {missing}; see the README's setup command"
+
+# %% [markdown]
+# ## Key points
+# - Each lesson comes as a learner copy (`lessons/`) and an instructor copy (`solutions/`), built
+#   from one source, so they never drift apart.
+# - Exercises are functions checked by `qdr_course.checks`; checks print ✅ / ❌ / ⏳ and never stop
+#   the lesson.
+# - `set_seed(0)` makes every run reproducible.
+# - `qdr-course doctor` tells you whether your machine is ready.
