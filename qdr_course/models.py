@@ -174,8 +174,9 @@ class HybridGrader(_Grader):
 
     ``backend`` is anything :class:`~qdr_course.layer.QuantumLayer` accepts: ``"statevector"``
     (exact, fast, differentiable by autograd; use it to train) or a Qiskit ``EstimatorV2`` /
-    ``SamplerV2`` instance (e.g. a noisy fake IBM device, for inference). Swap back ends on a
-    trained model with :meth:`with_backend`.
+    ``SamplerV2`` instance (e.g. a noisy fake IBM device, for inference); ``layer_kwargs`` go
+    to the layer (``transpile_to``, ``shots``, ``dtype``). Swap back ends on a trained model
+    with :meth:`with_backend` or :meth:`on_device`.
 
     >>> model = HybridGrader(n_qubits=3, n_layers=2, image_size=32)
     >>> model(torch.rand(4, 3, 32, 32)).shape
@@ -185,7 +186,7 @@ class HybridGrader(_Grader):
     kind = "HybridGrader"
 
     def __init__(self, n_qubits: int = 3, n_layers: int = 2, image_size: int = 64,
-                 channels: tuple[int, ...] = (8, 16, 32, 32), backend="statevector"):
+                 channels: tuple[int, ...] = (8, 16, 32, 32), backend="statevector", **layer_kwargs):
         from qdr_course.circuits import retinopathy_circuit
         from qdr_course.layer import QuantumLayer
 
@@ -194,7 +195,7 @@ class HybridGrader(_Grader):
         circuit = retinopathy_circuit(n_qubits=n_qubits, n_layers=n_layers)
         super().__init__(circuit.num_inputs, circuit.num_outputs, image_size, channels)
         self.circuit = circuit
-        self.bottleneck = QuantumLayer(circuit, backend=backend)
+        self.bottleneck = QuantumLayer(circuit, backend=backend, **layer_kwargs)
         self.n_qubits, self.n_layers = n_qubits, n_layers
         self._channels = tuple(channels)
         self.backend = backend
@@ -204,12 +205,27 @@ class HybridGrader(_Grader):
         """The :class:`~qdr_course.layer.QuantumLayer` (same object as ``bottleneck``)."""
         return self.bottleneck
 
-    def with_backend(self, backend) -> "HybridGrader":
-        """A copy of this (trained) model whose circuit runs on ``backend``; the original is untouched."""
-        clone = type(self)(**self.config, backend=backend)
+    def with_backend(self, backend, **layer_kwargs) -> "HybridGrader":
+        """A copy of this (trained) model whose circuit runs on ``backend``; the original is untouched.
+
+        ``layer_kwargs`` go to :class:`~qdr_course.layer.QuantumLayer` (e.g. ``transpile_to``
+        for a device, ``shots`` for a sampler).
+        """
+        clone = type(self)(**self.config, backend=backend, **layer_kwargs)
         clone.load_state_dict(self.state_dict())
         clone.train(self.training)
         return clone
+
+    def on_device(self, device="FakeManilaV2", shots: int = 4000, seed: int | None = 0) -> "HybridGrader":
+        """A copy whose circuit runs on a (fake, noisy) IBM device through its EstimatorV2. See lesson 05.
+
+        ``device`` is a fake-device name from ``qiskit_ibm_runtime.fake_provider`` or a
+        ``BackendV2``; the circuit is transpiled for it once; ``shots`` per expectation value.
+        """
+        from qdr_course.backends import device_estimator, fake_device
+
+        backend = fake_device(device) if isinstance(device, str) else device
+        return self.with_backend(device_estimator(backend, shots=shots, seed=seed), transpile_to=backend)
 
     @property
     def config(self) -> dict:

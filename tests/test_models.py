@@ -106,8 +106,8 @@ def test_sigmoid_pair_loss_floor_matches_optimisation():
         loss = torch.nn.functional.cross_entropy(torch.cat([p, 1 - p], dim=1), target)
         loss.backward()
         opt.step()
-    assert float(loss) > floor - 1e-6
-    assert float(loss) == pytest.approx(floor, abs=2e-3)
+    assert loss.item() > floor - 1e-6
+    assert loss.item() == pytest.approx(floor, abs=2e-3)
     # the minimiser: the target's p near 1, the others at 1/2
     p = torch.sigmoid(z).detach()[0]
     assert p[2] > 0.99 and torch.allclose(p[[0, 1, 3, 4]], torch.full((4,), 0.5), atol=1e-3)
@@ -115,3 +115,84 @@ def test_sigmoid_pair_loss_floor_matches_optimisation():
     assert float(torch.nn.functional.cross_entropy(torch.tensor([[0., 0., 30., 0., 0.]]), target)) < 1e-6
     with pytest.raises(ValueError):
         sigmoid_pair_loss_floor(1)
+
+
+# ----------------------------------------------------------------------------- hybrid grader
+from qdr_course.models import HybridGrader  # noqa: E402
+
+
+def small_hybrid(**kw):
+    torch.manual_seed(0)
+    return HybridGrader(n_qubits=3, n_layers=2, image_size=16, channels=(4, 8), **kw)
+
+
+def test_hybrid_grader_shapes_and_circuit_outputs():
+    model = small_hybrid()
+    x = torch.rand(4, 3, 16, 16)
+    assert model(x).shape == (4, 5)
+    z = model.encode(x)
+    assert z.shape == (4, model.circuit.num_outputs)
+    assert torch.all(z.abs() <= 1 + 1e-9)  # Pauli-Z expectation values
+    assert model.quantum is model.bottleneck
+    assert model.bottleneck_parameters() == model.circuit.num_weights
+    with pytest.raises(ValueError, match="16x16"):
+        model(torch.rand(2, 3, 8, 8))
+
+
+def test_hybrid_and_classical_twin_are_comparable():
+    hybrid = small_hybrid()
+    twin = ClassicalGrader.matching(hybrid)
+    assert twin.num_inputs == hybrid.num_inputs and twin.num_outputs == hybrid.num_outputs
+    # everything but the bottleneck is identical in shape
+    h_shapes = {k: v.shape for k, v in hybrid.state_dict().items() if not k.startswith("bottleneck")}
+    c_shapes = {k: v.shape for k, v in twin.state_dict().items() if not k.startswith("bottleneck")}
+    assert h_shapes == c_shapes
+    assert abs(count_parameters(hybrid) - count_parameters(twin)) <= 2 * hybrid.num_inputs * hybrid.num_outputs
+
+
+def test_hybrid_gradient_matches_finite_differences():
+    """Autograd through CNN + circuit + head against central differences (float64)."""
+    model = small_hybrid().double().eval()
+    x = torch.rand(2, 3, 16, 16, dtype=torch.float64)
+    y = torch.tensor([1, 3])
+
+    def loss_fn():
+        return torch.nn.functional.cross_entropy(model(x), y)
+
+    loss_fn().backward()
+    for param in (model.bottleneck.weights, model.compress.bias, model.head.weight):
+        analytic = param.grad.detach().clone().reshape(-1)
+        flat = param.data.view(-1)
+        for i in range(min(4, flat.numel())):
+            old = flat[i].item()
+            flat[i] = old + 1e-6
+            up = loss_fn().item()
+            flat[i] = old - 1e-6
+            down = loss_fn().item()
+            flat[i] = old
+            assert analytic[i].item() == pytest.approx((up - down) / 2e-6, abs=1e-7)
+
+
+def test_with_backend_exact_estimator_matches_statevector():
+    from qdr_course.backends import aer_estimator
+
+    model = small_hybrid().eval()
+    x = torch.rand(3, 3, 16, 16)
+    on_aer = model.with_backend(aer_estimator(precision=0.0))
+    assert on_aer.bottleneck.kind == "estimator" and model.bottleneck.kind == "statevector"
+    torch.testing.assert_close(on_aer(x), model(x), atol=1e-5, rtol=1e-5)
+    assert not on_aer.training
+
+
+def test_hybrid_config_and_checkpoint_kind(tmp_path):
+    from qdr_course.training import load_checkpoint, save_checkpoint
+
+    model = small_hybrid()
+    path = save_checkpoint(tmp_path / "h.pt", model)
+    loaded = load_checkpoint(path)
+    assert isinstance(loaded, HybridGrader)
+    torch.testing.assert_close(loaded.bottleneck.weights, model.bottleneck.weights)
+    with pytest.raises(ValueError, match="holds a HybridGrader, not a ClassicalGrader"):
+        load_checkpoint(path, ClassicalGrader.matching(model))
+    with pytest.raises(ValueError, match="n_qubits"):
+        HybridGrader(n_qubits=0)
