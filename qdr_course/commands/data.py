@@ -1,0 +1,105 @@
+"""``qdr-course data``: write the synthetic fundus set, download RetinaMNIST, summarise a data source.
+
+Examples::
+
+    qdr-course data synth --n 500 --size 128 --out data/synth      # an APTOS-format folder
+    qdr-course data download retinamnist --size 64                  # cached, checksum-verified
+    qdr-course data info aptos:data/synth --size 64                 # images per grade and split
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    """Add the ``data`` command and its sub-commands."""
+    parser = subparsers.add_parser("data", help="synthetic fundus images, RetinaMNIST download, data summaries",
+                                   description="Retinopathy data helpers (lesson 04).")
+    sub = parser.add_subparsers(title="data commands", metavar="ACTION")
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+    synth = sub.add_parser("synth", help="write synthetic fundus photographs as an APTOS-2019 folder",
+                           description="Write N synthetic fundus images (train.csv + train_images/*.png, the "
+                           "APTOS 2019 layout), readable with load_grading_data('aptos:DIR').")
+    synth.add_argument("--n", type=int, required=True, help="number of images")
+    synth.add_argument("--size", type=int, default=224, help="image size in pixels, 28-512 (default 224)")
+    synth.add_argument("--out", required=True, help="output folder (created)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--prior", choices=["aptos", "balanced"], default="aptos",
+                       help="grade distribution: APTOS 2019's (49%% grade 0, default) or balanced")
+    synth.add_argument("--overwrite", action="store_true", help="replace an existing train.csv / train_images")
+    synth.add_argument("--no-progress", action="store_true", help="no progress bar")
+    synth.set_defaults(func=_synth)
+
+    download = sub.add_parser("download", help="download a real dataset into the cache (needs network)")
+    download.add_argument("name", choices=["retinamnist"], help="dataset")
+    download.add_argument("--size", type=int, default=64, choices=[28, 64, 128, 224], help="image size (default 64)")
+    download.add_argument("--cache-dir", default=None, help="cache folder (default: $QDR_COURSE_DATA or the "
+                          "user cache directory)")
+    download.set_defaults(func=_download)
+
+    info = sub.add_parser("info", help="images per grade and split of a data source")
+    info.add_argument("source", help="'synthetic', 'retinamnist', 'retinamnist:FILE.npz', 'aptos:DIR' or "
+                      "'eyepacs:DIR'")
+    info.add_argument("--size", type=int, default=64, help="image size (default 64)")
+    info.add_argument("--n", type=int, default=2000, help="synthetic set size (default 2000)")
+    info.add_argument("--skip-bad", action="store_true", help="leave unreadable images out (and list them) "
+                      "instead of stopping")
+    info.set_defaults(func=_info)
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from qdr_course.datasets import save_aptos_folder
+    from qdr_course.fundus import synthetic_fundus_dataset
+
+    if args.n < 1:
+        print(f"error: --n must be at least 1, got {args.n}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        # check the target before spending time on images
+        existing = [p.name for p in (out / "train.csv", out / "train_images") if p.exists()]
+        if existing and not args.overwrite:
+            raise FileExistsError(f"{out} already holds {existing}; choose another --out or pass --overwrite")
+        images, grades = synthetic_fundus_dataset(args.n, args.size, args.seed, args.prior,
+                                                  progress=not args.no_progress)
+        save_aptos_folder(images, grades, out, overwrite=args.overwrite, progress=not args.no_progress)
+    except (ValueError, TypeError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    counts = np.bincount(grades, minlength=5)
+    print(f"wrote {args.n} images ({args.size} px) to {out}: grades 0-4 = {counts.tolist()}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    from qdr_course.datasets import fetch_retinamnist
+
+    try:
+        path = fetch_retinamnist(args.size, cache_dir=args.cache_dir, progress=True)
+    except (ConnectionError, PermissionError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"RetinaMNIST {args.size} px: {path}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from qdr_course.datasets import load_grading_data
+
+    try:
+        data = load_grading_data(args.source, size=args.size, n=args.n,
+                                 on_error="skip" if args.skip_bad else "raise")
+    except (ValueError, TypeError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(data.summary())
+    for problem in data.skipped:
+        print(f"skipped: {problem}")
+    return 0

@@ -1,0 +1,189 @@
+"""Grading metrics: quadratic weighted kappa, confusion matrix, screening view. See lesson 04.
+
+DR grades are ordinal: calling a proliferative eye "mild" is much worse than calling it
+"severe". Accuracy ignores that; the quadratic weighted kappa (QWK, the APTOS 2019 metric)
+does not. With O the confusion matrix (counts), E = outer(row sums, column sums) / N the counts
+expected by chance, and W_ij = (i - j)^2 / (K - 1)^2,
+
+    QWK = 1 - sum(W * O) / sum(W * E).
+
+QWK = 1 for perfect agreement, 0 for chance-level agreement (e.g. always predicting one grade),
+negative for worse than chance. A screening programme asks a simpler question: does the eye
+have *referable* DR (grade >= 2, moderate or worse) that needs an ophthalmologist? Its
+sensitivity, specificity and ROC AUC are in :func:`grading_report`.
+
+Example
+-------
+>>> from qdr_course.metrics import grading_report
+>>> r = grading_report([0, 0, 1, 2, 3, 4], [0, 1, 1, 2, 4, 4])
+>>> round(r["qwk"], 3), round(r["accuracy"], 3), r["referable_sensitivity"]
+(0.914, 0.667, 1.0)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "NUM_GRADES",
+    "REFERABLE_GRADE",
+    "confusion",
+    "format_report",
+    "grading_report",
+    "plot_confusion_matrix",
+    "quadratic_weighted_kappa",
+    "qwk_from_confusion",
+]
+
+NUM_GRADES = 5
+#: Grades at or above this are referable DR (moderate NPDR or worse).
+REFERABLE_GRADE = 2
+
+
+def _check_grades(y, name: str) -> np.ndarray:
+    """Validate a 1-D array of integer grades 0-4."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one grade per image), got shape {y.shape}")
+    if y.size == 0:
+        raise ValueError(f"{name} is empty")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise ValueError(f"{name} must hold integer grades 0-4, got non-integer values; "
+                             "take argmax over class scores first")
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer grades 0-4, got dtype {y.dtype}")
+    bad = (y < 0) | (y >= NUM_GRADES)
+    if bad.any():
+        raise ValueError(f"{name} has grades outside 0-4 (ICDR scale): {sorted(set(y[bad].tolist()))[:10]}")
+    return y.astype(np.int64)
+
+
+def _check_pair(y_true, y_pred):
+    y_true, y_pred = _check_grades(y_true, "y_true"), _check_grades(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
+    return y_true, y_pred
+
+
+def confusion(y_true, y_pred) -> np.ndarray:
+    """5 x 5 confusion matrix, rows = true grade, columns = predicted grade. See lesson 04."""
+    from sklearn.metrics import confusion_matrix
+
+    y_true, y_pred = _check_pair(y_true, y_pred)
+    return confusion_matrix(y_true, y_pred, labels=np.arange(NUM_GRADES))
+
+
+def qwk_from_confusion(O) -> float:
+    """QWK = 1 - sum(W O) / sum(W E), E = outer(row sums, col sums) / N, W_ij = (i-j)^2/(K-1)^2. See lesson 04."""
+    O = np.asarray(O, dtype=float)
+    if O.ndim != 2 or O.shape[0] != O.shape[1] or O.shape[0] < 2:
+        raise ValueError(f"O must be a square K x K confusion matrix with K >= 2, got shape {O.shape}")
+    if np.any(O < 0) or O.sum() <= 0:
+        raise ValueError("O must hold non-negative counts with a positive total")
+    K = O.shape[0]
+    i, j = np.indices((K, K))
+    W = (i - j) ** 2 / (K - 1) ** 2
+    E = np.outer(O.sum(axis=1), O.sum(axis=0)) / O.sum()
+    denominator = (W * E).sum()
+    if denominator == 0:  # every true and predicted grade identical: agreement is not measurable
+        return float("nan")
+    return float(1 - (W * O).sum() / denominator)
+
+
+def quadratic_weighted_kappa(y_true, y_pred) -> float:
+    """Quadratic weighted Cohen's kappa over grades 0-4 (scikit-learn). See lesson 04.
+
+    Returns ``nan`` when it is undefined (all true and predicted grades are one and the same).
+    """
+    y_true, y_pred = _check_pair(y_true, y_pred)
+    return qwk_from_confusion(confusion(y_true, y_pred))
+
+
+def _check_scores(y_score, n: int) -> np.ndarray:
+    y_score = np.asarray(y_score, dtype=float)
+    if y_score.shape != (n, NUM_GRADES):
+        raise ValueError(f"y_score must be (N, 5) class probabilities, one row per image; got shape "
+                         f"{y_score.shape} for N = {n}")
+    if not np.all(np.isfinite(y_score)) or np.any(y_score < 0) or not np.allclose(y_score.sum(1), 1, atol=1e-4):
+        raise ValueError("y_score rows must be probabilities (non-negative, summing to 1); "
+                         "apply softmax to logits first: torch.softmax(logits, dim=1)")
+    return y_score
+
+
+def grading_report(y_true, y_pred, y_score=None) -> dict:
+    """QWK, accuracy, confusion, per-grade recall and the referable-DR screening view. See lesson 04.
+
+    Keys: ``qwk``, ``accuracy``, ``confusion`` (5 x 5, rows true), ``per_grade_recall`` (5,
+    ``nan`` for a grade absent from ``y_true``), ``referable_sensitivity`` and
+    ``referable_specificity`` (referable = grade >= 2; ``nan`` when there are no referable /
+    no non-referable eyes) and ``referable_auc`` (ROC AUC of the probability of grade >= 2,
+    from ``y_score`` (N, 5); ``None`` without scores, ``nan`` when only one class is present).
+    """
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    y_true, y_pred = _check_pair(y_true, y_pred)
+    O = confusion(y_true, y_pred)
+    support = O.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(support > 0, np.diag(O) / np.maximum(support, 1), np.nan)
+    ref_true, ref_pred = y_true >= REFERABLE_GRADE, y_pred >= REFERABLE_GRADE
+    n_pos, n_neg = int(ref_true.sum()), int((~ref_true).sum())
+    sens = float((ref_pred & ref_true).sum() / n_pos) if n_pos else float("nan")
+    spec = float((~ref_pred & ~ref_true).sum() / n_neg) if n_neg else float("nan")
+    auc = None
+    if y_score is not None:
+        y_score = _check_scores(y_score, len(y_true))
+        p_referable = y_score[:, REFERABLE_GRADE:].sum(axis=1)
+        auc = float(roc_auc_score(ref_true, p_referable)) if n_pos and n_neg else float("nan")
+    return {
+        "qwk": qwk_from_confusion(O),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "confusion": O,
+        "per_grade_recall": recall,
+        "referable_sensitivity": sens,
+        "referable_specificity": spec,
+        "referable_auc": auc,
+        "n": int(len(y_true)),
+    }
+
+
+def format_report(report: dict, digits: int = 3) -> str:
+    """A short printable summary of :func:`grading_report`'s dictionary. See lesson 04."""
+    def f(x):
+        return "n/a" if x is None else ("nan" if np.isnan(x) else f"{x:.{digits}f}")
+
+    recall = " ".join(f(r) for r in report["per_grade_recall"])
+    return (f"n={report['n']}  QWK {f(report['qwk'])}  accuracy {f(report['accuracy'])}\n"
+            f"per-grade recall (0-4): {recall}\n"
+            f"referable DR (grade >= 2): sensitivity {f(report['referable_sensitivity'])}  "
+            f"specificity {f(report['referable_specificity'])}  AUC {f(report['referable_auc'])}")
+
+
+def plot_confusion_matrix(y_true, y_pred, ax=None, normalize: bool = True, title: str | None = None):
+    """Plot the 5 x 5 confusion matrix (rows true grade; row-normalised by default). See lesson 04."""
+    import matplotlib.pyplot as plt
+
+    from qdr_course.fundus import GRADE_NAMES
+
+    O = confusion(y_true, y_pred)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shown = O / O.sum(axis=1, keepdims=True) if normalize else O.astype(float)
+    shown = np.nan_to_num(shown)
+    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else max(1, O.max()))
+    for i in range(NUM_GRADES):
+        for j in range(NUM_GRADES):
+            text = f"{shown[i, j]:.2f}\n({O[i, j]})" if normalize else f"{O[i, j]}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > 0.6 * (1 if normalize else O.max()) else "black")
+    ticks = [f"{g}" for g in range(NUM_GRADES)]
+    ax.set_xticks(range(NUM_GRADES), ticks)
+    ax.set_yticks(range(NUM_GRADES), [f"{g} {GRADE_NAMES[g].split()[0]}" for g in range(NUM_GRADES)])
+    ax.set_xlabel("predicted grade")
+    ax.set_ylabel("true grade")
+    ax.set_title(title or f"QWK {qwk_from_confusion(O):.3f}")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return ax
