@@ -96,7 +96,11 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     h = history if isinstance(history, dict) else history.as_dict()
 
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    plot_confusion_matrix(np.asarray(report["confusion"]), ax=ax)
+    counts = np.asarray(report["confusion"], dtype=int)  # rows true, columns predicted
+    pairs = [(i, j) for i in range(counts.shape[0]) for j in range(counts.shape[1])]
+    y_true = np.repeat([i for i, _ in pairs], counts.ravel())
+    y_pred = np.repeat([j for _, j in pairs], counts.ravel())
+    plot_confusion_matrix(y_true, y_pred, ax=ax)
     fig.tight_layout()
     fig.savefig(run_dir / CONFUSION_PNG, dpi=110)
     plt.close(fig)

@@ -358,7 +358,7 @@ def evaluate_grader(model: _Grader, data, batch_size: int = 64) -> dict:
     from qdr_course.metrics import grading_report
 
     y_true, probs, _ = _predict(model, as_dataset(data), batch_size)
-    return grading_report(y_true, probs.argmax(1), y_score=referable_score(probs))
+    return grading_report(y_true, probs.argmax(1), y_score=probs)
 
 
 # ------------------------------------------------------------------------ several seeds
