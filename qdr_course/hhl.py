@@ -32,6 +32,8 @@ import numpy as np
 MAX_SYSTEM_QUBITS = 3
 #: Allowed clock-register sizes.
 MIN_CLOCK, MAX_CLOCK = 2, 10
+#: Phase lambda_max t / 2 pi given to the largest eigenvalue when t is chosen automatically.
+PHASE_OF_LAMBDA_MAX = 3 / 8
 
 
 def check_hermitian(matrix) -> np.ndarray:
@@ -92,7 +94,7 @@ class HHL:
     Parameters: ``matrix`` (Hermitian, 2x2 to 8x8), ``num_clock`` (phase-estimation qubits),
     ``lambda_max`` and ``lambda_min`` (bounds on |eigenvalues|; by default from a classical
     eigen-decomposition, which a real use would replace by known bounds). The evolution time t
-    (default: lambda_max on the largest positive clock value) and C = lambda_min rounded to the
+    (default: lambda_max at phase 3/8, a margin before the two's-complement sign wraps at 1/2) and C = lambda_min rounded to the
     clock grid. Eigenvalues that fall on the grid make the circuit exact.
 
     >>> hhl = HHL(np.diag([1.0, 2.0, 4.0, -4.0]), num_clock=5, t=2 * np.pi / 16)
@@ -117,8 +119,9 @@ class HHL:
         self.lambda_min = float(np.abs(eig).min()) if lambda_min is None else float(lambda_min)
         if not 0 < self.lambda_min <= self.lambda_max:
             raise ValueError(f"need 0 < lambda_min <= lambda_max, got {self.lambda_min}, {self.lambda_max}")
-        top = 2 ** (self.num_clock - 1) - 1  # largest positive clock value
-        self.t = 2.0 * np.pi * top / (2**self.num_clock * self.lambda_max) if t is None else float(t)
+        # lambda_max at phase 3/8: a margin of 2^m / 8 clock steps before the sign wraps (at 1/2),
+        # so phase-estimation leakage of the largest eigenvalues cannot flip their sign.
+        self.t = 2.0 * np.pi * PHASE_OF_LAMBDA_MAX / self.lambda_max if t is None else float(t)
         if not self.t > 0 or self.lambda_max * self.t / (2 * np.pi) >= 0.5:
             raise ValueError(f"t = {self.t} must be positive and map |lambda| <= {self.lambda_max} to phases "
                              "below 1/2 (two's complement); leave t=None to choose it")

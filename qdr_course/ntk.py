@@ -124,7 +124,7 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
 
     >>> data = load_digit_pair(16, digits=(8, 9), n_test=32, seed=0)
     >>> data.x_train.shape, data.y_train[:3], round(float(np.linalg.norm(data.x_test[0])), 6)
-    ((16, 64), array([ 1.,  1., -1.]), 1.0)
+    ((16, 64), array([-1.,  1., -1.]), 1.0)
     """
     digits = tuple(digits)
     if len(digits) != 2 or not all(isinstance(d, (int, np.integer)) and 0 <= d <= 9 for d in digits):
