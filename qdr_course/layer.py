@@ -32,7 +32,18 @@ from qdr_course.circuits import ParameterizedCircuit
 from qdr_course.parameter_shift import estimate_expectations, gate_angles
 from qdr_course.statevector import TorchStatevector
 
-__all__ = ["QuantumLayer"]
+__all__ = ["QuantumLayer", "encode_angles"]
+
+
+def encode_angles(z: torch.Tensor) -> torch.Tensor:
+    """Squash unbounded features into angles (pi/2) tanh(z) in (-pi/2, pi/2). See lesson 03.
+
+    After H, RY(angle) gives <Z> = -sin(angle): one-to-one on (-pi/2, pi/2). Raw features as
+    angles (the seed's choice) wrap around every 2 pi, so far-apart features can collide.
+    """
+    if not isinstance(z, torch.Tensor):
+        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+    return (math.pi / 2) * torch.tanh(z)
 
 
 class QuantumLayer(torch.nn.Module):
