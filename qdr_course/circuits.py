@@ -66,6 +66,17 @@ def probability_observables(n_qubits: int) -> list[SparsePauliOp]:
     return projectors
 
 
+def _observable_name(obs: SparsePauliOp, index: int) -> str:
+    """'<Z0>' for Z on qubit 0, '<XIZ>' for a longer Pauli string, '<O3>' for a sum."""
+    if len(obs) != 1:
+        return f"<O{index}>"
+    label = obs.paulis[0].to_label()
+    active = [(len(label) - 1 - i, ch) for i, ch in enumerate(label) if ch != "I"]
+    if len(active) == 1:
+        return f"<{active[0][1]}{active[0][0]}>"
+    return f"<{label}>"
+
+
 @dataclass
 class ParameterizedCircuit:
     """A circuit whose parameters are split into data inputs and trainable weights. See lesson 01.
@@ -109,8 +120,7 @@ class ParameterizedCircuit:
             raise ValueError("the circuit must not measure or reset: outputs are expectation "
                              "values; use circuit.remove_final_measurements() first")
         if not self.output_names:
-            self.output_names = [f"<{o.paulis[0].to_label() if len(o) == 1 else 'O' + str(i)}>"
-                                 for i, o in enumerate(self.observables)]
+            self.output_names = [_observable_name(o, i) for i, o in enumerate(self.observables)]
 
     @property
     def num_qubits(self) -> int:
