@@ -68,6 +68,8 @@ class DigitPair:
     y_test: np.ndarray
     digits: tuple[int, int]
     source: str
+    index_train: np.ndarray  # rows of the source data set, for tracing an image back
+    index_test: np.ndarray
 
     @property
     def n(self) -> int:
@@ -160,8 +162,10 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
     y_train = np.repeat([1.0, -1.0], n // 2)
     y_test = np.repeat([1.0, -1.0], n_test // 2)
     order = rng.permutation(n)  # mix the classes so that the first examples are not all +1
-    x_train, x_test = standardise_images(x_all[np.concatenate(train_idx)], x_all[np.concatenate(test_idx)])
-    return DigitPair(x_train[order], y_train[order], x_test, y_test, (int(digits[0]), int(digits[1])), source)
+    train_idx, test_idx = np.concatenate(train_idx)[order], np.concatenate(test_idx)
+    x_train, x_test = standardise_images(x_all[train_idx], x_all[test_idx])
+    return DigitPair(x_train, y_train[order], x_test, y_test, (int(digits[0]), int(digits[1])), source,
+                     train_idx, test_idx)
 
 
 # --------------------------------------------------------------------------------------------

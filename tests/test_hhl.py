@@ -1,0 +1,144 @@
+"""Tests of the HHL circuit (qdr_course.hhl) and the QLSA cost model (qdr_course.qlsa_cost), lesson 07."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from qdr_course import hhl, ntk, qlsa_cost
+
+
+def _rotated(eigenvalues, seed=0):
+    """A dense real symmetric matrix with the given eigenvalues."""
+    q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(len(eigenvalues),) * 2))
+    return (q * np.asarray(eigenvalues, float)) @ q.T
+
+
+# ------------------------------------------------------------------ input validation
+@pytest.mark.parametrize("matrix,match", [
+    (np.ones((2, 3)), "square"),
+    (np.eye(3), "2\\^k"),
+    (np.eye(16), "too large"),
+    (np.array([[1.0, 2.0], [0.0, 1.0]]), "Hermitian"),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), "nan"),
+    (np.diag([1.0, 0.0]), "singular"),
+])
+def test_bad_matrices_are_refused(matrix, match):
+    with pytest.raises(ValueError, match=match):
+        hhl.HHL(matrix)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="num_clock"):
+        hhl.HHL(np.eye(2), num_clock=1)
+    with pytest.raises(ValueError, match="t ="):
+        hhl.HHL(np.eye(2), t=10.0)
+    solver = hhl.HHL(np.diag([1.0, 2.0]), num_clock=3)
+    with pytest.raises(ValueError, match="2 entries"):
+        solver.solve([1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="nonzero"):
+        solver.solve([0.0, 0.0])
+    with pytest.raises(ValueError, match="shots"):
+        solver.estimate_overlap([1, 1], [1, 0], shots=0)
+    with pytest.raises(ValueError, match="positive"):
+        hhl.rotation_angles([1.0], 0.0)
+
+
+# ------------------------------------------------------------------ the parts
+def test_clock_grid_and_rotation_angles():
+    lam = hhl.clock_eigenvalues(3, 2 * np.pi / 8)
+    np.testing.assert_allclose(lam, [0, 1, 2, 3, -4, -3, -2, -1])
+    theta = hhl.rotation_angles(lam, 1.5)
+    nonzero = lam != 0
+    ratio = np.clip(1.5 / lam[nonzero], -1, 1)
+    np.testing.assert_allclose(np.sin(theta[nonzero] / 2), ratio)
+    assert theta[0] == 0 and theta[1] == pytest.approx(np.pi)  # |C / lambda| > 1 capped at 1
+
+
+def test_phase_estimation_writes_the_eigenvalue_into_the_clock():
+    from qiskit.quantum_info import Statevector
+
+    a = np.diag([1.0, 3.0, -2.0, 5.0])
+    solver = hhl.HHL(a, num_clock=4, t=2 * np.pi / 16)  # eigenvalues on the grid: clock value = lambda mod 16
+    qpe = solver._phase_estimation()
+    for k, lam in enumerate(np.diag(a)):
+        state = np.zeros(2 ** qpe.num_qubits, complex)
+        state[k] = 1.0
+        probs = Statevector(state).evolve(qpe).probabilities_dict()
+        outcome, p = max(probs.items(), key=lambda kv: kv[1])
+        assert p == pytest.approx(1.0)
+        assert int(outcome[:4], 2) == int(lam) % 16 and int(outcome[4:], 2) == k
+
+
+# ------------------------------------------------------------------ the whole algorithm
+def test_exact_when_eigenvalues_lie_on_the_clock_grid():
+    a = _rotated([1.0, 2.0, -3.0, 5.0])
+    b = np.array([1.0, -2.0, 0.5, 1.0])
+    result = hhl.HHL(a, num_clock=4, t=2 * np.pi / 16).solve(b)
+    x = np.linalg.solve(a, b)
+    assert result.fidelity == pytest.approx(1.0, abs=1e-10)
+    np.testing.assert_allclose(result.solution, x / np.linalg.norm(x), atol=1e-8)
+    # P(success) = C^2 sum_j |beta_j|^2 / lambda_j^2 with C = min |lambda| = 1
+    eig, vec = np.linalg.eigh(a)
+    beta = vec.T @ (b / np.linalg.norm(b))
+    assert result.success_probability == pytest.approx(np.sum(beta**2 / eig**2), rel=1e-9)
+    assert result.clock_leakage == pytest.approx(0.0, abs=1e-10)
+
+
+def test_fidelity_on_a_small_sparsified_ntk():
+    data = ntk.load_digit_pair(4, (8, 9), n_test=2, seed=0)
+    kernel = ntk.erf_ntk(data.x_train, None, ntk.depth_for(data.x_train, 0.02))
+    sparse = ntk.sparsify(kernel / kernel[0, 0], ntk.sparsity_pattern(data.y_train, 0))
+    result = hhl.HHL(sparse, num_clock=8).solve(data.y_train)
+    assert result.fidelity >= 0.99
+    assert 0 < result.success_probability < 1
+
+
+def test_success_probability_falls_with_the_condition_number():
+    b = np.ones(4)
+    probs = [hhl.HHL(hhl.matrix_with_condition_number(k, 4, seed=1), num_clock=7).solve(b).success_probability
+             for k in (2, 5, 20)]
+    assert probs[0] > probs[1] > probs[2]
+    assert np.linalg.cond(hhl.matrix_with_condition_number(7.0, 8)) == pytest.approx(7.0)
+
+
+def test_shot_estimate_of_the_readout_overlap():
+    a = _rotated([1.0, 2.0, 3.0, 4.0], seed=2)
+    solver = hhl.HHL(a, num_clock=4, t=2 * np.pi / 16)
+    b, k = np.array([1.0, 1.0, -1.0, 1.0]), np.array([1.0, 2.0, 0.0, 1.0])
+    out = solver.estimate_overlap(b, k, shots=4000, seed=7)
+    x = np.linalg.solve(a, b)
+    exact = (k @ x) ** 2 / (np.linalg.norm(k) ** 2 * np.linalg.norm(x) ** 2)
+    assert out["exact"] == pytest.approx(exact)
+    assert abs(out["estimate"] - exact) < 4 * out["stderr"]
+    assert 0 < out["successes"] < 4000
+
+
+# ------------------------------------------------------------------ cost model
+def test_cost_formulas():
+    assert qlsa_cost.hhl_queries(256, 6, 3, 0.01) == pytest.approx(8 * 36 * 9 / 0.01)
+    assert qlsa_cost.cks_queries(256, 6, 3, 0.01) == pytest.approx(18 * math.log2(1800) ** 2)
+    assert qlsa_cost.cg_queries(256, 6, 4, 0.01) == pytest.approx(256 * 6 * 2 * math.log(200))
+    assert qlsa_cost.dense_queries(300) == pytest.approx(9e6)
+    assert qlsa_cost.quantum_queries(256, 6, 3, 10, 4, 0.01, "cks") == pytest.approx(
+        5 * (qlsa_cost.cks_queries(256, 6, 3, 0.01) + 10))
+    for bad in (dict(n=1, s=1, kappa=1), dict(n=8, s=9, kappa=1), dict(n=8, s=2, kappa=0.5)):
+        with pytest.raises(ValueError):
+            qlsa_cost.hhl_queries(**bad)
+    with pytest.raises(ValueError, match="solver"):
+        qlsa_cost.quantum_queries(8, 2, 2, 2, 1, solver="grover")
+    assert "QRAM" in qlsa_cost.ASSUMPTIONS
+
+
+def test_cost_table_from_a_sweep():
+    records = ntk.sweep([16, 32], trials=2, depth_factor=0.02, n_test=16, progress=False)
+    rows = qlsa_cost.cost_table(records)
+    assert [r["n"] for r in rows] == [16, 32]
+    for row in rows:
+        group = [r for r in records if r["n"] == row["n"]]
+        assert row["kappa"] == pytest.approx(np.median([r["kappa_sparse"] for r in group]))
+        assert row["dense"] == pytest.approx(row["n"] ** 3 / 3 + row["n"])
+    with pytest.raises(ValueError):
+        qlsa_cost.cost_table([])
