@@ -26,15 +26,16 @@ Example
 -------
 >>> from qdr_course.fundus import synthetic_fundus, synthetic_fundus_dataset
 >>> img, grade, masks = synthetic_fundus(grade=4, size=64, seed=0)
->>> img.shape, img.dtype, grade, masks["neovascularisation"].any()
+>>> img.shape, img.dtype, grade, bool(masks["neovascularisation"].any())
 ((64, 64, 3), dtype('uint8'), 4, True)
 >>> images, grades = synthetic_fundus_dataset(n=10, size=32, seed=0)
 >>> images.shape, grades.tolist()
-((10, 32, 32, 3), [2, 4, 0, 0, 0, 3, 0, 1, 2, 0])
+((10, 32, 32, 3), [4, 0, 0, 3, 2, 2, 0, 1, 0, 2])
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -149,6 +150,19 @@ def _check_grade(grade) -> int:
     return int(grade)
 
 
+class _Layer:
+    """A supersampled 8-bit layer whose image is only allocated when something is drawn."""
+
+    def __init__(self, big: int):
+        self.big, self.image, self._draw = big, None, None
+
+    def __getattr__(self, name):  # ImageDraw methods (line, ellipse, polygon, chord)
+        if self._draw is None:
+            self.image = Image.new("L", (self.big, self.big), 0)
+            self._draw = ImageDraw.Draw(self.image)
+        return getattr(self._draw, name)
+
+
 class _Canvas:
     """Supersampled drawing layers whose coverage is averaged down to the output size."""
 
@@ -170,13 +184,15 @@ class _Canvas:
         """A normalised radius in supersampled pixels, never below ``min_px`` output pixels."""
         return max(r * 0.5 * self.big, min_px * self.ss)
 
-    def layer(self) -> tuple[Image.Image, ImageDraw.ImageDraw]:
-        image = Image.new("L", (self.big, self.big), 0)
-        return image, ImageDraw.Draw(image)
+    def layer(self) -> tuple["_Layer", "_Layer"]:
+        """A blank layer (made on first drawing), as (layer, its drawing interface)."""
+        layer = _Layer(self.big)
+        return layer, layer
 
-    def coverage(self, image: Image.Image, blur: float = 0.0) -> np.ndarray | None:
+    def coverage(self, layer: "_Layer", blur: float = 0.0) -> np.ndarray | None:
         """Fraction (0..1) of each output pixel that the layer covers; ``None`` for an empty layer."""
-        if image.getbbox() is None:
+        image = layer.image
+        if image is None or image.getbbox() is None:
             return None
         small = image.resize((self.size, self.size), Image.Resampling.BOX)
         if blur > 0:  # soft edges, in output pixels
@@ -234,12 +250,37 @@ def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray
 def _walk(rng, x0, y0, theta0, length, curvature, wiggle, ds=0.02, decay=None):
     """A smooth random path: heading theta(s) = theta0 + int k(s) ds + noise, k = curvature e^(-s/decay)."""
     n = max(2, int(length / ds))
-    k = curvature if decay is None else curvature * np.exp(-np.arange(n) * ds / decay)
-    dtheta = k * ds + wiggle * math.sqrt(ds) * rng.standard_normal(n)
-    theta = theta0 + np.cumsum(dtheta)
-    xs = x0 + np.concatenate([[0.0], np.cumsum(np.cos(theta) * ds)])
-    ys = y0 + np.concatenate([[0.0], np.cumsum(np.sin(theta) * ds)])
-    return xs, ys, np.concatenate([[theta0], theta])
+    theta = np.empty(n + 1)
+    theta[0] = theta0
+    dtheta = rng.standard_normal(n)
+    dtheta *= wiggle * math.sqrt(ds)
+    dtheta += (curvature * ds) if decay is None else (curvature * ds) * _decay(n, ds / decay)
+    np.cumsum(dtheta, out=theta[1:])
+    theta[1:] += theta0
+    xs, ys = np.empty(n + 1), np.empty(n + 1)
+    xs[0], ys[0] = 0.0, 0.0
+    np.cumsum(np.cos(theta[1:]), out=xs[1:])
+    np.cumsum(np.sin(theta[1:]), out=ys[1:])
+    xs *= ds
+    ys *= ds
+    xs += x0
+    ys += y0
+    return xs, ys, theta
+
+
+@functools.lru_cache(maxsize=64)
+def _decay(n: int, rate: float) -> np.ndarray:
+    return np.exp(-np.arange(n) * rate)
+
+
+@functools.lru_cache(maxsize=16)
+def _grid(size: int):
+    """Pixel-centre coordinates X, Y (-1..1, y down) and R^2 for a size x size image."""
+    lin = np.linspace(-1 + 1 / size, 1 - 1 / size, size, dtype=np.float32)
+    X, Y = np.meshgrid(lin, lin)
+    for a in (X, Y):
+        a.flags.writeable = False
+    return X, Y
 
 
 class _Vessel:
@@ -335,14 +376,14 @@ def _lesion_plan(grade: int, rng: np.random.Generator) -> dict:
                  beading=int(rng.integers(1, 3)) if rng.uniform() < 0.3 else 0,
                  irma=int(rng.integers(1, 4)) if rng.uniform() < 0.4 else 0,
                  nvd=nvd, nve=int(rng.integers(1, 3)) if (not nvd or rng.uniform() < 0.4) else 0,
-                 fibrous=rng.uniform() < 0.4,
-                 preretinal=int(rng.integers(1, 3)) if rng.uniform() < 0.6 else 0,
+                 fibrous=rng.uniform() < 0.5,
+                 preretinal=int(rng.integers(1, 3)) if rng.uniform() < 0.7 else 0,
                  vitreous=rng.uniform() < 0.35)
     return z
 
 
 def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
-    """Draw one fundus photograph; return (float image, masks, info)."""
+    """Draw one fundus photograph; return (uint8 image, masks, info)."""
     cv = _Canvas(size, rng)
     side = 1.0 if eye == "right" else -1.0  # right eye: disc on the right of the image
     fov_r = rng.uniform(0.90, 0.97)
@@ -350,9 +391,7 @@ def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
     macula = (disc[0] - side * rng.uniform(0.48, 0.55), disc[1] + rng.normal(0, 0.03))
     disc_r = rng.uniform(0.11, 0.13)
 
-    lin = np.linspace(-1 + 1 / size, 1 - 1 / size, size, dtype=np.float32)
-    X, Y = np.meshgrid(lin, lin)
-    R2 = X * X + Y * Y
+    X, Y = _grid(size)
 
     # background: pigmentation, choroidal texture
     pig = rng.uniform()
@@ -471,15 +510,15 @@ def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
     nv, ndraw = cv.layer()
     centres = []
     if plan["nvd"]:
-        centres.append((disc[0], disc[1], disc_r * 1.3, 14))
+        centres.append((disc[0], disc[1], disc_r * 1.3, 18))
     if plan["nve"]:
         arcade_pts = [(v.xs[len(v.xs) // 2], v.ys[len(v.ys) // 2]) for v in main_veins if len(v.xs) > 4]
         for k in rng.choice(len(arcade_pts), size=min(plan["nve"], len(arcade_pts)), replace=False):
             x, y = arcade_pts[int(k)]
             if x * x + y * y < (fov_r * 0.85) ** 2:
-                centres.append((x, y, 0.07, 9))
+                centres.append((x, y, 0.07, 12))
             else:
-                centres.append((0.6 * x, 0.6 * y, 0.07, 9))
+                centres.append((0.6 * x, 0.6 * y, 0.07, 12))
     nv_width = max(cv.width(0.007), int(0.6 * cv.ss))
     for cx, cy, spread, loops in centres:
         for _ in range(loops):
@@ -521,22 +560,21 @@ def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
     c = (rng.normal(0, 0.02), rng.normal(0, 0.02))
     r2 = ((X - c[0]) ** 2 + (Y - c[1]) ** 2) / fov_r**2
     gain = rng.uniform(0.75, 1.15) * (1 + rng.normal(0, 0.12) * X + rng.normal(0, 0.12) * Y)
-    vignette = 1 - rng.uniform(0.35, 0.6) * r2**1.5
+    vignette = 1 - rng.uniform(0.35, 0.6) * r2 * np.sqrt(r2)
     fov = _sigmoid((1 - np.sqrt(r2)) * fov_r * size / 1.2)
     img *= (gain * vignette * fov)[None]
     img *= rng.normal(1, 0.05, 3).astype(np.float32)[:, None, None]
     img += (1 - fov)[None] * rng.uniform(0.0, 0.03)
-    sigma = rng.uniform(0.0, 0.5) * size / 64
-    if sigma > 0.3:
-        from scipy.ndimage import gaussian_filter
-
-        img = gaussian_filter(img, sigma=(0, sigma, sigma), truncate=2.5)
     img += 0.012 * rng.standard_normal(img.shape, dtype=np.float32)
-    inside = R2 < 2  # every pixel
+    out = Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0))
+    sigma = rng.uniform(0.0, 0.5) * size / 64  # focus blur, in pixels
+    if sigma > 0.3:
+        out = out.filter(ImageFilter.GaussianBlur(sigma))
+    in_fov = fov > 0.5
     for name in LESION_TYPES:
-        masks[name] = masks[name] & inside & (fov > 0.5)
-    info = {"eye": eye, "plan": plan}
-    return img.transpose(1, 2, 0), masks, info
+        masks[name] &= in_fov
+    info = {"eye": eye, "plan": plan, "disc": disc, "macula": macula, "disc_radius": disc_r}
+    return np.asarray(out), masks, info
 
 
 def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None, eye: str | None = None,
@@ -550,8 +588,8 @@ def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None, ey
     dict with the eye and the lesion plan, is returned.
 
     >>> img, grade, masks = synthetic_fundus(grade=2, size=64, seed=1)
-    >>> img.shape, grade, sorted(k for k, m in masks.items() if m.any())[:2]
-    ((64, 64, 3), 2, ['hard_exudates', 'hemorrhages'])
+    >>> img.shape, grade, sorted(k for k, m in masks.items() if m.any())
+    ((64, 64, 3), 2, ['cotton_wool_spots', 'hard_exudates', 'hemorrhages', 'microaneurysms'])
     """
     size = _check_size(size)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -562,8 +600,7 @@ def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None, ey
         eye = "right" if rng.uniform() < 0.5 else "left"
     if eye not in ("left", "right"):
         raise ValueError(f"eye must be 'left', 'right' or None, got {eye!r}")
-    img, masks, info = _render(grade, size, rng, eye)
-    out = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    out, masks, info = _render(grade, size, rng, eye)
     return (out, grade, masks, info) if return_info else (out, grade, masks)
 
 
@@ -572,8 +609,8 @@ def synthetic_fundus_dataset(n: int = 2000, size: int = 64, seed: int = 0,
     """``n`` synthetic photographs and grades: ``(uint8 (n, size, size, 3), int64 (n,))``. See lesson 04.
 
     Grade counts follow ``prior`` as closely as ``n`` allows (every grade with a positive
-    probability appears at least once when ``n >= 5``), in a seeded random order. Image ``i``
-    depends only on ``seed`` and ``i`` (not on ``n``), so a larger set extends a smaller one.
+    probability appears at least once when ``n >= 5``), in a seeded random order; the set is
+    the same for the same ``(n, size, seed, prior)``.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")

@@ -51,8 +51,8 @@ def _check_rgb(image, name: str = "image", square: bool = False) -> np.ndarray:
     if image.dtype != np.uint8:
         raise TypeError(f"{name} must be uint8 (0-255), got {image.dtype}; "
                         "convert with (np.clip(x, 0, 1) * 255).round().astype(np.uint8) if it is in 0..1")
-    if image.shape[0] < 8 or image.shape[1] < 8:
-        raise ValueError(f"{name} is too small: {image.shape[:2]}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"{name} is empty: {image.shape}")
     if square and image.shape[0] != image.shape[1]:
         raise ValueError(f"{name} must be square, got {image.shape[0]} x {image.shape[1]}; "
                          "use crop_to_fov and pad_to_square (or preprocess_fundus) first")
