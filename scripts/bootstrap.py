@@ -72,7 +72,13 @@ def main(argv: list[str]) -> int:
     if len(argv) < 1 or argv[0] not in ("lab", "test", "setup"):
         print(__doc__)
         return 2
-    set_up()
+    try:
+        set_up()
+    except subprocess.CalledProcessError as error:
+        print(f"error: set-up step failed (exit {error.returncode}): {' '.join(map(str, error.cmd))}\n"
+              "Fix what it printed above and run this command again (installed packages are kept).",
+              file=sys.stderr)
+        return 1
     command, extra = argv[0], argv[1:]
     if command == "lab":
         os.execv(str(venv_bin("qdr-course")), [str(venv_bin("qdr-course")), "lab", "--root", str(ROOT), *extra])

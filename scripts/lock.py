@@ -16,11 +16,12 @@ HEADER = """\
 # scripts/bootstrap.py alike. torch is installed separately, first (see torch-version.txt);
 # its dependencies are pinned here. Regenerate with: python scripts/lock.py
 """
-LEFT_OUT = ("torch==", "qdr-course==", "qdr_course==")
+# pip itself is left out too (the venv brings its own); setuptools stays: torch needs a recent one.
+LEFT_OUT = ("torch==", "qdr-course==", "qdr_course==", "pip==")
 
 
 def main() -> int:
-    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"],
+    frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--all", "--exclude-editable"],
                             check=True, capture_output=True, text=True).stdout.splitlines()
     pins = [line for line in frozen if line and not line.startswith(LEFT_OUT)]
     if any(" @ " in line or line.startswith("-e") for line in pins):
