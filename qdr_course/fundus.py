@@ -204,7 +204,7 @@ class _Canvas:
         pts = np.empty(2 * len(xs))
         pts[0::2] = (np.asarray(xs) + 1) * (0.5 * self.big)
         pts[1::2] = (np.asarray(ys) + 1) * (0.5 * self.big)
-        draw.line(pts.tolist(), fill=255, width=width, joint="curve" if width > 2 else None)
+        draw.line(pts.tolist(), fill=255, width=width, joint="curve" if width >= 6 else None)
 
     def blob(self, draw, x, y, r, min_px=0.7):
         cx, cy = self.px(x, y)
@@ -290,7 +290,7 @@ class _Vessel:
         self.xs, self.ys, self.theta, self.width, self.is_vein, self.depth = xs, ys, theta, width, is_vein, depth
 
 
-def _vessel_tree(rng, disc, side, max_depth, n_branches=2) -> list[_Vessel]:
+def _vessel_tree(rng, disc, side, max_depth, n_branches=2, ds=0.02) -> list[_Vessel]:
     """Four arcades (artery + vein each) from the disc, with recursive branches."""
     dx, dy = disc
     t = -side  # temporal direction along x (towards the macula)
@@ -299,19 +299,19 @@ def _vessel_tree(rng, disc, side, max_depth, n_branches=2) -> list[_Vessel]:
     arcades = [(-100, -3.6, 1.3), (100, 3.6, 1.3), (-60, 1.6, 0.8), (60, -1.6, 0.8)]
     for deg, curv, length in arcades:
         for is_vein in (True, False):
-            theta0 = math.radians(deg + rng.normal(0, 6) + (7 if is_vein else -7) * np.sign(deg))
+            theta0 = math.radians(deg + rng.normal(0, 6) + math.copysign(7 if is_vein else -7, deg))
             if t > 0:  # mirror the right-eye frame for a left eye
                 theta0, k = math.pi - theta0, -curv
             else:
                 k = curv
             width = (0.026 if is_vein else 0.018) * rng.uniform(0.9, 1.1)
             xs, ys, th = _walk(rng, dx, dy, theta0, length * rng.uniform(0.9, 1.1), k * rng.uniform(0.85, 1.15),
-                               0.3, decay=0.45)
+                               0.3, ds=ds, decay=0.45)
             vessels.append(_Vessel(xs, ys, th, width, is_vein, 0))
     # small macular branches heading temporally
     for sgn in (-1, 1):
         theta0 = math.atan2(sgn * 0.25, t) + rng.normal(0, 0.1)
-        xs, ys, th = _walk(rng, dx, dy, theta0, 0.35, 0, 0.8)
+        xs, ys, th = _walk(rng, dx, dy, theta0, 0.35, 0, 0.8, ds=ds)
         vessels.append(_Vessel(xs, ys, th, 0.01, sgn > 0, 1))
     frontier = list(vessels[:8])
     for depth in range(1, max_depth + 1):
@@ -321,8 +321,8 @@ def _vessel_tree(rng, disc, side, max_depth, n_branches=2) -> list[_Vessel]:
             for _ in range(n_branches + (rng.random() < 0.5)):
                 i = int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5))
                 angle = parent.theta[i] + (1 if rng.random() < 0.5 else -1) * (0.5 + 0.5 * rng.random())
-                length = (n_pts * 0.02) * rng.uniform(0.3, 0.55)
-                xs, ys, th = _walk(rng, parent.xs[i], parent.ys[i], angle, length, rng.normal(0, 1.0), 0.45)
+                length = (n_pts * ds) * rng.uniform(0.3, 0.55)
+                xs, ys, th = _walk(rng, parent.xs[i], parent.ys[i], angle, length, rng.normal(0, 1.0), 0.45, ds=ds)
                 children.append(_Vessel(xs, ys, th, parent.width * 0.62, parent.is_vein, depth))
         vessels.extend(children)
         frontier = children
@@ -418,7 +418,8 @@ def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
     masks = {name: None for name in LESION_TYPES}
     plan = _lesion_plan(grade, rng)
     max_depth = 1 if size <= 64 else (2 if size <= 160 else 3)
-    vessels = _vessel_tree(rng, disc, side, max_depth, n_branches=1 if size <= 64 else 2)
+    vessels = _vessel_tree(rng, disc, side, max_depth, n_branches=1 if size <= 64 else 2,
+                           ds=0.03 if size <= 64 else 0.02)
 
     # veins, with venous beading on some main veins
     veins, vdraw = cv.layer()
