@@ -263,3 +263,48 @@ def sigmoid_pair_loss_floor(num_classes: int = NUM_GRADES) -> float:
     """
     _check_positive_int("num_classes", num_classes, minimum=2)
     return -math.log(math.e / (math.e + 1 + (num_classes - 1) * 2 * math.exp(0.5)))
+
+
+# ------------------------------------------------------------------------------ saliency
+def saliency_map(model: nn.Module, image: torch.Tensor, grade: int | None = None) -> torch.Tensor:
+    """Vanilla gradient saliency |d logit_grade / d pixel|, max over colour channels: (H, W). See lesson 05.
+
+    ``image`` is one float image (3, H, W); ``grade`` defaults to the predicted grade. The
+    model runs in evaluation mode; its parameters receive no gradient.
+    """
+    if not isinstance(image, torch.Tensor) or image.ndim != 3 or image.shape[0] != 3:
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"image must be one float tensor (3, H, W), got {shape}")
+    was_training = model.training
+    model.eval()
+    try:
+        x = image.detach().clone().unsqueeze(0).requires_grad_(True)
+        logits = model(x)[0]
+        if grade is None:
+            grade = int(logits.argmax())
+        if not isinstance(grade, int) or not 0 <= grade < logits.numel():
+            raise ValueError(f"grade must be an integer 0..{logits.numel() - 1}, got {grade!r}")
+        (gradient,) = torch.autograd.grad(logits[grade], x)
+    finally:
+        model.train(was_training)
+    return gradient[0].abs().amax(dim=0)
+
+
+def lesion_enrichment(saliency, lesion_mask, top_fraction: float = 0.05) -> float:
+    """How much more often the most salient pixels fall on lesions than chance. See lesson 05.
+
+    Enrichment = P(lesion | pixel among the top ``top_fraction`` of saliency) / P(lesion):
+    1 means the saliency ignores lesions, larger means it points at them.
+    """
+    s = torch.as_tensor(saliency).detach().float().reshape(-1)
+    m = torch.as_tensor(lesion_mask).bool().reshape(-1)
+    if s.numel() != m.numel():
+        raise ValueError(f"saliency has {s.numel()} pixels but the lesion mask has {m.numel()}; "
+                         "they must have the same (H, W)")
+    if not 0 < top_fraction <= 1:
+        raise ValueError(f"top_fraction must be in (0, 1], got {top_fraction}")
+    if not m.any():
+        raise ValueError("the lesion mask is empty (a grade-0 image?): enrichment is undefined")
+    k = max(1, round(top_fraction * s.numel()))
+    top = torch.topk(s, k).indices
+    return float(m[top].float().mean() / m.float().mean())

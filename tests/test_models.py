@@ -196,3 +196,47 @@ def test_hybrid_config_and_checkpoint_kind(tmp_path):
         load_checkpoint(path, ClassicalGrader.matching(model))
     with pytest.raises(ValueError, match="n_qubits"):
         HybridGrader(n_qubits=0)
+
+
+# ------------------------------------------------------------------------------- saliency
+from qdr_course.models import lesion_enrichment, saliency_map  # noqa: E402
+
+
+def test_saliency_is_the_input_gradient():
+    model = small_classical().eval()
+    image = torch.rand(3, 16, 16)
+    s = saliency_map(model, image, grade=2)
+    assert s.shape == (16, 16) and (s >= 0).all()
+    # against finite differences on one pixel of the channel with the largest gradient
+    x = image.clone().double()
+    model = model.double()
+    s = saliency_map(model, x, grade=2)
+    i, j = 5, 7
+    diffs = []
+    for c in range(3):
+        up, down = x.clone(), x.clone()
+        up[c, i, j] += 1e-6
+        down[c, i, j] -= 1e-6
+        with torch.no_grad():
+            diffs.append(abs((model(up[None])[0, 2] - model(down[None])[0, 2]).item()) / 2e-6)
+    assert s[i, j].item() == pytest.approx(max(diffs), rel=1e-4, abs=1e-9)
+    assert all(p.grad is None for p in model.parameters())
+    with pytest.raises(ValueError):
+        saliency_map(model, torch.rand(1, 3, 16, 16))
+    with pytest.raises(ValueError):
+        saliency_map(model, x, grade=7)
+
+
+def test_lesion_enrichment_formula():
+    mask = torch.zeros(10, 10, dtype=torch.bool)
+    mask[0, :5] = True  # P(lesion) = 0.05
+    s = mask.float() + 0.001 * torch.arange(100.0).reshape(10, 10) / 100
+    assert lesion_enrichment(s, mask, 0.05) == pytest.approx(20.0)  # all top-5 on lesions
+    assert lesion_enrichment(s, mask, 0.10) == pytest.approx(10.0)  # 5 of top-10
+    assert lesion_enrichment(torch.ones(10, 10), torch.ones(10, 10), 0.3) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="empty"):
+        lesion_enrichment(s, torch.zeros(10, 10), 0.1)
+    with pytest.raises(ValueError, match="same"):
+        lesion_enrichment(s, torch.zeros(5, 5), 0.1)
+    with pytest.raises(ValueError):
+        lesion_enrichment(s, mask, 0)
