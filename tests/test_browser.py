@@ -1,0 +1,348 @@
+"""A real browser: JupyterLab opens a lesson's ``.py`` file as a notebook and runs it cleanly.
+
+JupyterLab is started on a free localhost port, with a token and its own temporary config,
+settings, workspace and runtime folders (so the developer's setup does not matter), the
+project's ``binder/overrides.json`` as its app settings (the ``.py`` -> "Jupytext Notebook"
+default viewer that Binder and the bootstrap script install) and ``lessons/`` as its root.
+With ``QDR_BROWSER_SETTINGS=installed`` JupyterLab reads the overrides installed in
+``<sys.prefix>/share/jupyter/lab/settings/`` instead (scripts/binder_rehearsal.sh uses this to
+test the environment that binder/postBuild made).
+Debian's Chromium, driven headless by Playwright, opens ``lessons/00_welcome.py``; the test
+checks that it opened as a notebook through jupytext (same cells as jupytext reads), runs all
+cells from the *Run* menu, waits until every code cell has run and the kernel is idle, and
+asserts that no cell has an error output. Screenshots and the JupyterLab log are saved under
+``test-artifacts/browser/`` whatever happens.
+
+Chromium: ``QDR_CHROMIUM`` (default ``/usr/bin/chromium``). When it is missing and ``CI`` is
+set, the test installs Debian's ``chromium`` package (as root, with time limits); otherwise, or
+when that fails, or when Playwright is not installed, the test is skipped and says why.
+Only localhost is contacted: the browser aborts every other request and the test fails if
+the page tried one. Autosave is off and nothing is saved: the test checks that the lesson files
+are byte-for-byte unchanged afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = ROOT / "lessons"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = Path(os.environ.get("QDR_CHROMIUM", "/usr/bin/chromium"))
+# Flags that work as root in a container; the user-data-dir is a new empty folder per run.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-proxy-server", "--disable-dev-shm-usage"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+SERVER_START_S = 60  # JupyterLab answering /api/status
+PAGE_TIMEOUT_MS = 60_000  # any single browser wait (page load, a selector)
+RUN_ALL_TIMEOUT_MS = 150_000  # the whole lesson, kernel start included
+APT_UPDATE_S, APT_INSTALL_S = 300, 900
+
+# What the lesson must print when it really ran (lesson 00's own outputs).
+EXPECTED_OUTPUT = {
+    "00_welcome.py": ["same numbers after re-seeding: True", "Qiskit: P(1) = 0.318821", "⏳"],
+}
+
+
+# --------------------------------------------------------------------------- the browser
+def _apt_install_chromium() -> str | None:
+    """Install Debian's chromium (CI only); return why it could not be done, or None."""
+    if os.geteuid() != 0:
+        return "not running as root, so apt-get cannot install chromium"
+    if shutil.which("apt-get") is None:
+        return "apt-get not found (not a Debian-like system)"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command, limit in ((["apt-get", "update"], APT_UPDATE_S),
+                           (["apt-get", "install", "-y", "chromium"], APT_INSTALL_S)):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=limit,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return f"'{' '.join(command)}' did not finish within {limit} s"
+        if done.returncode != 0:
+            tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+            return f"'{' '.join(command)}' failed ({done.returncode}): {tail}"
+    return None
+
+
+def chromium_or_skip() -> Path:
+    """The Chromium executable; in CI install it when missing; else skip with the reason."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if not os.environ.get("CI"):
+        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's package "
+                    "(apt-get install chromium) or set QDR_CHROMIUM to a Chromium executable")
+    reason = _apt_install_chromium()
+    if reason is None and not CHROMIUM.exists():
+        reason = f"apt-get installed chromium but {CHROMIUM} does not exist"
+    if reason:
+        pytest.skip(f"no Chromium and it could not be installed: {reason}")
+    return CHROMIUM
+
+
+# --------------------------------------------------------------------------- JupyterLab
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 2.0) -> int:
+    """HTTP status of a GET to a localhost URL, never through a proxy."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=timeout) as response:
+        return response.status
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+
+
+@contextlib.contextmanager
+def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
+    """Run JupyterLab on ``root_dir`` with private settings; yield its URL and token; stop it."""
+    import psutil
+
+    port, token = free_port(), secrets.token_hex(16)
+    dirs = {name: folder / name for name in ("config", "data", "runtime", "settings", "workspaces",
+                                             "app-settings", "ipython", "checkpoints")}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    lab_config = {
+        "expose_app_in_browser": True,  # window.jupyterapp: read the notebook model
+        "news_url": None,  # no announcement feed from the internet
+        "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+        "extension_manager": "readonly",  # no PyPI queries from the extension manager
+    }
+    if os.environ.get("QDR_BROWSER_SETTINGS") == "installed":
+        installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+        assert installed.exists(), f"{installed} is missing: binder/postBuild should have installed it"
+    else:  # the project's own default-viewer override, exactly as binder/postBuild installs it
+        shutil.copy(ROOT / "binder" / "overrides.json", dirs["app-settings"] / "overrides.json")
+        lab_config["app_settings_dir"] = str(dirs["app-settings"])
+    _write_json(dirs["config"] / "jupyter_lab_config.json", {"LabApp": lab_config})
+    # JupyterLab checkpoints a file when it opens it: keep that out of the repository.
+    _write_json(dirs["config"] / "jupyter_server_config.json",
+                {"FileCheckpoints": {"checkpoint_dir": str(dirs["checkpoints"])}})
+    # Never write the lesson: autosave off (and the test never saves).
+    _write_json(dirs["settings"] / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings",
+                {"autosave": False})
+    _write_json(dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
+                {"fetchNews": "false", "checkForUpdates": False})
+    env = {**os.environ,
+           "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
+           "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+           "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]), "IPYTHONDIR": str(dirs["ipython"]),
+           "JUPYTER_PLATFORM_DIRS": "1", "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser",
+               f"--ServerApp.root_dir={root_dir}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    if os.geteuid() == 0:  # CI and containers run as root
+        command.append("--allow-root")
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  env=env, cwd=folder, start_new_session=True)
+        try:
+            deadline = time.monotonic() + SERVER_START_S
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"JupyterLab exited with code {server.returncode} while starting; "
+                                       f"see {log_path}")
+                try:
+                    if _get(f"{base}/api/status?token={token}") == 200:
+                        break
+                except (urllib.error.URLError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"JupyterLab did not answer within {SERVER_START_S} s; see {log_path}")
+                time.sleep(0.25)
+            yield base, token
+        finally:
+            _stop(server, psutil)
+
+
+def _stop(server: subprocess.Popen, psutil) -> None:
+    """Stop JupyterLab and its kernels (they run in sessions of their own): TERM, then KILL."""
+    try:
+        children = psutil.Process(server.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    server.terminate()  # a clean shutdown also shuts its kernels down
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, 9)
+        server.wait(timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=5)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+# --------------------------------------------------------------------------- the page
+# The open notebook, read from JupyterLab's own model (window.jupyterapp).
+NOTEBOOK_STATE_JS = """() => {
+  const widget = window.jupyterapp.shell.currentWidget;
+  if (!widget) return null;
+  const isNotebook = widget.node.classList.contains('jp-NotebookPanel');
+  const path = widget.context ? widget.context.path : null;
+  if (!isNotebook) return {path, isNotebook, widget: widget.node.className, cells: []};
+  const cells = [];
+  for (const cell of widget.content.model.cells) {
+    cells.push({type: cell.type, count: cell.type === 'code' ? cell.executionCount : null,
+                outputs: cell.type === 'code' ? cell.outputs.toJSON() : []});
+  }
+  const kernel = widget.sessionContext.session && widget.sessionContext.session.kernel;
+  return {path, isNotebook, widget: widget.node.className, kernelName: kernel ? kernel.name : null, kernelStatus: kernel ? kernel.status : null, cells};
+}"""
+
+# True when the run is over: the kernel is idle and every code cell has run, or a cell failed
+# (Run All stops at the first error, leaving later cells unrun).
+RUN_FINISHED_JS = """() => {
+  const widget = window.jupyterapp.shell.currentWidget;
+  const kernel = widget.sessionContext.session && widget.sessionContext.session.kernel;
+  if (!kernel || kernel.status !== 'idle') return false;
+  let allRan = true, failed = false;
+  for (const cell of widget.content.model.cells) {
+    if (cell.type !== 'code') continue;
+    if (cell.executionCount === null) allRan = false;
+    for (const output of cell.outputs.toJSON()) if (output.output_type === 'error') failed = true;
+  }
+  return allRan || failed;
+}"""
+
+
+def output_text(output: dict) -> str:
+    """The human-readable text of one nbformat output."""
+    if output["output_type"] == "stream":
+        text = output.get("text", "")
+    elif output["output_type"] == "error":
+        text = f"{output.get('ename')}: {output.get('evalue')}"
+    else:
+        text = output.get("data", {}).get("text/plain", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def digest(paths: list[Path]) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+# --------------------------------------------------------------------------- the test
+@pytest.mark.parametrize("lesson", ["00_welcome.py"])
+def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
+    """JupyterLab + Chromium: the .py lesson opens as a notebook, Run All finishes, no error output."""
+    chromium = chromium_or_skip()
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="Playwright is not installed (pip install playwright; no browser download needed: "
+               "the test uses Debian's chromium)")
+    import jupytext
+
+    lesson_path = LESSONS / lesson
+    expected_cells = jupytext.read(lesson_path).cells
+    expected_code = sum(cell.cell_type == "code" for cell in expected_cells)
+    watched = sorted(LESSONS.glob(f"{lesson_path.stem}.*"))
+    before = digest(watched)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = lesson_path.stem
+    for old in ARTIFACTS.glob(f"{stem}-*"):  # no stale screenshot from an earlier run
+        old.unlink()
+    checkpoints_before = set((LESSONS / ".ipynb_checkpoints").glob("*"))
+    blocked: list[str] = []
+
+    def only_localhost(route):
+        url = route.request.url
+        if urlparse(url).scheme in ("data", "blob") or urlparse(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    with jupyterlab(tmp_path / "jupyter", LESSONS, ARTIFACTS / f"{stem}-jupyterlab.log") as (base, token), \
+            sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(chromium), headless=True,
+            args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 1000}, timeout=PAGE_TIMEOUT_MS)
+        page = context.pages[0] if context.pages else context.new_page()
+        try:
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            context.route("**/*", only_localhost)
+            page.goto(f"{base}/lab/tree/{lesson}?reset&token={token}", wait_until="domcontentloaded")
+
+            # 1. It opens as a notebook (the Jupytext Notebook viewer), not in the text editor.
+            page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                                   " return !!(w && w.context && w.context.isReady && w.isRevealed); }")
+            state = page.evaluate(NOTEBOOK_STATE_JS)
+            page.screenshot(path=str(ARTIFACTS / f"{stem}-opened.png"))
+            assert state and state["isNotebook"], (
+                f"{lesson} did not open as a notebook but in {state and state['widget']!r}: is the "
+                "default viewer for python files 'Jupytext Notebook' (binder/overrides.json)?")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+            assert state["path"] == lesson, f"the open document is {state['path']!r}, not {lesson!r}"
+            assert page.locator(".jp-FileEditor").count() == 0, f"{lesson} also opened as a text file"
+            assert len(state["cells"]) == len(expected_cells), (
+                f"JupyterLab shows {len(state['cells'])} cells, jupytext reads {len(expected_cells)}")
+            assert [c["type"] for c in state["cells"]] == [c.cell_type for c in expected_cells]
+
+            # 2. Run all cells from the menu, as a learner would, once the kernel is up.
+            page.wait_for_function("() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
+                                   " return s.session && s.session.kernel && s.session.kernel.status === 'idle'; }",
+                                   timeout=RUN_ALL_TIMEOUT_MS)
+            start = time.monotonic()
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            page.wait_for_function(RUN_FINISHED_JS, timeout=RUN_ALL_TIMEOUT_MS, polling=500)
+            seconds = time.monotonic() - start
+            state = page.evaluate(NOTEBOOK_STATE_JS)
+            # Show the exercise's check (or else the end of the lesson) in the screenshot.
+            shown = page.locator(".jp-Notebook .jp-OutputArea-output", has_text="⏳")
+            (shown.first if shown.count() else page.locator(".jp-Notebook .jp-Cell").last
+             ).scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"{stem}-ran.png"))
+        except Exception:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(ARTIFACTS / f"{stem}-failed.png"))
+            raise
+        finally:
+            context.close()
+
+    # 3. Every code cell ran, in order, with no error output.
+    code = [c for c in state["cells"] if c["type"] == "code"]
+    errors = [f"cell {i}: {output_text(o)}" for i, c in enumerate(state["cells"])
+              for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, "error output in the browser:\n" + "\n".join(errors)
+    assert state["kernelName"] == "python3" and state["kernelStatus"] == "idle"
+    assert len(code) == expected_code
+    counts = [c["count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), f"not every code cell ran once, in order: {counts}"
+    text = "\n".join(output_text(o) for c in code for o in c["outputs"])
+    assert "Traceback" not in text and "❌" not in text, text
+    for expected in EXPECTED_OUTPUT.get(lesson, []):
+        assert expected in text, f"{expected!r} missing from the outputs:\n{text}"
+    assert not blocked, f"the page tried to reach beyond localhost: {blocked}"
+    assert digest(watched) == before, f"the browser session changed {[p.name for p in watched]}"
+    assert set((LESSONS / ".ipynb_checkpoints").glob("*")) == checkpoints_before, "checkpoint written in lessons/"
+    print(f"{lesson}: Run All took {seconds:.1f} s in the browser; screenshots in {ARTIFACTS}")
