@@ -169,22 +169,32 @@ def finite_difference_gradient(f: Callable, theta, h: float = 1e-4) -> np.ndarra
     return grad.reshape(grad.shape[:-1] + theta.shape) if theta.ndim else grad[..., 0]
 
 
-def _default_estimator():
-    from qiskit.primitives import StatevectorEstimator
-    return StatevectorEstimator()
+def _exact_expectations(ga: GateAngles, values: np.ndarray) -> np.ndarray:
+    """Exact <O_k> from the compiled torch simulator (the default 'estimator')."""
+    import torch
+    from qdr_course.statevector import TorchStatevector
+    sim = getattr(ga, "_simulator", None)
+    if sim is None:
+        sim = ga._simulator = TorchStatevector(ga)
+    with torch.no_grad():
+        return sim.expectations(torch.as_tensor(values, dtype=torch.float64)).numpy()
 
 
 def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=None,
                           circuit: QuantumCircuit | None = None, observables=None) -> np.ndarray:
     """<O_k> for every row of angle values (N, num_angles), in ONE estimator call. See lesson 02.
 
+    ``estimator=None`` uses the exact, fast torch simulator of :mod:`qdr_course.statevector`.
     ``circuit`` / ``observables`` may be a transpiled copy of ``ga.circuit`` and its
     layout-mapped observables (see :class:`qdr_course.layer.QuantumLayer`).
     """
-    estimator = _default_estimator() if estimator is None else estimator
+    values = np.atleast_2d(np.asarray(angle_values, dtype=float))
+    if estimator is None:
+        if circuit is not None or observables is not None:
+            raise ValueError("a transpiled circuit or mapped observables need an estimator to run on")
+        return _exact_expectations(ga, values)
     circuit = ga.circuit if circuit is None else circuit
     observables = ga.observables if observables is None else observables
-    values = np.atleast_2d(np.asarray(angle_values, dtype=float))
     position = {p: g for g, p in enumerate(ga.angles)}
     columns = [position[p] for p in circuit.parameters]  # the transpiler keeps or drops, never adds
     bound = values[:, columns].reshape(-1, 1, len(columns))
@@ -197,7 +207,8 @@ def parameter_shift_jacobian(pc: ParameterizedCircuit | GateAngles, inputs, weig
                              estimator=None) -> np.ndarray:
     """d<O_k>/d(inputs, weights) by the parameter-shift rule, all shifts in ONE call. See lesson 02.
 
-    Returns shape (num_outputs, num_inputs + num_weights) for one input vector, or
+    ``estimator``: any BaseEstimatorV2; ``None`` evaluates the shifted circuits exactly with the
+    torch simulator. Returns shape (num_outputs, num_inputs + num_weights) for one input vector, or
     (B, num_outputs, num_inputs + num_weights) for a batch of inputs (B, num_inputs).
     """
     ga = pc if isinstance(pc, GateAngles) else gate_angles(pc)

@@ -243,6 +243,21 @@ class TorchStatevector:
         return self.expectations(self.gate_angle_values(inputs, weights))
 
 
+_CACHE: dict[int, tuple[ParameterizedCircuit, TorchStatevector]] = {}
+
+
+def _simulator_for(pc: ParameterizedCircuit) -> TorchStatevector:
+    """A compiled simulator for ``pc``, reused while ``pc`` is alive (a few recent circuits)."""
+    hit = _CACHE.get(id(pc))
+    if hit is not None and hit[0] is pc:
+        return hit[1]
+    if len(_CACHE) >= 16:
+        _CACHE.pop(next(iter(_CACHE)))
+    sim = TorchStatevector(pc)
+    _CACHE[id(pc)] = (pc, sim)
+    return sim
+
+
 def expectation_values(pc: ParameterizedCircuit, inputs, weights=()) -> np.ndarray:
     """Exact <O_k> as a NumPy array for inputs (num_inputs,) or (B, num_inputs). See lesson 01."""
     x = np.asarray(inputs, dtype=float)
@@ -253,5 +268,5 @@ def expectation_values(pc: ParameterizedCircuit, inputs, weights=()) -> np.ndarr
     if w.numel() != pc.num_weights:
         raise ValueError(f"expected {pc.num_weights} weights, got {w.numel()}")
     with torch.no_grad():
-        out = TorchStatevector(pc).run(x, w).numpy()
+        out = _simulator_for(pc).run(x, w).numpy()
     return out[0] if single else out

@@ -1,0 +1,352 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · The parameter-shift rule
+#
+# **Teaching:** 30 min · **Exercises:** 20 min
+#
+# To train a circuit we need $\partial\langle O\rangle/\partial\theta$. On hardware there is no
+# autograd, only the ability to run the circuit at other angles. The **parameter-shift rule**
+# turns two such runs into an *exact* derivative. The original retinopathy code (and the old
+# Qiskit textbook it copied) got it wrong twice; this lesson derives it, generalises it, and
+# hunts those two bugs.
+#
+# ## Objectives
+# - Derive the parameter-shift rule $\partial_\theta E = [E(\theta+\frac{\pi}{2}) - E(\theta-\frac{\pi}{2})]/2$
+#   and know when it holds.
+# - Compare it with finite differences and exact autograd.
+# - Handle a parameter that appears in several gates, and angles such as $2t + 1$.
+# - Find and measure the two gradient bugs of the original code.
+# - Work out how many shots a gradient needs, and why finite differences need far more.
+
+# %%
+import numpy as np
+import torch
+
+from qdr_course import set_seed
+
+rng = set_seed(0)
+np.set_printoptions(precision=5, suppress=True)
+
+# %% [markdown]
+# ## Deriving the rule
+#
+# Take a gate $U(\theta) = e^{-i\theta P/2}$ where $P$ is a Pauli string ($P^2 = I$), e.g.
+# $R_Y(\theta)$ with $P = Y$. Because $P^2 = I$,
+#
+# $$U(\theta) = \cos\tfrac{\theta}{2}\, I - i \sin\tfrac{\theta}{2}\, P .$$
+#
+# Put everything before the gate into a state $|\psi\rangle$ and everything after it into the
+# observable $O$. Then $E(\theta) = \langle\psi|U^\dagger(\theta)\, O\, U(\theta)|\psi\rangle$ is
+# quadratic in $\cos\frac{\theta}{2}, \sin\frac{\theta}{2}$, so by the double-angle formulas
+#
+# $$E(\theta) = A + B\cos\theta + C\sin\theta$$
+#
+# for constants $A, B, C$. Since $\cos(\theta \pm \frac{\pi}{2}) = \mp\sin\theta$ and
+# $\sin(\theta\pm\frac{\pi}{2}) = \pm\cos\theta$,
+#
+# $$E(\theta + \tfrac{\pi}{2}) - E(\theta - \tfrac{\pi}{2}) = 2(-B\sin\theta + C\cos\theta)
+#   = 2\,E'(\theta).$$
+#
+# Hence the rule, **with its factor 1/2**:
+#
+# $$\boxed{\;\frac{\partial E}{\partial\theta} = \frac{E(\theta + \frac{\pi}{2}) - E(\theta - \frac{\pi}{2})}{2}\;}$$
+#
+# It is *exact*: not a small step, not an approximation. (More generally, any shift $s$ works
+# with $[E(\theta+s) - E(\theta-s)] / (2\sin s)$; $s = \pi/2$ makes the two runs as different as
+# possible, which is best against shot noise.) It holds for every gate whose generator has two
+# eigenvalues $\pm\frac12$: $R_X, R_Y, R_Z, R_{XX}, R_{ZZ}, \ldots$, and for the phase gates $P$ and
+# $CP$ up to a global phase.
+#
+# Sanity check: a circuit's expectation value really is a sinusoid in one angle.
+
+# %%
+from qdr_course.circuits import retinopathy_circuit
+from qdr_course.statevector import expectation_values
+
+qc = retinopathy_circuit(3, 2)
+x, w = rng.normal(size=3), rng.normal(size=6)
+
+
+def energy_of_w0(t):
+    """<Z_0> as a function of the first weight only."""
+    return expectation_values(qc, x, np.concatenate([[t], w[1:]]))[0]
+
+
+# fit A, B, C from three angles, then predict others
+angles = np.array([0.0, np.pi / 2, np.pi])
+E = np.array([energy_of_w0(t) for t in angles])
+A, B, C = (E[0] + E[2]) / 2, (E[0] - E[2]) / 2, E[1] - (E[0] + E[2]) / 2
+for t in rng.uniform(-np.pi, np.pi, 5):
+    assert np.isclose(energy_of_w0(t), A + B * np.cos(t) + C * np.sin(t), atol=1e-12)
+print(f"E(t) = {A:.4f} + {B:.4f} cos t + {C:.4f} sin t  (checked at 5 random angles)")
+
+# %% [markdown]
+# ### Exercise 2.1 - the shift rule
+# Complete `shift_gradient(f, theta)`: the derivative of a one-angle expectation value `f` at
+# `theta`, by the parameter-shift rule.
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_shift_gradient
+
+
+def shift_gradient(f, theta):
+    """Return df/dtheta by the parameter-shift rule."""
+    raise NotImplementedError("Exercise: complete this; check_shift_gradient(...) tells you if it is right.")
+
+
+check_shift_gradient(shift_gradient)
+
+# %% [markdown]
+# ## Shift rule, finite differences and autograd
+#
+# The package's `shift_gradient` is the reference from here on. We compare three ways to get
+# $\partial\langle Z_0\rangle/\partial w_0$:
+#
+# - **parameter shift**: two circuit runs, exact;
+# - **central finite differences** $[E(\theta+h) - E(\theta-h)]/(2h)$: two runs, error
+#   $\approx h^2 E'''/6$ from truncation plus $\approx \epsilon/h$ from rounding;
+# - **autograd** through the exact PyTorch simulator (only possible in simulation).
+
+# %%
+from qdr_course.parameter_shift import finite_difference_gradient, shift_gradient as ps_gradient
+from qdr_course.statevector import TorchStatevector
+
+t0 = 0.4
+shift = ps_gradient(energy_of_w0, t0)
+sim = TorchStatevector(qc)
+weights = torch.tensor(np.concatenate([[t0], w[1:]]), requires_grad=True)
+sim.run(torch.tensor(x)[None], weights)[0, 0].backward()
+auto = weights.grad[0].item()
+print(f"parameter shift   {shift:+.15f}")
+print(f"autograd          {auto:+.15f}   |difference| = {abs(shift - auto):.1e}")
+print(f"{'h':>8} {'finite difference':>20} {'error':>9}")
+for h in (1e-1, 1e-3, 1e-5, 1e-8, 1e-11):
+    fd = finite_difference_gradient(energy_of_w0, t0, h)
+    print(f"{h:>8.0e} {fd:>+20.15f} {abs(fd - auto):>9.1e}")
+assert abs(shift - auto) < 1e-12
+
+# %% [markdown]
+# Finite differences are best near $h \approx 10^{-5}$ and get *worse* for smaller steps (rounding
+# error $\epsilon/h$). On hardware it is far worse still: with shot noise, a tiny $h$ divides
+# the noise by a tiny number (see the last section). The shift rule has no step to tune.
+#
+# ## One parameter, several gates; angles like $2t + 1$
+#
+# If a parameter $t$ sits in several gates, the expectation value depends on $t$ through each
+# gate's angle $\theta_g(t)$. The chain rule gives
+#
+# $$\frac{\partial E}{\partial t} = \sum_g \frac{\partial\theta_g}{\partial t}\,
+#   \frac{\partial E}{\partial\theta_g},$$
+#
+# where each $\partial E/\partial\theta_g$ is a shift of **that gate only**, all other gates
+# keeping their angles. `gate_angles` gives every gate its own angle and records the affine map
+# $\theta = J p + b$ from the circuit's parameters $p$; `parameter_shift_jacobian` applies the
+# rule to every gate, with all shifted circuits in **one** estimator call.
+
+# %%
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+from qiskit.quantum_info import SparsePauliOp
+
+from qdr_course.circuits import ParameterizedCircuit, z_observables
+from qdr_course.parameter_shift import gate_angles, parameter_shift_jacobian
+
+t, u = Parameter("t"), Parameter("u")
+demo = QuantumCircuit(2)
+demo.h([0, 1])
+demo.ry(2 * t + 1, 0)
+demo.ry(t, 1)
+demo.cz(0, 1)
+demo.rx(u - t, 0)
+demo_pc = ParameterizedCircuit(demo, [t], [u], z_observables(2), name="demo")
+ga = gate_angles(demo_pc)
+print("gate angles theta_g = J @ (t, u) + b")
+for name, row, b in zip(ga.gate_names, ga.jacobian, ga.offset):
+    print(f"  {name}: J = {row}, b = {b:+.0f}")
+demo_pc.draw()
+
+# %% [markdown]
+# Sanity check: the Jacobian from the rule equals autograd's.
+
+# %%
+p = np.array([0.7, -0.3])
+jac_shift = parameter_shift_jacobian(demo_pc, p[:1], p[1:])
+demo_sim = TorchStatevector(demo_pc)
+jac_auto = torch.autograd.functional.jacobian(
+    lambda q: demo_sim.run(q[:1][None], q[1:])[0], torch.tensor(p)).numpy()
+print("parameter shift:\n", jac_shift, "\nautograd:\n", jac_auto)
+assert np.allclose(jac_shift, jac_auto, atol=1e-12)
+
+# %% [markdown]
+# ## Bug hunt: the original code's two gradient errors
+#
+# The seed computed, for each angle $t_k$ of its circuit,
+#
+# ```text
+# gradient_k = E(t with t_k + pi/2) - E(t with t_k - pi/2)
+# ```
+#
+# The 3-qubit circuit used **one** angle $t_0$ in the three first $R_Y$ gates (see lesson 01).
+# Find the two bugs before reading on.
+#
+# 1. **No 1/2.** Every gradient is exactly twice the true one (the textbook called the shift "a
+#    nudge", i.e. confused the rule with a finite difference).
+# 2. **A shared parameter shifted in all gates at once.** Moving $t_0$ by $\pi/2$ moves three
+#    gates together. That is *not* a per-gate shift, and the result is not the derivative even
+#    after adding the 1/2.
+#
+# Let us measure both, on the seed circuit's 8 output probabilities, at random angles.
+
+# %%
+from qdr_course.circuits import seed_retinopathy_circuit
+
+seed_pc = seed_retinopathy_circuit()
+angles = rng.uniform(-np.pi, np.pi, size=(200, 7))  # 200 random angle sets
+exact = parameter_shift_jacobian(seed_pc, angles)[:, :, 0]  # d p(b)/d t0, exact simulator
+step = np.zeros(7)
+step[0] = np.pi / 2
+shifted_all = expectation_values(seed_pc, angles + step) - expectation_values(seed_pc, angles - step)
+errors_both = np.abs(shifted_all - exact).max(axis=1)  # the seed: both bugs
+errors_shared = np.abs(shifted_all / 2 - exact).max(axis=1)  # 1/2 fixed, shared-gate bug left
+print("seed's gradient of p(b) w.r.t. t0, max error over 8 outputs, 200 random angle sets:")
+print(f"  both bugs        : median {np.median(errors_both):.3f}, max {errors_both.max():.3f}")
+print(f"  shared-gate only : median {np.median(errors_shared):.3f}, max {errors_shared.max():.3f}")
+print(f"  largest |exact gradient| (median over sets): {np.median(np.abs(exact).max(axis=1)):.3f}")
+
+# %% [markdown]
+# Errors of the same size as the gradients themselves: the original network was trained with
+# gradients that were twice too large for six of its angles and simply wrong for the seventh.
+#
+# ### Exercise 2.2 - the shared-parameter gradient
+# `energy(angles)` evaluates the circuit given the angles of the `n_gates` gates that share
+# $\theta$ (all other angles fixed). Return $\partial E/\partial\theta$, the correct way.
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_shared_parameter_gradient
+
+
+def shared_parameter_gradient(energy, theta, n_gates):
+    """dE/dtheta when theta is the angle of n_gates gates: sum of per-gate shift terms."""
+    raise NotImplementedError("Exercise: complete this; check_shared_parameter_gradient(...) tells you if it is right.")
+
+
+check_shared_parameter_gradient(shared_parameter_gradient)
+
+# %% [markdown]
+# ## When the two-term rule does not apply
+#
+# A *controlled* rotation $CR_Y(\theta)$ has generator $|1\rangle\langle1|\otimes Y/2$, with
+# **three** eigenvalues $0, \pm\frac12$. Its expectation values contain frequencies $\frac12$ and
+# $1$ in $\theta$, and the two-term rule is wrong for them (it needs a four-term rule, with shifts
+# $\pm\frac{\pi}{2}$ and $\pm\frac{3\pi}{2}$). The package refuses, and says what to do:
+
+# %%
+a = Parameter("a")
+controlled = QuantumCircuit(2)
+controlled.h(0)
+controlled.cry(a, 0, 1)
+controlled_pc = ParameterizedCircuit(controlled, [a], [], [SparsePauliOp("IX")])
+try:
+    parameter_shift_jacobian(controlled_pc, [0.3])
+except ValueError as error:
+    print("ValueError:", str(error)[:160], "...")
+f = lambda th: expectation_values(controlled_pc, [th])[0]  # = cos(th / 2)
+print(f"two-term rule {ps_gradient(f, 0.3):+.5f}  vs  true {-np.sin(0.15) / 2:+.5f}")
+
+# %% [markdown]
+# ## Shot noise: how many shots does a gradient need?
+#
+# On hardware each $E$ is a mean of $N$ outcomes $\pm1$, with variance $(1 - E^2)/N$. The two
+# terms are independent, so
+#
+# $$\operatorname{Var}\left[\frac{\hat E_+ - \hat E_-}{2}\right] = \frac{(1 - E_+^2) + (1 - E_-^2)}{4N},
+# \qquad
+# \operatorname{Var}\left[\frac{\hat E(\theta+h) - \hat E(\theta-h)}{2h}\right] =
+# \frac{(1 - E_+^2) + (1 - E_-^2)}{4Nh^2}.$$
+#
+# The finite-difference variance grows as $1/h^2$: a step small enough to be accurate makes
+# the noise explode. The shift rule has $h$ effectively equal to 1 *and* no truncation error.
+#
+# ### Exercise 2.3 - shots for a target precision
+# Return the smallest number of shots per shifted circuit for which the standard deviation of
+# the shift-rule gradient is at most `target_std`.
+
+# %% tags=["exercise"]
+import math
+
+from qdr_course.checks import check_shots_needed
+
+
+def shots_needed(e_plus, e_minus, target_std):
+    """Smallest N with sqrt(Var[(E+ - E-)/2]) <= target_std."""
+    raise NotImplementedError("Exercise: complete this; check_shots_needed(...) tells you if it is right.")
+
+
+check_shots_needed(shots_needed)
+
+# %% [markdown]
+# Now measure it: a one-qubit circuit ($H$, $R_Y(x)$, $R_Y(w)$, so $\langle Z\rangle = -\sin(x+w)$),
+# 400 repeated gradient estimates with $N = 1000$ shots per run, for the shift rule and for
+# finite differences with $h = 0.1$ and $h = 0.01$. One `SamplerV2` call draws $400 \times 1000$
+# shots for each of the 6 shifted circuits; we cut them into 400 runs of 1000.
+
+# %%
+from qdr_course.backends import aer_sampler
+from qdr_course.parameter_shift import (finite_difference_variance, shift_gradient_variance,
+                                        shots_for_gradient)
+
+one = retinopathy_circuit(n_qubits=1, n_layers=1)
+ga1 = gate_angles(one)
+theta0 = np.array([0.3, 0.5])  # x, w
+shots, repeats = 1000, 400
+steps = {"shift": np.pi / 2, "FD h=0.1": 0.1, "FD h=0.01": 0.01}
+circuit = ga1.circuit.copy()
+circuit.measure_all()
+bindings = np.array([ga1.angle_values(theta0 + sign * np.array([0.0, h]))
+                     for h in steps.values() for sign in (+1, -1)])  # (6, 2 gate angles)
+bits = aer_sampler(shots=shots * repeats, seed=7).run([(circuit, bindings)]).result()[0].data.meas
+outcomes = 1 - 2 * bits.to_bool_array(order="little")[..., 0]  # (6, repeats * shots) of +-1
+z_hat = outcomes.reshape(6, repeats, shots).mean(axis=-1).T  # (repeats, 6)
+exact_grad = -np.cos(theta0.sum())
+print(f"exact gradient {exact_grad:+.4f};  N = {shots} shots per run, {repeats} repeats")
+print(f"{'method':<11} {'mean':>8} {'std measured':>13} {'std predicted':>14}")
+for i, (name, h) in enumerate(steps.items()):
+    e_p, e_m = -np.sin(theta0.sum() + h), -np.sin(theta0.sum() - h)
+    if name == "shift":
+        grads = (z_hat[:, 2 * i] - z_hat[:, 2 * i + 1]) / 2
+        predicted = np.sqrt(shift_gradient_variance(e_p, e_m, shots))
+    else:
+        grads = (z_hat[:, 2 * i] - z_hat[:, 2 * i + 1]) / (2 * h)
+        predicted = np.sqrt(finite_difference_variance(e_p, e_m, shots, h))
+    print(f"{name:<11} {grads.mean():>+8.4f} {grads.std():>13.4f} {predicted:>14.4f}")
+    assert 0.8 < grads.std() / predicted < 1.2  # sanity check: the formulas hold
+e_p, e_m = -np.sin(theta0.sum() + np.pi / 2), -np.sin(theta0.sum() - np.pi / 2)
+print(f"shots for a shift-rule std of 0.01: {shots_for_gradient(e_p, e_m, 0.01)}")
+
+# %% [markdown]
+# The measured spreads match the formulas. With 1000 shots the shift-rule gradient is good to
+# about 0.02; a finite difference with $h = 0.01$ is about a hundred times noisier - it would
+# need $10^4$ times the shots for the same precision.
+#
+# ## Key points
+# - For a gate $e^{-i\theta P/2}$, $E(\theta) = A + B\cos\theta + C\sin\theta$, so
+#   $\partial_\theta E = [E(\theta+\frac{\pi}{2}) - E(\theta-\frac{\pi}{2})]/2$ **exactly** -
+#   the 1/2 matters (the original code dropped it: gradients twice too large).
+# - A parameter in several gates: shift **one gate at a time** and add the terms (chain rule);
+#   for an angle $c\,t + b$ multiply by $c$. Shifting all gates at once is wrong.
+# - Controlled rotations have three generator eigenvalues: the two-term rule does not apply.
+# - Finite differences trade truncation error against rounding (and, on hardware, shot noise
+#   that grows as $1/h^2$); the shift rule has neither problem.
+# - Shot budget: $N = [(1 - E_+^2) + (1 - E_-^2)] / (4\sigma^2)$ shots per shifted circuit for a
+#   gradient with standard deviation $\sigma$.
