@@ -254,3 +254,33 @@ def test_every_exercise_cell_is_tagged_and_keeps_its_tags(source):
     stubs = [c for c in lesson_nb.cells if c.cell_type == "code" and "NotImplementedError(\"Exercise" in c.source]
     assert all("exercise" in c.metadata.get("tags", []) for c in stubs)
     assert len(stubs) == sum(not r.markdown for r in find_regions(source.read_text(), source))
+
+
+# ---------------------------------------------------------------- the schedule
+
+def test_schedule_is_computed_from_minutes_with_breaks():
+    lessons = [authoring.LessonSummary(f"{i:02d}", f"L{i}", 30, 20, [f"goal {i}"]) for i in range(8)]
+    lessons[0] = authoring.LessonSummary("00", "Welcome", 10, 5, ["start"])
+    text = authoring.schedule_markdown(lessons)
+    assert "| **all** | 220 min | 145 min | **365 min** |" in text
+    half_day = text.split("**Half day, hybrid track**")[1].split("**Half day, NTK")[0]
+    # 15 + 50 = 65 min, then 50 more would pass 90: a break; the half day stops within 3 h 30 min
+    assert "| 09:00 | 00 Welcome (10 + 5 min) |" in half_day and "| 10:05 | break (15 min) |" in half_day
+    assert "Not in the time: 04 L4 (50 min), 05 L5 (50 min)" in half_day
+    full_day = text.split("**Full day, the whole course**")[1]
+    assert "lunch (60 min)" in full_day and "07 L7" in full_day
+    assert "  - goal 3" in text
+
+
+def test_guide_schedule_block_is_refreshed_and_checked(tmp_path):
+    source = write_course(tmp_path)
+    guide = tmp_path / "docs" / "instructor-guide.md"
+    guide.parent.mkdir()
+    guide.write_text(f"# Guide\n\n{authoring.SCHEDULE_BEGIN}\nold\n{authoring.SCHEDULE_END}\n\nmore\n")
+    build(tmp_path, log=lambda *_: None)
+    text = guide.read_text()
+    assert "| 01 A tiny lesson | 5 min | 5 min | 10 min |" in text and text.endswith("\n\nmore\n")
+    source.write_text(source.read_text().replace("**Exercises:** 5 min", "**Exercises:** 7 min"))
+    assert any("schedule is out of date" in p for p in build(tmp_path, check=True))
+    guide.write_text("# Guide without markers\n")
+    assert any("no schedule block" in p for p in build(tmp_path, check=True))
