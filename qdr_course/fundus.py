@@ -82,7 +82,7 @@ LESION_COLOURS = {
     "irma": (0, 255, 0),
     "neovascularisation": (255, 0, 0),
     "preretinal_hemorrhage": (140, 0, 255),
-    "vitreous_hemorrhage": (255, 255, 255),
+    "vitreous_hemorrhage": (150, 190, 255),
 }
 
 _MIN_SIZE, _MAX_SIZE = 28, 512
@@ -553,7 +553,7 @@ def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
     if plan["vitreous"]:
         haze = np.clip(0.5 + 0.6 * _smooth_noise(rng, size, 3), 0, 1) * rng.uniform(0.5, 0.8)
         _blend(img, haze, _VITREOUS, 1.0)
-        masks["vitreous_hemorrhage"] = haze > 0.35
+        masks["vitreous_hemorrhage"] = haze >= 0.45  # where the retina is mostly hidden
     else:
         masks["vitreous_hemorrhage"] = np.zeros((size, size), bool)
 
@@ -565,8 +565,8 @@ def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
     fov = _sigmoid((1 - np.sqrt(r2)) * fov_r * size / 1.2)
     img *= (gain * vignette * fov)[None]
     img *= rng.normal(1, 0.05, 3).astype(np.float32)[:, None, None]
-    img += (1 - fov)[None] * rng.uniform(0.0, 0.03)
-    img += 0.012 * rng.standard_normal(img.shape, dtype=np.float32)
+    img += (1 - fov)[None] * rng.uniform(0.0, 0.015)
+    img += (0.012 * (0.3 + 0.7 * fov))[None] * rng.standard_normal(img.shape, dtype=np.float32)
     out = Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0))
     sigma = rng.uniform(0.0, 0.5) * size / 64  # focus blur, in pixels
     if sigma > 0.3:
@@ -575,7 +575,7 @@ def _render(grade: int, size: int, rng: np.random.Generator, eye: str):
     for name in LESION_TYPES:
         masks[name] &= in_fov
     info = {"eye": eye, "plan": plan, "disc": disc, "macula": macula, "disc_radius": disc_r}
-    return np.asarray(out), masks, info
+    return np.array(out), masks, info  # a writable copy
 
 
 def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None, eye: str | None = None,
