@@ -67,17 +67,25 @@ class FundusCNN(nn.Module):
     torch.Size([2, 32])
     """
 
-    def __init__(self, channels: tuple[int, ...] = (8, 16, 32, 32)):
+    NORMS = ("batch", "group", "none")
+
+    def __init__(self, channels: tuple[int, ...] = (8, 16, 32, 32), norm: str = "batch"):
         super().__init__()
         if len(channels) == 0:
             raise ValueError("channels must list at least one convolution width")
         for c in channels:
             _check_positive_int("each entry of channels", c)
+        if norm not in self.NORMS:
+            raise ValueError(f"norm must be one of {self.NORMS}, got {norm!r}")
         layers: list[nn.Module] = []
         c_in = 3
         for c_out in channels:
-            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False),
-                       nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+            layers.append(nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=norm == "none"))
+            if norm == "batch":
+                layers.append(nn.BatchNorm2d(c_out))
+            elif norm == "group":
+                layers.append(nn.GroupNorm(min(4, c_out), c_out))
+            layers.append(nn.ReLU(inplace=True))
             c_in = c_out
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -94,10 +102,11 @@ class _Grader(nn.Module):
     kind = "grader"
 
     def __init__(self, num_inputs: int, num_outputs: int, image_size: int,
-                 channels: tuple[int, ...]):
+                 channels: tuple[int, ...], norm: str = "batch"):
         super().__init__()
         self.image_size = _check_positive_int("image_size", image_size, minimum=2 ** len(channels))
-        self.cnn = FundusCNN(tuple(channels))
+        self.cnn = FundusCNN(tuple(channels), norm=norm)
+        self.norm = norm
         self.compress = nn.Linear(self.cnn.width, num_inputs)
         self.head = nn.Linear(num_outputs, NUM_GRADES)
         self.num_inputs, self.num_outputs = num_inputs, num_outputs
@@ -150,10 +159,10 @@ class ClassicalGrader(_Grader):
     kind = "ClassicalGrader"
 
     def __init__(self, num_inputs: int = 3, num_outputs: int = 3, image_size: int = 64,
-                 channels: tuple[int, ...] = (8, 16, 32, 32)):
+                 channels: tuple[int, ...] = (8, 16, 32, 32), norm: str = "batch"):
         _check_positive_int("num_inputs", num_inputs)
         _check_positive_int("num_outputs", num_outputs)
-        super().__init__(num_inputs, num_outputs, image_size, channels)
+        super().__init__(num_inputs, num_outputs, image_size, channels, norm)
         self.bottleneck = nn.Sequential(nn.Linear(num_inputs, num_outputs), nn.Tanh())
         self._channels = tuple(channels)
 
@@ -161,12 +170,12 @@ class ClassicalGrader(_Grader):
     def matching(cls, hybrid: "HybridGrader") -> "ClassicalGrader":
         """The classical twin of a hybrid grader: same CNN, same bottleneck width."""
         return cls(num_inputs=hybrid.num_inputs, num_outputs=hybrid.num_outputs,
-                   image_size=hybrid.image_size, channels=hybrid.config["channels"])
+                   image_size=hybrid.image_size, channels=hybrid.config["channels"], norm=hybrid.norm)
 
     @property
     def config(self) -> dict:
         return {"num_inputs": self.num_inputs, "num_outputs": self.num_outputs,
-                "image_size": self.image_size, "channels": list(self._channels)}
+                "image_size": self.image_size, "channels": list(self._channels), "norm": self.norm}
 
 
 class HybridGrader(_Grader):
@@ -186,14 +195,15 @@ class HybridGrader(_Grader):
     kind = "HybridGrader"
 
     def __init__(self, n_qubits: int = 3, n_layers: int = 2, image_size: int = 64,
-                 channels: tuple[int, ...] = (8, 16, 32, 32), backend="statevector", **layer_kwargs):
+                 channels: tuple[int, ...] = (8, 16, 32, 32), norm: str = "batch",
+                 backend="statevector", **layer_kwargs):
         from qdr_course.circuits import retinopathy_circuit
         from qdr_course.layer import QuantumLayer
 
         _check_positive_int("n_qubits", n_qubits)
         _check_positive_int("n_layers", n_layers)
         circuit = retinopathy_circuit(n_qubits=n_qubits, n_layers=n_layers)
-        super().__init__(circuit.num_inputs, circuit.num_outputs, image_size, channels)
+        super().__init__(circuit.num_inputs, circuit.num_outputs, image_size, channels, norm)
         self.circuit = circuit
         self.bottleneck = QuantumLayer(circuit, backend=backend, **layer_kwargs)
         self.n_qubits, self.n_layers = n_qubits, n_layers
@@ -230,7 +240,7 @@ class HybridGrader(_Grader):
     @property
     def config(self) -> dict:
         return {"n_qubits": self.n_qubits, "n_layers": self.n_layers,
-                "image_size": self.image_size, "channels": list(self._channels)}
+                "image_size": self.image_size, "channels": list(self._channels), "norm": self.norm}
 
 
 GRADERS = {"hybrid": HybridGrader, "classical": ClassicalGrader}
