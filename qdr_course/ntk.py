@@ -22,6 +22,7 @@ Float64 is used throughout; importing this module switches jax to 64-bit floats.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -249,13 +250,46 @@ def _check_depth(depth, limit: int | None) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1)
+def _nt_layers():
+    """neural-tangents kernel functions of the first Dense layer and of one jitted [Erf, Dense] block."""
+    import jax
+    from neural_tangents import stax
+
+    _, _, first = stax.Dense(1, W_std=W_STD, b_std=None)
+    _, _, block = stax.serial(stax.Erf(), stax.Dense(1, W_std=W_STD, b_std=None))
+    return first, jax.jit(block)
+
+
+def nt_erf_ntk_by_depth(x1: np.ndarray, x2: np.ndarray | None, depths: Iterable[int],
+                        get: str = "ntk") -> dict[int, np.ndarray]:
+    """neural-tangents' analytic kernels of :func:`fc_erf_network` at several depths, in one pass. See lesson 06.
+
+    The first Dense layer's kernel is pushed through one jitted [Erf, Dense] block ``depth``
+    times: the same layer rules as ``fc_erf_network(depth)[2]``, compiled once. Depths above
+    :data:`MAX_DIRECT_DEPTH` are refused (their float64 rounding error has blown up).
+    """
+    depths = sorted(set(int(d) for d in depths))
+    if not depths:
+        raise ValueError("depths is empty")
+    for depth in depths:
+        _check_depth(depth, MAX_DIRECT_DEPTH)
+    if get not in ("ntk", "nngp"):
+        raise ValueError(f"get must be 'ntk' or 'nngp', got {get!r}")
+    first, block = _nt_layers()
+    kernel = first(np.asarray(x1, np.float64), None if x2 is None else np.asarray(x2, np.float64))
+    out = {}
+    for layer in range(1, depths[-1] + 1):
+        kernel = block(kernel)
+        if layer in depths:
+            out[layer] = np.asarray(getattr(kernel, get))
+    return out
+
+
 def nt_erf_ntk(x1: np.ndarray, x2: np.ndarray | None, depth: int, get: str = "ntk") -> np.ndarray:
     """neural-tangents' analytic kernel of :func:`fc_erf_network` (refuses overflowing depths). See lesson 06."""
     _check_depth(depth, MAX_DIRECT_DEPTH)
-    if get not in ("ntk", "nngp"):
-        raise ValueError(f"get must be 'ntk' or 'nngp', got {get!r}")
-    _, _, kernel_fn = fc_erf_network(depth)
-    return np.asarray(kernel_fn(np.asarray(x1, np.float64), None if x2 is None else np.asarray(x2, np.float64), get))
+    return nt_erf_ntk_by_depth(x1, x2, [depth], get)[depth]
 
 
 # --------------------------------------------------------------------------------------------

@@ -188,6 +188,13 @@ def test_off_diagonal_decays_like_0745_to_the_depth(data):
     assert ratio_limit == pytest.approx(0.745, abs=1e-3)
 
 
+def test_neural_tangents_layer_by_layer_equals_its_serial_network(data):
+    x = data.x_train[:5]
+    by_depth = ntk.nt_erf_ntk_by_depth(x, None, [2, 5])
+    for depth in (2, 5):
+        np.testing.assert_allclose(by_depth[depth], ntk.fc_erf_network(depth)[2](x, None, "ntk"), rtol=1e-12)
+
+
 def test_wide_finite_network_has_nearly_the_analytic_ntk(data):
     import jax
     import neural_tangents as nt
