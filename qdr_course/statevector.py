@@ -239,8 +239,13 @@ class TorchStatevector:
         return torch.einsum("bi,kij,bj->bk", psi.conj(), data, psi).real
 
     def run(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """<O_k> for inputs (B, num_inputs) and weights (num_weights,) -> (B, num_outputs)."""
-        return self.expectations(self.gate_angle_values(inputs, weights))
+        """<O_k> for inputs (B, num_inputs) and weights (num_weights,) -> (B, num_outputs), in self.dtype."""
+        inputs, weights = torch.as_tensor(inputs), torch.as_tensor(weights)
+        if inputs.dim() != 2 or inputs.shape[1] != self.angles.num_inputs:
+            raise ValueError(f"inputs must have shape (B, {self.angles.num_inputs}), got {tuple(inputs.shape)}")
+        if weights.shape != (self.angles.num_weights,):
+            raise ValueError(f"weights must have shape ({self.angles.num_weights},), got {tuple(weights.shape)}")
+        return self.expectations(self.gate_angle_values(inputs.to(self.dtype), weights.to(self.dtype)))
 
 
 _CACHE: dict[int, tuple[ParameterizedCircuit, TorchStatevector]] = {}

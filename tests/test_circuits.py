@@ -86,6 +86,10 @@ def test_float32_mode_is_close():
     fast = TorchStatevector(pc, dtype=torch.float32).run(x, w)
     exact = TorchStatevector(pc).run(x.double(), w.double())
     assert fast.dtype == torch.float32
+    mixed = TorchStatevector(pc).run(x, w)  # float32 in, the simulator's float64 out
+    assert mixed.dtype == torch.float64 and (mixed - exact).abs().max() < 1e-6
+    with pytest.raises(ValueError, match=r"inputs must have shape \(B, 3\)"):
+        TorchStatevector(pc).run(torch.zeros(3), w)
     assert (fast.double() - exact).abs().max() < 1e-5
 
 
