@@ -76,15 +76,15 @@ class GateAngles:
                 continue
             if name in FOUR_TERM_GATES:
                 raise ValueError(
-                    f"parameterised gate number {g} ({name}) is a controlled rotation: its generator |1><1| x sigma/2 has "
-                    "three eigenvalues (0, +1/2, -1/2), so the two-term parameter-shift rule is "
-                    "wrong for it; it needs the four-term rule (shifts +-pi/2 and +-3pi/2). "
-                    "Decompose it (circuit.decompose()) into RY/RZ and CX gates first.")
+                    f"parameterised gate number {g} ({name}) is a controlled rotation: its "
+                    "generator |1><1| x sigma/2 has three eigenvalues (0, +1/2, -1/2), so the "
+                    "two-term parameter-shift rule is wrong for it; it needs the four-term "
+                    "rule (shifts +-pi/2 and +-3pi/2). Decompose it (circuit.decompose()) into RY/RZ and CX gates first.")
             if name not in SHIFT_RULE_GATES:
                 raise ValueError(
-                    f"parameterised gate number {g} ({name}) has no known two-eigenvalue generator, so the two-term "
-                    f"parameter-shift rule may not hold; use gates from {sorted(SHIFT_RULE_GATES)} "
-                    "or decompose the circuit first")
+                    f"parameterised gate number {g} ({name}) has no known two-eigenvalue "
+                    "generator, so the two-term parameter-shift rule may not hold; use gates "
+                    f"from {sorted(SHIFT_RULE_GATES)} or decompose the circuit first")
 
 
 def _affine_coefficients(expr, parameters: list, where: str) -> tuple[np.ndarray, float]:
