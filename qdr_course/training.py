@@ -202,10 +202,10 @@ def _validate_training_args(epochs, lr, batch_size, patience, class_weighting, s
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10, lr: float = 3e-3,
+def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10, lr: float = 1e-2,
                  batch_size: int = 32, weight_decay: float = 1e-4, class_weighting: str | None = "loss",
                  patience: int | None = 3, seed: int = 0, checkpoint=None, resume: bool = False,
-                 augment: bool = True, progress: bool = True) -> History:
+                 augment: bool = False, progress: bool = True) -> History:
     """Train a grader with cross-entropy; keep the weights of the best validation QWK. See lesson 05.
 
     ``train_data`` / ``val_data``: torch Datasets, data splits (``.images``, ``.grades``) or
@@ -213,6 +213,9 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
     ``"sampler"`` (balanced batches) or ``None``. Training stops when the validation QWK has not
     improved for ``patience`` epochs. ``checkpoint``: a file written after every epoch; an
     existing file is only continued with ``resume=True`` (never overwritten silently).
+    ``augment=True`` applies lesson 04's flips, rotations and brightness changes to the training
+    images; it is off by default because bilinear rotation blurs one-pixel microaneurysms at
+    64 x 64 and, measured on the synthetic data, slowed learning.
     Returns the :class:`History`; the model ends with its best weights.
     """
     from qdr_course.metrics import quadratic_weighted_kappa

@@ -250,3 +250,17 @@ def test_run_folder_is_never_overwritten(tmp_path):
         write_run(run, report=report, history=h, settings={})
     with pytest.raises(FileNotFoundError, match="missing"):
         read_run(create_run_dir(tmp_path / "empty"))
+
+
+def test_warmup_cosine_schedule():
+    from qdr_course.training import warmup_cosine
+
+    f = warmup_cosine(100)  # 10 warm-up steps, then cosine from 1 to 0.02
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
+    assert f(10) == pytest.approx(1.0)
+    assert f(55) == pytest.approx(0.02 + 0.98 * 0.5)  # half-way through the decay
+    assert f(100) == pytest.approx(0.02)
+    assert all(f(i) >= f(i + 1) for i in range(10, 100))
+    assert warmup_cosine(1)(0) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        warmup_cosine(0)

@@ -83,7 +83,7 @@ def register(subparsers) -> None:
                         help="number of synthetic images to generate, all splits (default 2000)")
     parser.add_argument("--epochs", type=_positive_int, default=10, help="maximum epochs (default 10)")
     parser.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
-    parser.add_argument("--lr", type=_positive_float, default=3e-3, help="peak learning rate (default 3e-3)")
+    parser.add_argument("--lr", type=_positive_float, default=1e-2, help="peak learning rate (default 1e-2)")
     parser.add_argument("--patience", type=_positive_int, default=3,
                         help="stop after this many epochs without a better validation QWK (default 3)")
     parser.add_argument("--class-weighting", choices=("loss", "sampler", "none"), default="loss",
@@ -94,6 +94,11 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="run folder to create (must not exist); default runs/MODEL-DATA-sSEED "
                         "with -2, -3, ... appended if taken")
+    parser.add_argument("--augment", action="store_true",
+                        help="flip, rotate and brighten training images (off by default: it blurs "
+                        "microaneurysms at small sizes)")
+    parser.add_argument("--threads", type=_positive_int, default=1,
+                        help="torch threads (default 1: fastest for these small models)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -138,6 +143,9 @@ def _run(args: argparse.Namespace) -> int:
     from qdr_course.training import evaluate_grader, train_grader
     from qdr_course.utils import set_seed
 
+    import torch
+
+    torch.set_num_threads(args.threads)
     kind, folder = parse_data_spec(args.data)
     spec = data_spec_string(kind, folder)
     if args.out is not None and args.out.exists():  # fail before the slow part
@@ -157,12 +165,13 @@ def _run(args: argparse.Namespace) -> int:
     history = train_grader(model, data.train, data.val, epochs=args.epochs, lr=args.lr,
                            batch_size=args.batch_size, class_weighting=weighting,
                            patience=args.patience, seed=args.seed, checkpoint=run_dir / CHECKPOINT,
-                           progress=not args.no_progress)
+                           augment=args.augment, progress=not args.no_progress)
     report = evaluate_grader(model, data.test)
     settings = {"model": args.model, "kind": model.kind, "config": model.config, "data": spec,
                 "data_source": str(getattr(data, "source", spec)), "size": args.size, "n": args.n,
                 "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                "patience": args.patience, "class_weighting": args.class_weighting}
+                "patience": args.patience, "class_weighting": args.class_weighting,
+                "augment": args.augment}
     write_run(run_dir, report=report, history=history, settings=settings)
     print(f"trained {history.epochs} epochs in {sum(history.seconds):.1f} s; best validation QWK "
           f"{history.best_qwk:.3f} at epoch {history.best_epoch + 1}"
