@@ -28,13 +28,8 @@
 #      steps (the step is skipped, and says so, otherwise). Its screenshots are copied to
 #      test-artifacts/binder-rehearsal/.
 #
-# A bare venv holds the setuptools that Python bundles (65.5 for 3.11), older than torch asks
-# for, so postBuild's `pip check` fails unless the lock pins setuptools. Binder's own base
-# environment brings newer pip and setuptools: REHEARSAL_BASE_UPGRADE=1 upgrades both in the
-# new venv before step 3 to stand in for it (and says so).
-#
 # Environment: PYTHON (interpreter), TORCH_INDEX_URL (see 4), REHEARSAL_SOURCE=head|worktree,
-# REHEARSAL_BROWSER=1 (see 7), REHEARSAL_BASE_UPGRADE=1 (above), KEEP=1 keeps the temporary folder (its path is printed). Exit status: non-zero when any step
+# REHEARSAL_BROWSER=1 (see 7), KEEP=1 keeps the temporary folder (its path is printed). Exit status: non-zero when any step
 # fails or any notebook fails. Needs: bash, git, the package registries; nothing is installed
 # outside the temporary folder.
 set -euo pipefail
@@ -94,10 +89,6 @@ T0="$(now)"
 "$PYTHON" -m venv "$VENV"
 export PATH="$VENV/bin:$PATH"  # postBuild's `pip` and `python` are this environment's
 [ "$(command -v python)" = "$VENV/bin/python" ] || die "the new environment's python is not first on PATH."
-if [ "${REHEARSAL_BASE_UPGRADE:-0}" = "1" ]; then
-    echo "== REHEARSAL_BASE_UPGRADE=1: upgrading pip and setuptools in the venv (Binder's base env has recent ones)"
-    quiet_pip pip install --no-cache-dir --disable-pip-version-check -q --upgrade pip setuptools
-fi
 echo "   venv base: $(pip --version | cut -d' ' -f1-2), setuptools $(python -c 'import importlib.metadata as m; print(m.version("setuptools"))')"
 T_VENV="$(since "$T0")"
 
@@ -123,8 +114,7 @@ fi
 echo "== binder/postBuild (torch from ${TORCH_INDEX_URL:-the default index})"
 T0="$(now)"
 (cd "$REPO" && TORCH_INDEX_URL="$TORCH_INDEX_URL" PIP_DISABLE_PIP_VERSION_CHECK=1 quiet_pip bash binder/postBuild) \
-    || die "binder/postBuild failed (its output is above). A 'pip check' complaint about setuptools means the \
-lock does not pin a recent enough setuptools (see REHEARSAL_BASE_UPGRADE in this script's header)."
+    || die "binder/postBuild failed (its output is above); Binder's build would stop there too."
 T_POST="$(since "$T0")"
 
 # ---------------------------------------------------------------- 5. what Binder users rely on
@@ -189,8 +179,7 @@ T_BROWSER="$(since "$T0")"
 echo
 echo "== Binder rehearsal summary (Python $HAVE, $(nproc) CPUs here; Binder gives about 1 CPU and 2 GB)"
 printf '%-44s %10s\n' "step" "seconds"
-[ "${REHEARSAL_BASE_UPGRADE:-0}" = "1" ] && VENV_STEP="create venv + upgrade pip, setuptools" || VENV_STEP="create venv"
-printf '%-44s %10s\n' "$VENV_STEP" "$T_VENV" "pip install -r binder/requirements.txt" "$T_REQ" \
+printf '%-44s %10s\n' "create venv" "$T_VENV" "pip install -r binder/requirements.txt" "$T_REQ" \
     "binder/postBuild (torch, course, pip check)" "$T_POST" "execute ${#NOTEBOOKS[@]} notebook(s)" "$T_RUN" \
     "browser test ($BROWSER)" "$T_BROWSER"
 echo "environment size: $SIZE"
