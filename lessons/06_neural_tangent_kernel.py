@@ -1,0 +1,349 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · The neural tangent kernel
+#
+# **Teaching:** 35 min · **Exercises:** 20 min
+#
+# A neural network with millions of weights, trained by gradient descent, sounds like the
+# opposite of a simple model. Yet when the network is *wide enough*, its training is exactly
+# solvable: the network behaves like **kernel regression** with a fixed kernel, its **neural
+# tangent kernel** (NTK). This lesson shows it with real training runs, builds the deep network of
+# Zlokapa, Neven and Lloyd (arXiv:2107.09200), whose NTK lesson 07 feeds to a quantum
+# linear-system algorithm, and computes that kernel in closed form - including at depths where the
+# textbook computation silently goes wrong.
+#
+# ## Objectives
+# - State the NTK of a network and why gradient descent on a wide network is kernel regression.
+# - Train finite networks of growing width and watch them approach `neural_tangents`' prediction.
+# - Build the paper's data and fully connected erf network with its exact constants
+#   (erf_scale, mu) and its depth L = 0.1 L_conv.
+# - Derive and implement the closed-form NTK recursion and check it against `neural_tangents`.
+# - Explain why the direct NTK computation loses precision like 1.2257^depth and how the stable
+#   recursion avoids it.
+
+# %%
+import time
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import neural_tangents as nt
+import numpy as np
+
+from qdr_course import ntk, set_seed
+from qdr_course.checks import check_convergence_depth, check_erf_ntk
+
+jax.config.update("jax_enable_x64", True)  # float64 throughout: deep NTKs need it
+rng = set_seed(0)
+
+# %% [markdown]
+# ## 1. From a network to a kernel
+#
+# Take a network f(x; θ) with parameters θ and the squared loss
+# L(θ) = (1/2n) Σ_i (f(x_i; θ) - y_i)². Gradient descent with a small step η moves the
+# parameters by -η ∇_θ L, and the *outputs* on any input x then move by
+#
+# $$\frac{d f(x)}{dt} = -\frac{1}{n} \sum_i \Theta(x, x_i)\,\big(f(x_i) - y_i\big),
+# \qquad \Theta(x, x') = \nabla_\theta f(x) \cdot \nabla_\theta f(x').$$
+#
+# Θ is the **neural tangent kernel**. For a general network it changes during training. Jacot,
+# Gabriel and Hongler (2018) showed that as the width of every layer goes to infinity (with
+# weights scaled like 1/sqrt(width), the "NTK parameterisation"), Θ becomes *deterministic* and
+# *constant* during training. The equation above is then linear and solvable:
+#
+# $$f_t(X_*) = f_0(X_*) + \Theta(X_*, X)\,\Theta(X, X)^{-1}\big(I - e^{-\Theta(X,X)\,t/n}\big)\big(y - f_0(X)\big).$$
+#
+# At t → ∞ (with f_0 ≈ 0 on average) this is kernel regression, **f(x_*) = k_*ᵀ K⁻¹ y** with
+# K = Θ(X, X) and k_* = Θ(X, x_*): *training an infinitely wide network is solving one linear
+# system*. That linear system is what lesson 07 hands to a quantum computer.
+#
+# ## 2. The data of the paper
+#
+# Two digit classes, labels +1 and -1, n/2 training images per class, pixels standardised with
+# one global mean and standard deviation, then every image scaled to unit length. The paper used
+# 28x28 MNIST digits 8 and 9; offline we use scikit-learn's bundled 8x8 digits (the same code
+# takes `source="mnist"` when you are online).
+
+# %%
+data = ntk.load_digit_pair(32, digits=(8, 9), n_test=64, seed=0)
+print("training images:", data.x_train.shape, " test images:", data.x_test.shape)
+print("labels +1 / -1 in training:", int((data.y_train == 1).sum()), "/", int((data.y_train == -1).sum()))
+print("image norms:", np.round(np.linalg.norm(data.x_train[:3], axis=1), 12))
+
+# %%
+# Sanity check: balanced classes, unit-norm images, no test image among the training images.
+assert (data.y_train == 1).sum() == (data.y_train == -1).sum() == 16
+assert np.allclose(np.linalg.norm(data.x_train, axis=1), 1) and np.allclose(np.linalg.norm(data.x_test, axis=1), 1)
+assert not set(data.index_train) & set(data.index_test)
+
+# %% [markdown]
+# ## 3. Wide networks really are kernel machines
+#
+# `neural_tangents.stax` builds a network as a triple `(init_fn, apply_fn, kernel_fn)`: the
+# first two make and run a *finite* network, the third gives the *infinite-width* kernels in
+# closed form. We train finite erf networks (one hidden layer, to keep this fast on one CPU core)
+# of growing width by plain
+# full-batch gradient descent and compare their test outputs with the NTK prediction
+# `nt.predict.gradient_descent_mse`, started from the same initial outputs f_0.
+
+# %%
+_, apply_fn, kernel_fn = ntk.fc_erf_network(depth=1)  # apply_fn works for every width
+y_train = jnp.asarray(data.y_train)[:, None]
+
+
+@jax.jit
+def gd_step(params, lr):
+    """One full-batch gradient-descent step on 0.5 * mean squared error."""
+    grads = jax.grad(lambda p: 0.5 * jnp.mean((apply_fn(p, data.x_train) - y_train) ** 2))(params)
+    return jax.tree_util.tree_map(lambda w, g: w - lr * g, params, grads)
+
+
+def train_finite_network(width, steps, lr, seed):
+    """Train a finite network of this width; return (f_0, f_T) on the training and test images."""
+    init_fn, _, _ = ntk.fc_erf_network(depth=1, width=width)
+    _, params = init_fn(jax.random.PRNGKey(seed), data.x_train.shape)
+    f0 = (apply_fn(params, data.x_train), apply_fn(params, data.x_test))
+    for _ in range(steps):
+        params = gd_step(params, lr)
+    return f0, (apply_fn(params, data.x_train), apply_fn(params, data.x_test))
+
+
+k_train = kernel_fn(data.x_train, None, "ntk")
+k_test = kernel_fn(data.x_test, data.x_train, "ntk")
+lam_max = float(jnp.linalg.eigvalsh(k_train).max())
+lr = 32 / lam_max  # = n / lambda_max: the fastest stable step for 0.5 * mean squared error
+steps = 200
+predict_fn = nt.predict.gradient_descent_mse(k_train, y_train, learning_rate=lr)
+
+widths = [64, 256, 1024, 4096]
+gaps = []
+for width in widths:
+    rms = []
+    for seed in range(2):
+        (f0_train, f0_test), (_, fT_test) = train_finite_network(width, steps, lr, seed)
+        _, kernel_test = predict_fn(steps, f0_train, f0_test, k_test)
+        rms.append(float(jnp.sqrt(jnp.mean((fT_test - kernel_test) ** 2))))
+    gaps.append(np.mean(rms))
+    print(f"width {width:5d}: RMS(network - NTK prediction) on test = {gaps[-1]:.4f}")
+
+# %%
+fig, ax = plt.subplots(figsize=(4.5, 3.2))
+ax.loglog(widths, gaps, "o-", label="trained network vs NTK")
+ax.loglog(widths, gaps[0] * np.sqrt(widths[0] / np.array(widths)), "k--", label=r"$\propto 1/\sqrt{\mathrm{width}}$")
+ax.set_xlabel("width")
+ax.set_ylabel("RMS difference on test outputs")
+ax.legend()
+fig.tight_layout()
+
+# %%
+# Sanity check: the gap shrinks steadily with the width (about like 1/sqrt(width)).
+assert gaps[-1] < gaps[0] / 3 and all(a > b for a, b in zip(gaps, gaps[1:]))
+
+# %% [markdown]
+# The wider the network, the closer its trained outputs are to the kernel prediction; the
+# difference falls about like 1/sqrt(width). From now on we work with the infinitely wide network
+# directly: its training *is* `k_*ᵀ K⁻¹ y`.
+#
+# ## 4. The paper's network and its exact constants
+#
+# The paper's fully connected network is `depth x [Dense, Erf]` followed by `Dense(1)`, with no
+# biases and weights of standard deviation sqrt(1 / erf_scale), where
+# erf_scale = E[erf(z)²] for z ~ N(0, 1). That choice keeps the pre-activation variance at 1 in
+# every layer: it is the "normalised erf" s(z) = erf(z) / sqrt(erf_scale). The original code
+# estimated erf_scale with 10⁸ random samples; it has a closed form,
+#
+# $$\mathrm{erf\_scale} = \frac{2}{\pi}\arcsin\frac{2}{3},$$
+#
+# and so does the **coefficient of nonlinearity** that sets how fast depth decorrelates inputs,
+#
+# $$\mu = 1 - E[z\,s(z)]^2 = 1 - \frac{4}{3\pi\,\mathrm{erf\_scale}}.$$
+
+# %%
+z = np.random.default_rng(0).normal(size=2_000_000)
+from scipy.special import erf  # noqa: E402
+
+print(f"erf_scale exact {ntk.ERF_SCALE:.7f}   sampled (2e6 draws) {np.mean(erf(z) ** 2):.4f}")
+print(f"mu        exact {ntk.MU:.7f}   sampled (2e6 draws) {1 - np.mean(z * erf(z) / np.sqrt(ntk.ERF_SCALE)) ** 2:.4f}")
+
+# %%
+# Sanity check: the closed forms agree with sampling to the sampling error.
+assert abs(np.mean(erf(z) ** 2) - ntk.ERF_SCALE) < 2e-3
+assert abs(1 - np.mean(z * erf(z) / np.sqrt(ntk.ERF_SCALE)) ** 2 - ntk.MU) < 3e-3
+
+# %% [markdown]
+# **How deep?** The paper sets the depth from the *convergence depth*
+# L_conv = 8 ln(n / δ) / μ, where δ = min over i ≠ j of 1 - |x_i · x_j| measures how close the
+# two most similar training images are; past L_conv the NTK is close to diagonal. The code then
+# uses depth = round(0.1 L_conv).
+#
+# ### Exercise 1 - the convergence depth
+# Complete `convergence_depth(n, delta)`. Use `ntk.MU`.
+
+# %% tags=["exercise"]
+def convergence_depth(n, delta):
+    """Return L_conv = 8 ln(n / delta) / mu."""
+    raise NotImplementedError("Exercise: complete this; check_convergence_depth(...) tells you if it is right.")
+
+
+check_convergence_depth(convergence_depth)
+
+# %%
+delta = ntk.min_margin(data.x_train)
+l_conv = ntk.convergence_depth(data.n, delta)
+depth = ntk.depth_for(data.x_train, depth_factor=0.1)
+print(f"n = {data.n}, delta = {delta:.4f}, L_conv = {l_conv:.1f}, paper's depth round(0.1 L_conv) = {depth}")
+
+# %% [markdown]
+# ## 5. The NTK of the erf network in closed form
+#
+# For a layer whose pre-activations (u, v) at two inputs are Gaussian with variances q₁₁, q₂₂
+# and covariance q₁₂, the erf nonlinearity has two closed-form expectations:
+#
+# $$T(q) = E[\mathrm{erf}(u)\,\mathrm{erf}(v)] = \frac{2}{\pi}\arcsin\frac{2q_{12}}{\sqrt{(1+2q_{11})(1+2q_{22})}},
+# \qquad \dot T(q) = E[\mathrm{erf}'(u)\,\mathrm{erf}'(v)] = \frac{4}{\pi}\,\frac{1}{\sqrt{(1+2q_{11})(1+2q_{22}) - 4q_{12}^2}}.$$
+#
+# With w² = 1 / erf_scale and inputs of dimension d, the NNGP kernel Σ and the NTK Θ follow the
+# recursion
+#
+# - first Dense layer: Σ₁(x, x') = w² x·x' / d and Θ₁ = Σ₁;
+# - each of the `depth` [Erf, Dense] steps: Σ_{l+1} = w² T(Σ_l), Θ_{l+1} = Σ_{l+1} + w² Ṫ(Σ_l) Θ_l.
+#
+# The functions `ntk.erf_nngp_map(q11, q22, q12)` and `ntk.erf_derivative_map(q11, q22, q12)` give
+# T and Ṫ (vectorised).
+#
+# ### Exercise 2 - the closed-form NTK
+# Complete `my_erf_ntk(x1, x2, depth)`, returning Θ(x1, x2) of shape (len(x1), len(x2)). Keep
+# three arrays through the layers: the variances q1 of the rows of x1, q2 of the rows of x2, and
+# the covariance matrix. Careful: Θ's update uses the covariance *before* it is updated.
+
+# %% tags=["exercise"]
+def my_erf_ntk(x1, x2, depth):
+    """Return the NTK of depth x [Dense, Erf] + Dense(1) (W_std = sqrt(1/erf_scale), no bias)."""
+    raise NotImplementedError("Exercise: complete this; check_erf_ntk(...) tells you if it is right.")
+
+
+check_erf_ntk(my_erf_ntk)
+
+# %% [markdown]
+# The package's version, `ntk.erf_ntk`, is the same recursion with one more idea (next section).
+# Compare it with `neural_tangents`' analytic kernel at the paper's depth, and time both:
+
+# %%
+t0 = time.perf_counter()
+k_nt = ntk.nt_erf_ntk(data.x_train, None, depth)
+t_nt = time.perf_counter() - t0
+t0 = time.perf_counter()
+k_cf = ntk.erf_ntk(data.x_train, None, depth)
+t_cf = time.perf_counter() - t0
+rel = np.max(np.abs(k_cf - k_nt)) / np.max(np.abs(k_nt))
+print(f"depth {depth}: max relative difference closed form vs neural-tangents = {rel:.1e}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"neural-tangents {t_nt:.2f} s (including compilation), closed form {t_cf * 1e3:.1f} ms")
+
+# %%
+# Sanity check: the same kernel (to 1e-9 at this depth, see section 6 for why not 1e-16).
+assert rel < 1e-9
+
+# %% [markdown]
+# ## 6. A numerical trap: the diagonal at large depth
+#
+# On the diagonal (x = x') the correlation is exactly 1 and every layer multiplies Θ by
+# w² Ṫ = (1/erf_scale)(4/π)/√5 ≈ 1.2257. The correlation map has the *same* slope 1.2257 at
+# correlation 1, so a rounding error of 10⁻¹⁶ in a diagonal correlation is also amplified by
+# 1.2257 per layer. `neural_tangents` computes the diagonal like every other entry, from a
+# covariance and two variances that each carry rounding error: after L layers the error is about
+# 10⁻¹⁶ x 1.2257^L - 5 % at L = 160 and not-a-number around L = 200-320, while the paper's full
+# L_conv is about 500. The closed-form recursion follows the variances with their own scalar
+# recursion at correlation *exactly* 1, so there is nothing to amplify.
+
+# %%
+depths = [20, 40, 60, 80, 100, 120, 140]
+x_small = data.x_train[:6]
+direct_by_depth = ntk.nt_erf_ntk_by_depth(x_small, None, depths)  # one pass through 140 layers
+errors = []
+for L in depths:
+    exact = np.diag(ntk.erf_ntk(x_small, None, L))
+    errors.append(float(np.max(np.abs(np.diag(direct_by_depth[L]) / exact - 1))))
+    print(f"depth {L:3d}: relative error of neural-tangents' diagonal {errors[-1]:.1e}")
+
+# %%
+fig, ax = plt.subplots(figsize=(4.5, 3.2))
+ax.semilogy(depths, np.maximum(errors, 1e-17), "o", label="neural-tangents' diagonal")
+grid = np.arange(0, 330, 10)
+ax.semilogy(grid, 1.1e-16 * ntk.DIAGONAL_GROWTH**grid, "k--", label=r"$10^{-16}\times 1.2257^L$")
+ax.axhline(0.05, color="grey", lw=0.8)
+ax.set_xlabel("depth L")
+ax.set_ylabel("relative error")
+ax.legend()
+fig.tight_layout()
+
+# %%
+# Sanity check: the error grows by orders of magnitude with depth, like 1.2257^L.
+assert errors[-1] > 1e3 * errors[1]
+try:
+    ntk.nt_erf_ntk(x_small, None, 400)
+except ValueError as error:
+    print("ValueError:", error)
+
+# %% [markdown]
+# The stable recursion has no such limit short of float64's range (depth 3453):
+
+# %%
+k_deep = ntk.erf_ntk(x_small, None, 500)
+print(f"depth 500: diagonal {k_deep[0, 0]:.4e}, largest off-diagonal / diagonal {np.abs(k_deep[0, 1:]).max() / k_deep[0, 0]:.1e}")
+
+# %% [markdown]
+# ## 7. Deep NTKs are nearly diagonal
+#
+# Off the diagonal, correlations flow to 0 and each layer multiplies Θ by only about
+# (1/erf_scale)(4/(3π)) ≈ 0.9136, against 1.2257 on the diagonal. The ratio
+# off-diagonal / diagonal therefore falls roughly like 0.745^L: at the paper's depth the NTK is
+# close to the identity matrix. This is what makes the sparsified, well-conditioned kernels of
+# lesson 07 possible - and, as we will see there, what makes them almost trivial.
+
+# %%
+layers = np.arange(1, 101, 3)
+ratios = []
+for L in layers:
+    k = ntk.erf_ntk(data.x_train, None, int(L))
+    ratios.append(np.max(np.abs(k - np.diag(np.diag(k)))) / np.min(np.diag(k)))
+fig, ax = plt.subplots(figsize=(4.5, 3.2))
+ax.semilogy(layers, ratios, ".", label="largest off-diagonal / diagonal")
+ax.semilogy(layers, ratios[-1] * 0.745 ** (layers - layers[-1]), "k--", label=r"$\propto 0.745^L$")
+ax.axvline(depth, color="grey", lw=0.8)
+ax.set_xlabel("depth L")
+ax.legend()
+fig.tight_layout()
+print(f"at the paper's depth {depth}: off-diagonal / diagonal = {ratios[np.searchsorted(layers, depth)]:.1e}")
+
+# %% [markdown]
+# ### Discussion
+# The paper proves its speed-up for networks deeper than L_conv, but its code uses 0.1 L_conv.
+# What would you expect kernel regression with a nearly-identity NTK to predict?
+#
+# *Write your answer here.*
+#
+# ## Key points
+# - Gradient descent on a wide network is kernel regression with its NTK: f(x_*) = k_*ᵀ K⁻¹ y at
+#   convergence; finite networks approach it like 1/sqrt(width).
+# - The paper's network uses the exact constants erf_scale = (2/π) arcsin(2/3) and
+#   μ = 1 - 4/(3π erf_scale), and depth round(0.1 L_conv) with L_conv = 8 ln(n/δ)/μ.
+# - The NTK of the erf network has a closed-form recursion; it equals `neural_tangents`' kernel
+#   and is hundreds of times faster.
+# - Computed directly, the NTK diagonal loses precision like 1.2257^L (float64 fails past about
+#   150-200 layers); following the variances at correlation exactly 1 is stable to any depth.
+# - Deep erf NTKs are nearly diagonal (off-diagonal/diagonal ~ 0.745^L): the starting point of
+#   lesson 07.
