@@ -440,6 +440,11 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
     if kind == "synthetic":
         from qdr_course.fundus import synthetic_fundus_dataset
 
+        counts = _grade_counts_for(n, prior)
+        if n >= 1 and np.any((counts > 0) & (counts < 3)):
+            raise ValueError(f"n={n} gives grade counts {counts.tolist()} with the {prior!r} prior; every grade needs "
+                             "at least 3 images to appear in train, val and test - use a larger n (60 or more "
+                             "for the APTOS prior) or prior='balanced'")
         images, grades = synthetic_fundus_dataset(n=n, size=size, seed=seed, prior=prior)
         name = prior if isinstance(prior, str) else "custom"
         return _split_data(images, grades, f"synthetic fundus ({n} images, {size} px, {name} prior, seed {seed}; "
@@ -454,6 +459,15 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
                       on_error=on_error)
     raise ValueError(f"unknown data source {source!r}; use 'synthetic', 'retinamnist', 'retinamnist:FILE.npz', "
                      "'aptos:DIR' or 'eyepacs:DIR'")
+
+
+def _grade_counts_for(n, prior) -> np.ndarray:
+    """Grade counts of a synthetic set of n images (n validated by the generator)."""
+    from qdr_course.fundus import _grade_counts, class_prior
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    return _grade_counts(int(n), class_prior(prior))
 
 
 # --------------------------------------------------------------------------- torch

@@ -290,40 +290,62 @@ class _Vessel:
         self.xs, self.ys, self.theta, self.width, self.is_vein, self.depth = xs, ys, theta, width, is_vein, depth
 
 
+def _walks(rng, x0, y0, theta0, length, curvature, wiggle, ds, decay=None):
+    """Many smooth random paths at once (arrays of starts, headings, lengths, curvatures): see :func:`_walk`."""
+    x0, y0, theta0, curvature = (np.asarray(a, float) for a in (x0, y0, theta0, curvature))
+    counts = np.maximum(2, (np.asarray(length) / ds).astype(int))
+    m, n = len(counts), int(counts.max())
+    dtheta = rng.standard_normal((m, n)) * (wiggle * math.sqrt(ds))
+    k = (curvature * ds)[:, None]
+    dtheta += k if decay is None else k * _decay(n, ds / decay)[None, :]
+    theta = np.empty((m, n + 1))
+    theta[:, 0] = theta0
+    np.cumsum(dtheta, axis=1, out=theta[:, 1:])
+    theta[:, 1:] += theta0[:, None]
+    xs, ys = np.zeros((m, n + 1)), np.zeros((m, n + 1))
+    np.cumsum(np.cos(theta[:, 1:]), axis=1, out=xs[:, 1:])
+    np.cumsum(np.sin(theta[:, 1:]), axis=1, out=ys[:, 1:])
+    xs = xs * ds + x0[:, None]
+    ys = ys * ds + y0[:, None]
+    return [(xs[i, : c + 1], ys[i, : c + 1], theta[i, : c + 1]) for i, c in enumerate(counts.tolist())]
+
+
 def _vessel_tree(rng, disc, side, max_depth, n_branches=2, ds=0.02) -> list[_Vessel]:
     """Four arcades (artery + vein each) from the disc, with recursive branches."""
     dx, dy = disc
     t = -side  # temporal direction along x (towards the macula)
-    vessels: list[_Vessel] = []
-    # (initial heading in the right-eye frame, curvature, length) for the four arcades
+    # (initial heading in the right-eye frame, curvature, length) for the four arcades, vein then artery
     arcades = [(-100, -3.6, 1.3), (100, 3.6, 1.3), (-60, 1.6, 0.8), (60, -1.6, 0.8)]
-    for deg, curv, length in arcades:
-        for is_vein in (True, False):
-            theta0 = math.radians(deg + rng.normal(0, 6) + math.copysign(7 if is_vein else -7, deg))
-            if t > 0:  # mirror the right-eye frame for a left eye
-                theta0, k = math.pi - theta0, -curv
-            else:
-                k = curv
-            width = (0.026 if is_vein else 0.018) * rng.uniform(0.9, 1.1)
-            xs, ys, th = _walk(rng, dx, dy, theta0, length * rng.uniform(0.9, 1.1), k * rng.uniform(0.85, 1.15),
-                               0.3, ds=ds, decay=0.45)
-            vessels.append(_Vessel(xs, ys, th, width, is_vein, 0))
+    deg = np.repeat([a[0] for a in arcades], 2).astype(float)
+    is_vein = np.tile([True, False], 4)
+    theta0 = np.radians(deg + rng.normal(0, 6, 8) + np.where(is_vein, 7.0, -7.0) * np.sign(deg))
+    k = np.repeat([a[1] for a in arcades], 2) * rng.uniform(0.85, 1.15, 8)
+    if t > 0:  # mirror the right-eye frame for a left eye
+        theta0, k = math.pi - theta0, -k
+    length = np.repeat([a[2] for a in arcades], 2) * rng.uniform(0.9, 1.1, 8)
+    width = np.where(is_vein, 0.026, 0.018) * rng.uniform(0.9, 1.1, 8)
+    paths = _walks(rng, np.full(8, dx), np.full(8, dy), theta0, length, k, 0.3, ds, decay=0.45)
+    vessels = [_Vessel(*p, w, v, 0) for p, w, v in zip(paths, width.tolist(), is_vein.tolist())]
     # small macular branches heading temporally
-    for sgn in (-1, 1):
-        theta0 = math.atan2(sgn * 0.25, t) + rng.normal(0, 0.1)
-        xs, ys, th = _walk(rng, dx, dy, theta0, 0.35, 0, 0.8, ds=ds)
-        vessels.append(_Vessel(xs, ys, th, 0.01, sgn > 0, 1))
+    theta0 = np.arctan2([-0.25, 0.25], t) + rng.normal(0, 0.1, 2)
+    paths = _walks(rng, [dx, dx], [dy, dy], theta0, [0.35, 0.35], [0.0, 0.0], 0.8, ds)
+    vessels += [_Vessel(*p, 0.01, v, 1) for p, v in zip(paths, (False, True))]
     frontier = list(vessels[:8])
     for depth in range(1, max_depth + 1):
-        children = []
+        starts = []  # (parent, index along it)
         for parent in frontier:
             n_pts = len(parent.xs)
             for _ in range(n_branches + (rng.random() < 0.5)):
-                i = int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5))
-                angle = parent.theta[i] + (1 if rng.random() < 0.5 else -1) * (0.5 + 0.5 * rng.random())
-                length = (n_pts * ds) * rng.uniform(0.3, 0.55)
-                xs, ys, th = _walk(rng, parent.xs[i], parent.ys[i], angle, length, rng.normal(0, 1.0), 0.45, ds=ds)
-                children.append(_Vessel(xs, ys, th, parent.width * 0.62, parent.is_vein, depth))
+                starts.append((parent, int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5))))
+        if not starts:
+            break
+        m = len(starts)
+        sign = np.where(rng.random(m) < 0.5, 1.0, -1.0)
+        angle = np.array([p.theta[i] for p, i in starts]) + sign * (0.5 + 0.5 * rng.random(m))
+        length = np.array([len(p.xs) * ds for p, _ in starts]) * rng.uniform(0.3, 0.55, m)
+        paths = _walks(rng, [p.xs[i] for p, i in starts], [p.ys[i] for p, i in starts], angle, length,
+                       rng.normal(0, 1.0, m), 0.45, ds)
+        children = [_Vessel(*path, p.width * 0.62, p.is_vein, depth) for path, (p, _) in zip(paths, starts)]
         vessels.extend(children)
         frontier = children
     return vessels

@@ -320,3 +320,9 @@ def test_bad_arrays_for_the_dataset(images, grades, error, match):
 
 def test_module_lists_only_what_exists():
     assert all(hasattr(ds, name) for name in ds.__all__)
+
+
+def test_too_small_synthetic_set_says_what_to_do():
+    with pytest.raises(ValueError, match="prior='balanced'"):
+        load_grading_data("synthetic", size=28, n=30)
+    assert len(load_grading_data("synthetic", size=28, n=15, prior="balanced").val) == 5
