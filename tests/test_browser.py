@@ -17,8 +17,9 @@ Chromium: ``QDR_CHROMIUM`` (default ``/usr/bin/chromium``). When it is missing a
 set, the test installs Debian's ``chromium`` package (as root, with time limits); otherwise, or
 when that fails, or when Playwright is not installed, the test is skipped and says why.
 Only localhost is contacted: in the browser every other host name fails to resolve, and the
-test fails if the page tried one. Autosave is off and nothing is saved: the test checks that the lesson files
-are byte-for-byte unchanged afterwards.
+test fails if the page tried one. Autosave is off and nothing is saved: the test checks that
+the lesson files are byte-for-byte unchanged afterwards, and JupyterLab's checkpoints go to a
+temporary folder, not ``lessons/.ipynb_checkpoints``.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
     }
     if os.environ.get("QDR_BROWSER_SETTINGS") == "installed":
         installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-        assert installed.exists(), f"{installed} is missing: binder/postBuild should have installed it"
+        assert installed.exists(), f"{installed} is missing: binder/postBuild installs it"
     else:  # the project's own default-viewer override, exactly as binder/postBuild installs it
         shutil.copy(ROOT / "binder" / "overrides.json", dirs["app-settings"] / "overrides.json")
         lab_config["app_settings_dir"] = str(dirs["app-settings"])
@@ -146,38 +147,41 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
     # JupyterLab checkpoints a file when it opens it: keep that out of the repository.
     _write_json(dirs["config"] / "jupyter_server_config.json",
                 {"FileCheckpoints": {"checkpoint_dir": str(dirs["checkpoints"])}})
-    # Never write the lesson: autosave off (and the test never saves).
-    _write_json(dirs["settings"] / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings",
-                {"autosave": False})
-    _write_json(dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
+    # Never write the lesson: autosave off (and the test never saves). No news pop-up either.
+    user = dirs["settings"] / "@jupyterlab"
+    _write_json(user / "docmanager-extension" / "plugin.jupyterlab-settings", {"autosave": False})
+    _write_json(user / "apputils-extension" / "notification.jupyterlab-settings",
                 {"fetchNews": "false", "checkForUpdates": False})
-    env = {**os.environ,
-           "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
-           "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+           "JUPYTER_DATA_DIR": str(dirs["data"]), "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+           "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]), "IPYTHONDIR": str(dirs["ipython"]),
-           "JUPYTER_PLATFORM_DIRS": "1", "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+           "JUPYTER_PLATFORM_DIRS": "1", "NO_PROXY": "127.0.0.1,localhost",
+           "no_proxy": "127.0.0.1,localhost"}
     command = [sys.executable, "-m", "jupyterlab", "--no-browser",
-               f"--ServerApp.root_dir={root_dir}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+               f"--ServerApp.root_dir={root_dir}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               f"--IdentityProvider.token={token}"]
     if os.geteuid() == 0:  # CI and containers run as root
         command.append("--allow-root")
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  env=env, cwd=folder, start_new_session=True)
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=env, cwd=folder,
+                                  start_new_session=True)
         try:
             deadline = time.monotonic() + SERVER_START_S
             while True:
                 if server.poll() is not None:
-                    raise RuntimeError(f"JupyterLab exited with code {server.returncode} while starting; "
-                                       f"see {log_path}")
+                    raise RuntimeError(f"JupyterLab exited with code {server.returncode} "
+                                       f"while starting; see {log_path}")
                 try:
                     if _get(f"{base}/api/status?token={token}") == 200:
                         break
                 except (urllib.error.URLError, OSError):
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not answer within {SERVER_START_S} s; see {log_path}")
+                    raise RuntimeError(f"JupyterLab did not answer within {SERVER_START_S} s; "
+                                       f"see {log_path}")
                 time.sleep(0.25)
             yield base, token
         finally:
@@ -218,7 +222,18 @@ NOTEBOOK_STATE_JS = """() => {
                 outputs: cell.type === 'code' ? cell.outputs.toJSON() : []});
   }
   const kernel = widget.sessionContext.session && widget.sessionContext.session.kernel;
-  return {path, isNotebook, widget: widget.node.className, kernelName: kernel ? kernel.name : null, kernelStatus: kernel ? kernel.status : null, cells};
+  return {path, isNotebook, widget: widget.node.className, cells,
+          kernelName: kernel ? kernel.name : null, kernelStatus: kernel ? kernel.status : null};
+}"""
+
+DOCUMENT_READY_JS = """() => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  return !!(widget && widget.context && widget.context.isReady && widget.isRevealed);
+}"""
+
+KERNEL_IDLE_JS = """() => {
+  const session = window.jupyterapp.shell.currentWidget.sessionContext.session;
+  return !!(session && session.kernel && session.kernel.status === 'idle');
 }"""
 
 # True when the run is over: the kernel is idle and every code cell has run, or a cell failed
@@ -249,18 +264,19 @@ def output_text(output: dict) -> str:
 
 
 def digest(paths: list[Path]) -> dict[str, str]:
+    """SHA-256 of each file, by name."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
 # --------------------------------------------------------------------------- the test
 @pytest.mark.parametrize("lesson", ["00_welcome.py"])
 def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
-    """JupyterLab + Chromium: the .py lesson opens as a notebook, Run All finishes, no error output."""
-    chromium = chromium_or_skip()
+    """JupyterLab + Chromium: the .py lesson opens as a notebook and Run All ends without error."""
     sync_api = pytest.importorskip(
         "playwright.sync_api",
         reason="Playwright is not installed (pip install playwright; no browser download needed: "
                "the test uses Debian's chromium)")
+    chromium = chromium_or_skip()
     import jupytext
 
     lesson_path = LESSONS / lesson
@@ -281,7 +297,8 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
         if url.scheme not in ("data", "blob") and url.hostname not in LOCAL_HOSTS:
             outside.append(request.url)
 
-    with jupyterlab(tmp_path / "jupyter", LESSONS, ARTIFACTS / f"{stem}-jupyterlab.log") as (base, token), \
+    log = ARTIFACTS / f"{stem}-jupyterlab.log"
+    with jupyterlab(tmp_path / "jupyter", LESSONS, log) as (base, token), \
             sync_api.sync_playwright() as playwright:
         marks["JupyterLab up"] = time.monotonic()
         context = playwright.chromium.launch_persistent_context(
@@ -291,11 +308,11 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
         try:
             page.set_default_timeout(PAGE_TIMEOUT_MS)
             context.on("request", record_outside)
-            page.goto(f"{base}/lab/tree/{lesson}?reset&token={token}", wait_until="domcontentloaded")
+            page.goto(f"{base}/lab/tree/{lesson}?reset&token={token}",
+                      wait_until="domcontentloaded")
 
             # 1. It opens as a notebook (the Jupytext Notebook viewer), not in the text editor.
-            page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                                   " return !!(w && w.context && w.context.isReady && w.isRevealed); }")
+            page.wait_for_function(DOCUMENT_READY_JS)
             marks["notebook open"] = time.monotonic()
             state = page.evaluate(NOTEBOOK_STATE_JS)
             page.screenshot(path=str(ARTIFACTS / f"{stem}-opened.png"))
@@ -303,16 +320,17 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
                 f"{lesson} did not open as a notebook but in {state and state['widget']!r}: is the "
                 "default viewer for python files 'Jupytext Notebook' (binder/overrides.json)?")
             page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-            assert state["path"] == lesson, f"the open document is {state['path']!r}, not {lesson!r}"
-            assert page.locator(".jp-FileEditor").count() == 0, f"{lesson} also opened as a text file"
+            assert state["path"] == lesson, f"the open document is {state['path']!r}"
+            assert page.locator(".jp-FileEditor").count() == 0, f"{lesson} opened as text too"
             assert len(state["cells"]) == len(expected_cells), (
-                f"JupyterLab shows {len(state['cells'])} cells, jupytext reads {len(expected_cells)}")
+                f"JupyterLab shows {len(state['cells'])} cells, jupytext {len(expected_cells)}")
             assert [c["type"] for c in state["cells"]] == [c.cell_type for c in expected_cells]
 
             # 2. Run all cells from the menu, as a learner would, once the kernel is up.
-            page.wait_for_function("() => { const s = window.jupyterapp.shell.currentWidget.sessionContext;"
-                                   " return s.session && s.session.kernel && s.session.kernel.status === 'idle'; }",
-                                   timeout=RUN_ALL_TIMEOUT_MS)
+            counts = [c["count"] for c in state["cells"] if c["type"] == "code"]
+            assert counts == [None] * len(counts), (
+                f"lessons/ notebooks are stored unexecuted (CONTRIBUTING.md); {lesson}: {counts}")
+            page.wait_for_function(KERNEL_IDLE_JS, timeout=RUN_ALL_TIMEOUT_MS)
             marks["kernel idle"] = time.monotonic()
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
@@ -339,14 +357,16 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
     assert state["kernelName"] == "python3" and state["kernelStatus"] == "idle"
     assert len(code) == expected_code
     counts = [c["count"] for c in code]
-    assert counts == list(range(1, len(code) + 1)), f"not every code cell ran once, in order: {counts}"
+    assert counts == list(range(1, len(code) + 1)), f"not every code cell ran, in order: {counts}"
     text = "\n".join(output_text(o) for c in code for o in c["outputs"])
     assert "Traceback" not in text and "❌" not in text, text
     for expected in EXPECTED_OUTPUT.get(lesson, []):
         assert expected in text, f"{expected!r} missing from the outputs:\n{text}"
     assert not outside, f"the page tried to reach beyond localhost: {outside}"
     assert digest(watched) == before, f"the browser session changed {[p.name for p in watched]}"
-    assert set((LESSONS / ".ipynb_checkpoints").glob("*")) == checkpoints_before, "checkpoint written in lessons/"
+    checkpoints = set((LESSONS / ".ipynb_checkpoints").glob("*"))
+    assert checkpoints == checkpoints_before, "a checkpoint was written in lessons/"
     steps = list(marks.items())
-    print(f"{lesson} in the browser: " + ", ".join(f"{name} +{t - prev:.1f} s" for (_, prev), (name, t)
-                                                  in zip(steps, steps[1:])) + f"; screenshots in {ARTIFACTS}")
+    phases = ", ".join(f"{name} +{t - prev:.1f} s"
+                       for (_, prev), (name, t) in zip(steps, steps[1:]))
+    print(f"{lesson} in the browser: {phases}; screenshots in {ARTIFACTS}")
