@@ -159,7 +159,8 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
            "JUPYTER_PLATFORM_DIRS": "1", "NO_PROXY": "127.0.0.1,localhost",
            "no_proxy": "127.0.0.1,localhost"}
     command = [sys.executable, "-m", "jupyterlab", "--no-browser",
-               f"--ServerApp.root_dir={root_dir}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               f"--ServerApp.root_dir={root_dir}", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={token}"]
     if os.geteuid() == 0:  # CI and containers run as root
         command.append("--allow-root")
