@@ -240,3 +240,17 @@ def test_lesion_enrichment_formula():
         lesion_enrichment(s, torch.zeros(5, 5), 0.1)
     with pytest.raises(ValueError):
         lesion_enrichment(s, mask, 0)
+
+
+def test_on_device_runs_the_circuit_on_a_noisy_fake_device():
+    model = small_hybrid().eval()
+    x = torch.rand(3, 3, 16, 16)
+    noisy = model.on_device("FakeManilaV2", shots=2000, seed=0)
+    assert noisy.bottleneck.kind == "estimator" and model.bottleneck.kind == "statevector"
+    with torch.no_grad():
+        exact, measured = model.encode(x), noisy.encode(x)
+    diff = (measured - exact).abs()
+    assert diff.max() < 0.35  # noisy, but the same circuit
+    assert diff.mean() > 1e-3  # and really noisy (shots + device errors)
+    with pytest.raises(ValueError, match="unknown fake device"):
+        model.on_device("FakeNowhere")
