@@ -11,7 +11,7 @@ __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "dev
 
 _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were removed in Qiskit 2.0; "
             "pass a V2 primitive such as qiskit_aer.primitives.EstimatorV2(), "
-            "qiskit.primitives.StatevectorEstimator() or qiskit_ibm_runtime.EstimatorV2(mode=backend)")
+            "qiskit.primitives.StatevectorEstimator() or qdr_course.backends.device_estimator(device)")
 
 
 def primitive_kind(primitive) -> str:
@@ -61,32 +61,42 @@ def fake_device(name: str = "FakeManilaV2"):
     return cls()
 
 
-def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
-    """IBM Runtime's EstimatorV2 for ``backend``: a fake device runs locally on Aer with its noise. See lesson 03.
+def _device_simulator(backend, seed):
+    """Aer with the device's noise model, coupling map and basis gates (a fake device runs offline)."""
+    from qiskit_aer import AerSimulator
+    if isinstance(backend, AerSimulator):
+        return backend
+    if type(backend).__name__.startswith("Fake"):
+        return AerSimulator.from_backend(backend, seed_simulator=seed)
+    return backend  # a real BackendV2: run on it
 
-    The same code runs on real hardware with ``backend = QiskitRuntimeService().backend(...)``.
-    Circuits must be transpiled for the device: pass ``transpile_to=backend`` to ``QuantumLayer``.
+
+def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
+    """An EstimatorV2 that measures on ``backend`` with real shots; a fake device runs locally on Aer with its noise. See lesson 03.
+
+    Qiskit's ``BackendEstimatorV2`` measures every Pauli term with ``shots`` shots (precision
+    1/sqrt(shots)), in one backend job per call. Circuits must be transpiled for the device:
+    pass ``transpile_to=backend`` to ``QuantumLayer``. On IBM hardware use IBM Runtime's
+    estimator instead (``qiskit_ibm_runtime``), with the same ``QuantumLayer`` code.
     """
-    from qiskit_ibm_runtime import EstimatorV2
-    if shots < 1:
-        raise ValueError(f"shots must be >= 1, got {shots}")
-    estimator = EstimatorV2(mode=backend)
-    estimator.options.default_shots = shots
-    if seed is not None and hasattr(estimator.options, "simulator"):
-        estimator.options.simulator.seed_simulator = seed
-    return estimator
+    from qiskit.primitives import BackendEstimatorV2
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
+        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    options = {"default_precision": 1 / shots**0.5}
+    if seed is not None:
+        options["seed_simulator"] = seed
+    return BackendEstimatorV2(backend=_device_simulator(backend, seed), options=options)
 
 
 def device_sampler(backend, shots: int = 4000, seed: int | None = 0):
-    """IBM Runtime's SamplerV2 for ``backend`` (local Aer for a fake device). See lesson 03."""
-    from qiskit_ibm_runtime import SamplerV2
-    if shots < 1:
-        raise ValueError(f"shots must be >= 1, got {shots}")
-    sampler = SamplerV2(mode=backend)
-    sampler.options.default_shots = shots
-    if seed is not None and hasattr(sampler.options, "simulator"):
-        sampler.options.simulator.seed_simulator = seed
-    return sampler
+    """A SamplerV2 that runs on ``backend`` (a fake device: locally on Aer with its noise). See lesson 03."""
+    from qiskit.primitives import BackendSamplerV2
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
+        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    options = {"default_shots": shots}
+    if seed is not None:
+        options["seed_simulator"] = seed
+    return BackendSamplerV2(backend=_device_simulator(backend, seed), options=options)
 
 
 def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):

@@ -128,7 +128,7 @@ class QuantumLayer(torch.nn.Module):
         """Transpile once and cache the circuit and (layout-mapped) observables."""
         circuit = self._angles.circuit
         observables = list(self._angles.observables)
-        if self.kind == "sampler":
+        if self.kind == "sampler":  # measure every qubit: bit i of each shot is qubit i
             for i, obs in enumerate(observables):
                 if obs.paulis.x.any():
                     raise ValueError(f"observable {i} ({obs}) is not diagonal in the Z basis; a "

@@ -274,10 +274,12 @@ for name, build in (("hybrid", lambda: hybrid_digit_net(retinopathy_circuit(3, 2
 # ## The trained model on a noisy IBM device
 #
 # `qiskit-ibm-runtime` ships *fake* devices: offline snapshots of real IBM processors with
-# their qubit couplings and error rates, simulated by Aer. We copy the trained hybrid model onto
-# `FakeManilaV2` (5 qubits) through the runtime's `EstimatorV2` - the same code would run on the
-# real device. The circuit is transpiled once to the device's native gates and qubit layout;
-# the whole test set is **one** estimator call with 4000 shots per expectation value.
+# their qubit couplings, native gates and error rates. Aer simulates one with its noise model.
+# We copy the trained hybrid model onto `FakeManilaV2` (5 qubits) through Qiskit's
+# `BackendEstimatorV2`, which measures with real shots; on IBM hardware you would pass IBM
+# Runtime's estimator instead, and the layer code would not change. The circuit is transpiled
+# once to the device's native gates and qubit layout; the whole test set is **one** estimator
+# call with 4000 shots per expectation value.
 
 # %%
 from qdr_course.backends import device_estimator, fake_device
