@@ -427,11 +427,14 @@ def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: boo
 # --------------------------------------------------------------------------- entry point
 def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, seed: int = 0,
                       val_fraction: float = 0.15, test_fraction: float = 0.15, prior="aptos",
-                      on_error: str = "raise", cache_dir=None) -> GradingData:
+                      on_error: str = "raise", cache_dir=None, cache: bool = False) -> GradingData:
     """Train / val / test fundus images and grades from ``source`` (see the module table). See lesson 04.
 
     ``n`` and ``prior`` apply to ``"synthetic"`` only; ``size`` must be 28, 64, 128 or 224 for
-    RetinaMNIST (its published sizes); ``on_error`` applies to folders.
+    RetinaMNIST (its published sizes); ``on_error`` applies to folders. ``cache=True`` keeps a
+    generated synthetic set in ``cache_dir`` (default ``$QDR_COURSE_DATA`` or the user cache
+    directory) and reloads it next time; the file name includes a hash of the generator's source,
+    so a changed generator never serves stale images.
     """
     if not isinstance(source, str):
         raise TypeError(f"source must be a string such as 'synthetic' or 'aptos:/data/aptos', got {source!r}")
@@ -445,7 +448,10 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
             raise ValueError(f"n={n} gives grade counts {counts.tolist()} with the {prior!r} prior; every grade needs "
                              "at least 3 images to appear in train, val and test - use a larger n (60 or more "
                              "for the APTOS prior) or prior='balanced'")
-        images, grades = synthetic_fundus_dataset(n=n, size=size, seed=seed, prior=prior)
+        if cache:
+            images, grades = _cached_synthetic(n, size, seed, prior, cache_dir)
+        else:
+            images, grades = synthetic_fundus_dataset(n=n, size=size, seed=seed, prior=prior)
         name = prior if isinstance(prior, str) else "custom"
         return _split_data(images, grades, f"synthetic fundus ({n} images, {size} px, {name} prior, seed {seed}; "
                            "stratified split)", seed, val_fraction, test_fraction)
@@ -459,6 +465,28 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
                       on_error=on_error)
     raise ValueError(f"unknown data source {source!r}; use 'synthetic', 'retinamnist', 'retinamnist:FILE.npz', "
                      "'aptos:DIR' or 'eyepacs:DIR'")
+
+
+def _cached_synthetic(n, size, seed, prior, cache_dir):
+    """The synthetic set from the cache, generated and stored (atomically) on a miss."""
+    import hashlib
+    import inspect
+
+    import qdr_course.fundus as fundus
+
+    key = hashlib.sha256(inspect.getsource(fundus).encode()).hexdigest()[:12]
+    p = fundus.class_prior(prior)
+    prior_tag = prior if isinstance(prior, str) else hashlib.sha256(p.tobytes()).hexdigest()[:8]
+    path = _cache_dir(cache_dir) / f"synthetic_fundus_n{n}_s{size}_seed{seed}_{prior_tag}_{key}.npz"
+    if path.is_file():
+        with np.load(path) as npz:
+            return npz["images"], npz["grades"]
+    images, grades = fundus.synthetic_fundus_dataset(n=n, size=size, seed=seed, prior=prior)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        np.savez(handle, images=images, grades=grades)
+    os.replace(tmp, path)
+    return images, grades
 
 
 def _grade_counts_for(n, prior) -> np.ndarray:

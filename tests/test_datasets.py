@@ -326,3 +326,19 @@ def test_too_small_synthetic_set_says_what_to_do():
     with pytest.raises(ValueError, match="prior='balanced'"):
         load_grading_data("synthetic", size=28, n=30)
     assert len(load_grading_data("synthetic", size=28, n=15, prior="balanced").val) == 5
+
+
+def test_synthetic_cache_returns_the_same_data(tmp_path, monkeypatch):
+    import qdr_course.fundus as fundus
+
+    first = load_grading_data("synthetic", size=28, n=20, prior="balanced", cache=True, cache_dir=tmp_path)
+    files = list(tmp_path.glob("synthetic_fundus_n20_s28_seed0_balanced_*.npz"))
+    assert len(files) == 1
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the cache was not used")
+
+    monkeypatch.setattr(fundus, "synthetic_fundus_dataset", fail)
+    second = load_grading_data("synthetic", size=28, n=20, prior="balanced", cache=True, cache_dir=tmp_path)
+    assert np.array_equal(first.train.images, second.train.images)
+    assert np.array_equal(first.test.grades, second.test.grades)
