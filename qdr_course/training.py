@@ -261,12 +261,13 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
             if history.stopped_early or start_epoch >= epochs:
                 if best_state is not None:
                     model.load_state_dict(best_state)
+                model.eval()
                 return history
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bar: works in terminals and notebooks, no widgets needed
 
-    bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, disable=not progress or None,
-               desc=f"{model.kind}", unit="batch", leave=False)
+    bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=f"{model.kind}", unit="batch",
+               leave=False, **({} if progress else {"disable": True}))  # TQDM_DISABLE=1 also works
     try:
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()
