@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomSampler
 
-from qdr_course.models import NUM_GRADES, _Grader, build_grader
+from qdr_course.models import NUM_GRADES, _Grader, build_grader, check_images
 
 CHECKPOINT_FORMAT = "qdr-course-grader/1"
 CLASS_WEIGHTING = ("loss", "sampler", None)
@@ -225,6 +225,12 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
     _validate_training_args(epochs, lr, batch_size, patience, class_weighting, seed)
     train_set = as_dataset(train_data, augment=augment)
     val_set = as_dataset(val_data) if val_data is not None else None
+    for name, dataset in (("training", train_set), ("validation", val_set)):
+        if dataset is not None:  # fail now, with the model's own message, not after an epoch
+            try:
+                check_images(dataset[0][0].unsqueeze(0), model.image_size)
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"{name} images do not fit the model: {error}") from None
     grades = grades_of(train_set)
 
     torch.manual_seed(seed)

@@ -162,9 +162,12 @@ def test_empty_dataset_and_wrong_images():
     empty = TensorDataset(torch.zeros(0, 3, SIZE, SIZE), torch.zeros(0, dtype=torch.long))
     with pytest.raises(ValueError, match="empty"):
         train_grader(tiny_model(), empty, progress=False)
-    wrong = TensorDataset(torch.zeros(4, 3, 2 * SIZE, 2 * SIZE), torch.zeros(4, dtype=torch.long))
-    with pytest.raises(ValueError, match="8x8"):
+    wrong = TensorDataset(torch.zeros(5, 3, 2 * SIZE, 2 * SIZE), torch.arange(5))
+    with pytest.raises(ValueError, match="training images do not fit the model: .*8x8"):
         train_grader(tiny_model(), wrong, progress=False)
+    one_channel = TensorDataset(torch.zeros(5, 1, SIZE, SIZE), torch.arange(5))
+    with pytest.raises(ValueError, match="validation images .* 3 colour channels"):
+        train_grader(tiny_model(), tiny_data(10), one_channel, progress=False)
     bad_grades = TensorDataset(torch.zeros(4, 3, SIZE, SIZE), torch.tensor([0, 1, 5, 2]))
     with pytest.raises(ValueError, match="grades must be integers 0..4"):
         train_grader(tiny_model(), bad_grades, progress=False)
