@@ -47,6 +47,13 @@ def test_default_run_folder_gets_a_fresh_name(tmp_path, monkeypatch, capsys):
     assert "HybridGrader" in out and "QWK" in out
     assert (tmp_path / "runs" / "hybrid-synthetic-s0-2" / "metrics.json").is_file()
     assert not any((tmp_path / "runs" / "hybrid-synthetic-s0").iterdir())
+    # the trained hybrid on a noisy fake IBM device, a few images
+    run = tmp_path / "runs" / "hybrid-synthetic-s0-2"
+    assert main(["evaluate", str(run), "--device", "FakeManilaV2", "--shots", "500", "--limit", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "FakeManilaV2, 500 shots" in out and "4 images" in out
+    assert main(["evaluate", str(run), "--limit", "1"]) == 2
+    assert "--limit" in capsys.readouterr().err
 
 
 def test_evaluate_bad_inputs(tmp_path, classical_run, capsys):
