@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import sys
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -44,6 +46,28 @@ MAX_STABLE_DEPTH: int = int(math.log(np.finfo(np.float64).max / 1e3) / math.log(
 #: Digit pairs of the paper: (8, 9) for the fully connected network, (1, 0) for the CNN.
 PAPER_DIGITS_FC = (8, 9)
 PAPER_DIGITS_CNN = (1, 0)
+
+
+def import_neural_tangents():
+    """Import neural_tangents with TensorFlow's C++ start-up log lines kept off stderr. See lesson 06.
+
+    TensorFlow (imported by neural-tangents) writes "oneDNN ..." and "Could not find cuda
+    drivers" lines straight to file descriptor 2 before Python can filter them; they would land
+    in notebooks at random. Import errors still raise as usual.
+    """
+    if "neural_tangents" in sys.modules:
+        return sys.modules["neural_tangents"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import neural_tangents
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return neural_tangents
 
 
 def _enable_x64() -> None:
@@ -205,7 +229,7 @@ def depth_for(x_train: np.ndarray, depth_factor: float = 0.1) -> int:
 # --------------------------------------------------------------------------------------------
 def fc_erf_network(depth: int, width: int = 512):
     """depth x [Dense(W_std = sqrt(1/erf_scale)), Erf], Dense(1): stax (init, apply, kernel). See lesson 06."""
-    from neural_tangents import stax
+    stax = import_neural_tangents().stax
 
     _check_depth(depth, limit=None)
     if not isinstance(width, (int, np.integer)) or width < 1:
@@ -223,7 +247,7 @@ def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):
     The paper uses 32 convolutions per block and four pools at 28x28 (depth 96, about 80
     CPU-hours); on 8x8 images three pools reach 1x1. Inputs are NHWC arrays.
     """
-    from neural_tangents import stax
+    stax = import_neural_tangents().stax
 
     for name, value in (("conv_per_block", conv_per_block), ("channels", channels), ("n_pools", n_pools)):
         if not isinstance(value, (int, np.integer)) or value < 1:
@@ -254,8 +278,8 @@ def _check_depth(depth, limit: int | None) -> None:
 def _nt_layers():
     """neural-tangents kernel functions of the first Dense layer and of one jitted [Erf, Dense] block."""
     import jax
-    from neural_tangents import stax
 
+    stax = import_neural_tangents().stax
     _, _, first = stax.Dense(1, W_std=W_STD, b_std=None)
     _, _, block = stax.serial(stax.Erf(), stax.Dense(1, W_std=W_STD, b_std=None))
     return first, jax.jit(block)
@@ -332,6 +356,19 @@ def erf_ntk(x1: np.ndarray, x2: np.ndarray | None = None, depth: int = 1, get: s
     d = x1.shape[1]
     q1 = w2 * np.einsum("ij,ij->i", x1, x1) / d  # variances of the pre-activations of x1
     q2 = q1 if same else w2 * np.einsum("ij,ij->i", x2, x2) / d
+    if np.allclose(q1, q1[0], rtol=1e-13, atol=0) and np.allclose(q2, q1[0], rtol=1e-13, atol=0):
+        theta, cov = _erf_ntk_equal_norms(x1, None if same else x2, depth, float(q1[0]), w2)
+    else:
+        theta, cov = _erf_ntk_general(x1, x2, same, depth, q1, q2, w2)
+    out = theta if get == "ntk" else cov
+    if not np.all(np.isfinite(out)):
+        raise FloatingPointError(f"the NTK overflowed float64 at depth {depth}; use a smaller depth")
+    return out
+
+
+def _erf_ntk_general(x1, x2, same, depth, q1, q2, w2):
+    """The recursion of :func:`erf_ntk` for inputs of any norms (per-point variances)."""
+    d = x1.shape[1]
     cov = w2 * (x1 @ x2.T) / d
     if same:
         np.fill_diagonal(cov, q1)
@@ -350,10 +387,54 @@ def erf_ntk(x1: np.ndarray, x2: np.ndarray | None = None, depth: int = 1, get: s
         if same:  # identical inputs: correlation exactly 1, no rounding error to amplify
             np.fill_diagonal(cov, q1)
             np.fill_diagonal(theta, theta1)
-    out = theta if get == "ntk" else cov
-    if not np.all(np.isfinite(out)):
-        raise FloatingPointError(f"the NTK overflowed float64 at depth {depth}; use a smaller depth")
-    return out
+    return theta, cov
+
+
+def _erf_ntk_equal_norms(x1, x2, depth, q, w2):
+    """The recursion of :func:`erf_ntk` when every input has the same norm (the paper's unit-norm images).
+
+    One scalar variance q per layer; in-place updates; for a square kernel only the upper
+    triangle is computed, and its diagonal follows the scalar recursion at correlation exactly 1.
+    """
+    d = x1.shape[1]
+    if x2 is None:
+        n = len(x1)
+        rows, cols = np.triu_indices(n)
+        cov = (w2 / d) * (x1 @ x1.T)[rows, cols]
+        diag = np.flatnonzero(rows == cols)
+        cov[diag] = q
+    else:
+        cov = ((w2 / d) * (x1 @ x2.T)).ravel()
+        diag = None
+    theta, tmp, dot = cov.copy(), np.empty_like(cov), np.empty_like(cov)
+    theta_diag = q
+    for _ in range(depth):
+        p = 1.0 + 2.0 * q
+        np.multiply(cov, cov, out=dot)  # dot = w2 (4/pi) / sqrt(p^2 - 4 cov^2)
+        dot *= -4.0
+        dot += p * p
+        np.sqrt(dot, out=dot)
+        np.divide(w2 * 4.0 / np.pi, dot, out=dot)
+        np.multiply(cov, 2.0 / p, out=tmp)  # tmp = w2 (2/pi) arcsin(2 cov / p)
+        np.arcsin(tmp, out=tmp)
+        tmp *= w2 * 2.0 / np.pi
+        theta *= dot
+        theta += tmp
+        cov, tmp = tmp, cov
+        q_new = w2 * 2.0 / np.pi * math.asin(2.0 * q / p)
+        theta_diag = q_new + w2 * 4.0 / np.pi / math.sqrt(p * p - 4.0 * q * q) * theta_diag
+        q = q_new
+        if diag is not None:
+            cov[diag] = q
+            theta[diag] = theta_diag
+    if x2 is None:
+        out_theta, out_cov = np.empty((n, n)), np.empty((n, n))
+        for out, vals in ((out_theta, theta), (out_cov, cov)):
+            out[rows, cols] = vals
+            out[cols, rows] = vals
+        return out_theta, out_cov
+    shape = (len(x1), len(x2))
+    return theta.reshape(shape), cov.reshape(shape)
 
 
 def test_kernel_threshold(depth: int, dim: int, get: str = "ntk") -> float:

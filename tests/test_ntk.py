@@ -143,6 +143,26 @@ def test_closed_form_ntk_equals_neural_tangents(data, depth):
         assert np.max(np.abs(got - want)) / np.max(np.abs(want)) < 1e-10
 
 
+def test_closed_form_for_inputs_of_different_norms_equals_neural_tangents():
+    x = np.random.default_rng(0).normal(size=(5, 7)) * np.array([[0.5], [1.0], [2.0], [3.0], [0.1]])
+    for depth in (1, 6):
+        want = ntk.nt_erf_ntk(x, x[:3], depth)
+        np.testing.assert_allclose(ntk.erf_ntk(x, x[:3], depth), want, rtol=1e-10, atol=0)
+        want = ntk.nt_erf_ntk(x, None, depth)
+        np.testing.assert_allclose(ntk.erf_ntk(x, None, depth), want, rtol=1e-10, atol=0)
+
+
+def test_equal_norm_fast_path_equals_the_general_recursion(data):
+    x1, x2 = data.x_train, data.x_test[:5]
+    w2 = ntk.W_STD**2
+    q = lambda x: w2 * np.sum(x * x, axis=1) / x.shape[1]  # noqa: E731
+    for depth in (1, 30):
+        general, _ = ntk._erf_ntk_general(x1, x1, True, depth, q(x1), q(x1), w2)
+        np.testing.assert_allclose(ntk.erf_ntk(x1, None, depth), general, rtol=1e-13)
+        general, _ = ntk._erf_ntk_general(x2, x1, False, depth, q(x2), q(x1), w2)
+        np.testing.assert_allclose(ntk.erf_ntk(x2, x1, depth), general, rtol=1e-13)
+
+
 def _diagonal_high_precision(d: int, depth: int):
     """The NTK diagonal of a unit-norm input in 50-digit arithmetic (mpmath)."""
     import mpmath
