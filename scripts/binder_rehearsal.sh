@@ -77,6 +77,7 @@ else
         | tar --null -T - -c) | tar -x -C "$REPO"
     SOURCE_NAME="working tree of $ROOT"
 fi
+cd "$REPO"  # Binder builds and runs from the repository's root; so does every step below
 echo "== rehearsal in $WORK (Python $HAVE from $(command -v "$PYTHON"); source: $SOURCE_NAME)"
 
 # Nothing from the developer's own Jupyter/IPython/matplotlib setup leaks in; Binder starts clean.
@@ -95,7 +96,7 @@ T_VENV="$(since "$T0")"
 # ---------------------------------------------------------------- 3. requirements.txt
 T0="$(now)"
 echo "== pip install -r binder/requirements.txt"
-(cd "$REPO" && quiet_pip pip install --no-cache-dir --disable-pip-version-check -q -r binder/requirements.txt)
+(quiet_pip pip install --no-cache-dir --disable-pip-version-check -q -r binder/requirements.txt)
 T_REQ="$(since "$T0")"
 
 # ---------------------------------------------------------------- 4. postBuild
@@ -113,7 +114,7 @@ if ! grep -q 'TORCH_INDEX_URL' "$POSTBUILD"; then
 fi
 echo "== binder/postBuild (torch from ${TORCH_INDEX_URL:-the default index})"
 T0="$(now)"
-(cd "$REPO" && TORCH_INDEX_URL="$TORCH_INDEX_URL" PIP_DISABLE_PIP_VERSION_CHECK=1 quiet_pip bash binder/postBuild) \
+(TORCH_INDEX_URL="$TORCH_INDEX_URL" PIP_DISABLE_PIP_VERSION_CHECK=1 quiet_pip bash binder/postBuild) \
     || die "binder/postBuild failed (its output is above); Binder's build would stop there too."
 T_POST="$(since "$T0")"
 
@@ -144,7 +145,6 @@ SIZE="$(du -sh "$VENV" | cut -f1)"
 
 # ---------------------------------------------------------------- 6. the notebooks
 echo "== executing notebooks in the new environment (fresh kernel each)"
-cd "$REPO"
 if [ "$#" -gt 0 ]; then NOTEBOOKS=("$@"); else NOTEBOOKS=(lessons/[0-9][0-9]_*.ipynb); fi
 [ -e "${NOTEBOOKS[0]}" ] || die "no notebooks to run (looked for ${NOTEBOOKS[*]})."
 T0="$(now)"
