@@ -225,8 +225,9 @@ for shots in (100, 1_000, 10_000, 100_000):
 
 # %% [markdown]
 # Ten times the precision costs a hundred times the shots. The original retinopathy code used
-# 1000 shots per evaluation, so every number it fed back to the network carried an error of
-# about 0.03 - and the evaluation was not reproducible, because the shots were not seeded.
+# 1000 shots per evaluation and fed the 8 bit-string probabilities to the network: each carried
+# a random error of up to $\sqrt{0.25/1000} \approx 0.016$, and, with unseeded shots, no
+# evaluation could be repeated exactly.
 #
 # ## The three circuits of this course
 #
