@@ -360,7 +360,7 @@ print(f"at the paper's depth {depth}: off-diagonal / diagonal = {ratios[np.searc
 # - The paper's network uses the exact constants erf_scale = (2/π) arcsin(2/3) and
 #   μ = 1 - 4/(3π erf_scale), and depth round(0.1 L_conv) with L_conv = 8 ln(n/δ)/μ.
 # - The NTK of the erf network has a closed-form recursion; it equals `neural_tangents`' kernel
-#   and is hundreds of times faster.
+#   (to 1e-10 at moderate depth) and is hundreds of times faster than its un-compiled `kernel_fn`.
 # - Computed directly, the NTK diagonal loses precision like 1.2257^L (float64 fails past about
 #   150-200 layers); following the variances at correlation exactly 1 is stable to any depth.
 # - Deep erf NTKs are nearly diagonal (off-diagonal/diagonal ~ 0.745^L): the starting point of
