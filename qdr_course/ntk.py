@@ -599,15 +599,17 @@ def sweep(n_values: Iterable[int], trials: int | Sequence[int] = 3, depth_factor
 
     ``trials`` is a count for every n or one count per n (the paper: 16, 8, 4, 4, 4, 4).
     """
-    from tqdm.auto import tqdm
-
     n_values = list(n_values)
     counts = [trials] * len(n_values) if isinstance(trials, (int, np.integer)) else list(trials)
     if len(counts) != len(n_values) or any(c < 1 for c in counts):
         raise ValueError(f"trials must be a positive count or one positive count per n, got {trials!r}")
     jobs = [(n, t) for n, c in zip(n_values, counts) for t in range(c)]
+    if progress:  # tqdm.auto warns on import in a notebook without ipywidgets: import it only when used
+        from tqdm.auto import tqdm
+
+        jobs = tqdm(jobs, desc="NTK sweep")
     return [trial_metrics(n, depth_factor, seed=t, digits=digits, n_test=n_test, source=source)
-            for n, t in tqdm(jobs, desc="NTK sweep", disable=not progress)]
+            for n, t in jobs]
 
 
 def bootstrap_interval(values: Sequence[float], seed: int = 0, confidence: float = 0.68,
