@@ -231,14 +231,14 @@ from qdr_course.training import load_checkpoint
 try:
     train_grader(hybrid, data.train, data.val, seed=0, checkpoint=workdir / "hybrid.pt", **settings)
 except FileExistsError as error:
-    print("FileExistsError:", error)
+    print("FileExistsError:", str(error).replace(str(workdir), "<workdir>"))
 again = train_grader(HybridGrader(image_size=SIZE), data.train, data.val, seed=0,
                      checkpoint=workdir / "hybrid.pt", resume=True, **settings)
 assert again.val_qwk == history_h.val_qwk
 try:
     load_checkpoint(workdir / "hybrid.pt", ClassicalGrader.matching(hybrid))
 except ValueError as error:
-    print("ValueError:", error)
+    print("ValueError:", str(error).replace(str(workdir), "<workdir>"))
 
 # %% [markdown]
 # ## Evaluation on the held-out test set
@@ -389,9 +389,10 @@ fig.tight_layout()
 
 # %% [markdown]
 # Both networks look at lesions several times more often than chance. Most of a saliency map is
-# made by the CNN, which the two models share in design. Vanilla gradients are noisy
-# (SmoothGrad or Integrated Gradients are better tools); what matters here is that the lesion
-# masks let us *measure* attention instead of admiring heat maps.
+# made by the CNN, which the two models share in design. Vanilla gradients are noisy - the
+# checkerboard comes from the stride-2 convolutions - and SmoothGrad or Integrated Gradients are
+# better tools; what matters here is that the lesion masks let us *measure* attention instead of
+# admiring heat maps.
 #
 # ## Inference on a noisy quantum device
 #
