@@ -228,7 +228,11 @@ def depth_for(x_train: np.ndarray, depth_factor: float = 0.1) -> int:
 # Networks (neural-tangents stax)
 # --------------------------------------------------------------------------------------------
 def fc_erf_network(depth: int, width: int = 512):
-    """depth x [Dense(W_std = sqrt(1/erf_scale)), Erf], Dense(1): stax (init, apply, kernel). See lesson 06."""
+    """depth x [Dense(W_std = sqrt(1/erf_scale)), Erf], Dense(1): stax (init, apply, kernel). See lesson 06.
+
+    Past :data:`MAX_DIRECT_DEPTH` layers the returned ``kernel_fn`` raises a ``ValueError`` that
+    points to :func:`erf_ntk` instead of returning neural-tangents' wrong (eventually nan) kernel.
+    """
     stax = import_neural_tangents().stax
 
     _check_depth(depth, limit=None)
@@ -238,7 +242,15 @@ def fc_erf_network(depth: int, width: int = 512):
     for _ in range(depth):
         layers += [stax.Dense(width, W_std=W_STD, b_std=None), stax.Erf()]
     layers.append(stax.Dense(1, W_std=W_STD, b_std=None))
-    return stax.serial(*layers)
+    init_fn, apply_fn, kernel_fn = stax.serial(*layers)
+    if depth <= MAX_DIRECT_DEPTH:
+        return init_fn, apply_fn, kernel_fn
+
+    def refusing_kernel_fn(*args, **kwargs):
+        """neural-tangents' kernel would be wrong (nan) at this depth: say so."""
+        _check_depth(depth, MAX_DIRECT_DEPTH)
+
+    return init_fn, apply_fn, refusing_kernel_fn
 
 
 def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):

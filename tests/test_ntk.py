@@ -192,6 +192,9 @@ def test_closed_form_is_stable_where_the_direct_computation_is_not(data):
 def test_too_deep_networks_are_refused_with_a_pointer_to_the_stable_recursion(data):
     with pytest.raises(ValueError, match="erf_ntk"):
         ntk.nt_erf_ntk(data.x_train, None, ntk.MAX_DIRECT_DEPTH + 1)
+    init_fn, apply_fn, kernel_fn = ntk.fc_erf_network(200, width=8)
+    with pytest.raises(ValueError, match="stable closed-form recursion"):
+        kernel_fn(data.x_train, None, "ntk")
     with pytest.raises(ValueError, match="depth"):
         ntk.erf_ntk(data.x_train, None, ntk.MAX_STABLE_DEPTH + 1)
     with pytest.raises(ValueError, match="positive integer"):
