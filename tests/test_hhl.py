@@ -142,3 +142,11 @@ def test_cost_table_from_a_sweep():
         assert row["dense"] == pytest.approx(row["n"] ** 3 / 3 + row["n"])
     with pytest.raises(ValueError):
         qlsa_cost.cost_table([])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    for module in (hhl, ntk):
+        failures, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert failures == 0, module.__name__
