@@ -94,8 +94,8 @@ class HHL:
     Parameters: ``matrix`` (Hermitian, 2x2 to 8x8), ``num_clock`` (phase-estimation qubits),
     ``lambda_max`` and ``lambda_min`` (bounds on |eigenvalues|; by default from a classical
     eigen-decomposition, which a real use would replace by known bounds). The evolution time t
-    (default: lambda_max at phase 3/8, a margin before the two's-complement sign wraps at 1/2) and C = lambda_min rounded to the
-    clock grid. Eigenvalues that fall on the grid make the circuit exact.
+    defaults to lambda_max at phase 3/8 (a margin before the two's-complement sign wraps at 1/2);
+    C = lambda_min rounded to the clock grid. Eigenvalues on the grid make the circuit exact.
 
     >>> hhl = HHL(np.diag([1.0, 2.0, 4.0, -4.0]), num_clock=5, t=2 * np.pi / 16)
     >>> hhl.circuit([1, 1, 1, 1]).num_qubits

@@ -9,11 +9,13 @@ Assumptions (stated, not hidden):
 - the quantum computer has cheap oracle access to the entries of the sparsified NTK and to the
   test-kernel row k_* (each entry costs one query; on real hardware every entry is an NTK
   evaluation of depth L and a QRAM-like load);
-- one prediction (one test image) is one run; its cost is (readout + 1) x (solver + state preparation),
-  readout = 1 / o^2 - 1 failed measurements, state preparation = N / P repetitions;
+- one prediction (one test image) is one run; its cost is
+  (readout + 1) x (solver + state preparation), with readout = 1 / o^2 - 1 failed measurements
+  and state preparation = N / P repetitions;
 - HHL: log2(n) s^2 kappa^2 / eps; Childs-Kothari-Somma: s kappa log2(s kappa / eps)^2;
 - classical conjugate gradient on the sparsified NTK: n s sqrt(kappa) log(2 / eps) (for a
-  positive definite matrix; MINRES has the same order for an indefinite one); dense Cholesky solve of the exact NTK: n^3 / 3 (plus n per prediction);
+  positive definite matrix; MINRES has the same order for an indefinite one);
+- dense Cholesky solve of the exact NTK: n^3 / 3 (plus n per prediction);
 - the classical side also reads the n x n kernel (n^2 entries) to build it, the quantum side
   does not: that, and the log n vs n scaling, is the whole claimed speed-up.
 """
