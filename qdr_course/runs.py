@@ -71,7 +71,7 @@ def plot_learning_curve(history, ax=None):
         twin.plot(epochs, h["val_qwk"], "^-", color="tab:green", label="validation QWK")
         twin.set_ylabel("QWK")
         twin.set_ylim(min(0.0, min(h["val_qwk"])), 1.0)
-        twin.legend(loc="lower right")
+        twin.legend(loc="center right")
     ax.legend(loc="upper right")
     ax.set_title("learning curve")
     return ax
