@@ -12,22 +12,22 @@ def check_double(fn):
 
 
 def test_right_wrong_crash_and_todo(capsys):
-    assert check_double(lambda x: 2 * x) is True
+    assert check_double(lambda x: 2 * x) == True
     assert capsys.readouterr().out == "✅ Exercise 9.9 (double): correct. well done.\n"
-    assert check_double(lambda x: x + 1) is False
+    assert check_double(lambda x: x + 1) == False
     assert "❌ Exercise 9.9 (double): double(2) should be 4, got 3" in capsys.readouterr().out
 
     def crash(x):
         return x / 0
 
-    assert check_double(crash) is False
+    assert check_double(crash) == False
     out = capsys.readouterr().out
     assert "raised ZeroDivisionError" in out and "return x / 0" in out
 
     def todo(x):
         raise NotImplementedError("Exercise: complete this")
 
-    assert check_double(todo) is False
+    assert check_double(todo) == False
     assert capsys.readouterr().out.startswith("⏳ Exercise 9.9 (double): not attempted yet")
 
 
@@ -37,3 +37,14 @@ def test_probability_of_one_check(capsys):
     assert "P(1) =" in capsys.readouterr().out
     assert not check_probability_of_one(lambda t: None)
     assert "forget `return`" in capsys.readouterr().out
+
+
+def test_check_result_is_truthy_and_shows_nothing_in_a_notebook():
+    from IPython.core.formatters import DisplayFormatter
+
+    from qdr_course.checks import CheckResult
+
+    assert CheckResult(True) and not CheckResult(False)
+    assert CheckResult(True) == True and CheckResult(False) == False  # noqa: E712
+    data, _ = DisplayFormatter().format(CheckResult(True))
+    assert data == {}, "a check's result must not be displayed under the cell"

@@ -69,12 +69,12 @@ def todo(*args):
         lambda m, o, x, y: (torch.nn.functional.cross_entropy(m(x), y).backward(), o.step(), 0.0)[2]]),
 ])
 def test_check_accepts_right_and_rejects_wrong(check, right, wrongs, capsys):
-    assert check(right) is True
+    assert check(right) == True
     assert "✅" in capsys.readouterr().out
     for wrong in wrongs:
-        assert check(wrong) is False
+        assert check(wrong) == False
         assert "❌" in capsys.readouterr().out
-    assert check(todo) is False
+    assert check(todo) == False
     assert "not attempted" in capsys.readouterr().out
 
 
