@@ -67,7 +67,7 @@ def test_installed_environment_matches_the_lock():
 def test_binder_files():
     assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"
     post_build = (BINDER / "postBuild").read_text()
-    assert "--index-url https://download.pytorch.org/whl/cpu" in post_build
+    assert "TORCH_INDEX_URL=${TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}" in post_build
     assert "--no-deps" in post_build and "torch-version.txt" in post_build
 
 
