@@ -430,7 +430,7 @@ assert shrink < 1  # noise pulls expectation values towards zero
 # %% [markdown]
 # Gate errors (mostly the two-qubit gates after transpilation) and readout errors act roughly
 # like depolarising noise: they shrink every ⟨Z⟩ towards 0 - here by about a sixth - and shot
-# noise adds a random error of about $1/\sqrt{4000} \approx 0.016$. Whether that costs QWK
+# noise adds a random error of at most $1/\sqrt{4000} \approx 0.016$. Whether that costs QWK
 # depends on how far each image sits from the head's decision boundaries. For this shallow
 # 3-qubit circuit on a small device, few or no grades change: the grader is *robust* to this
 # noise level, which is good news but not a quantum advantage - the exact simulator gives the
@@ -463,7 +463,7 @@ assert shrink < 1  # noise pulls expectation values towards zero
 #   among others, trained by backpropagation through an exact simulator.
 # - Use proper logits with cross-entropy: the original `cat(p, 1 - p)` of sigmoids has a loss
 #   floor of 1.83 for five grades and cannot converge.
-# - Train like a grown-up: class weights, a learning-rate schedule, early stopping on validation
+# - Train with the whole kit: class weights, a learning-rate schedule, early stopping on validation
 #   QWK, checkpoints loaded with `weights_only=True`, a held-out test set.
 # - Compare with a matched classical bottleneck over several seeds; here the two are equal within
 #   the seed-to-seed spread - the quantum layer is not magic.
