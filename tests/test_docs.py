@@ -26,3 +26,15 @@ def test_relative_links_in_docs_and_readme_resolve():
             if target.startswith(("http://", "https://")):
                 continue
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_readme_lesson_table_matches_the_lessons():
+    from qdr_course.authoring import summarise
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    for source in sorted((REPO_ROOT / "solutions").glob("[0-9][0-9]_*.py")):
+        lesson = summarise(source)
+        row = next((line for line in readme.splitlines() if line.startswith(f"| {lesson.number} |")), None)
+        assert row, f"lesson {lesson.number} is missing from the README's lesson table"
+        assert f"lessons/{source.stem}.ipynb" in row
+        assert f"{lesson.teaching} + {lesson.exercises} min" in row, f"README minutes of {lesson.number} are stale"
