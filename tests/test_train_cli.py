@@ -85,3 +85,15 @@ def test_bad_numbers_are_usage_errors(capsys):
         main(["train", "--epochs", "0"])
     assert exit_info.value.code == 2
     assert "positive integer" in capsys.readouterr().err
+
+
+def test_number_arguments_are_validated():
+    import argparse
+
+    from qdr_course.commands.train import _non_negative_int, _positive_float, _positive_int
+
+    assert _positive_int("3") == 3 and _non_negative_int("0") == 0 and _positive_float("0.5") == 0.5
+    for parse, text in [(_positive_int, "0"), (_positive_int, "x"), (_non_negative_int, "-1"),
+                        (_positive_float, "0"), (_positive_float, "nan"), (_positive_float, "-1e-3")]:
+        with pytest.raises(argparse.ArgumentTypeError, match="expected"):
+            parse(text)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from qdr_course.commands.train import _positive_int
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -20,7 +22,7 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default=None, metavar="FAKE_DEVICE",
                         help="hybrid only: run the circuit on this fake IBM device, e.g. FakeManilaV2 "
                         "(noisy, slow: combine with --limit)")
-    parser.add_argument("--shots", type=int, default=4000, help="shots per expectation value with --device")
+    parser.add_argument("--shots", type=_positive_int, default=4000, help="shots per expectation value with --device")
     parser.add_argument("--limit", type=int, default=None,
                         help="evaluate only the first N test images (N >= 2)")
     parser.set_defaults(func=run)
