@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -29,20 +28,16 @@ LIMIT_SECONDS, LIMIT_GB, COURSE_MINUTES = 180, 1.5, 15
 def run_one(path: Path) -> dict:
     """Execute one notebook (in this process's child kernel) and measure it."""
     import nbformat
-    from nbclient import NotebookClient
 
-    from qdr_course.authoring import NOTEBOOK_ENV
+    from qdr_course.authoring import execute
 
-    os.environ.update(NOTEBOOK_ENV)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=1800, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     error = None
-    try:
-        client.execute()
+    try:  # the build's own execution: same kernel, environment and time-out
+        execute(nb, path.parent, path, source_text="")
     except Exception as exc:  # reported in the table, not raised: we want every row
-        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120]}"
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:120]}"
     seconds = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: kilobytes
     return {"notebook": str(path.relative_to(ROOT)), "seconds": seconds,

@@ -286,11 +286,11 @@ class Course:
         return sorted(self.solutions.glob("[0-9][0-9]_*.py"))
 
 
-def stale_solution_notebook(nb_path: Path, expected: nbformat.NotebookNode) -> str | None:
+def stale_solution_notebook(stored: nbformat.NotebookNode | None,
+                            expected: nbformat.NotebookNode) -> str | None:
     """Why a stored, executed solution notebook no longer matches its source (or None)."""
-    if not nb_path.exists():
+    if stored is None:
         return "missing"
-    stored = nbformat.read(nb_path, as_version=4)
     if [(c.cell_type, c.source) for c in stored.cells] != [(c.cell_type, c.source) for c in expected.cells]:
         return "its cells differ from the source"
     if any(c.cell_type == "code" and c.source.strip() and c.execution_count is None for c in stored.cells):
@@ -298,9 +298,8 @@ def stale_solution_notebook(nb_path: Path, expected: nbformat.NotebookNode) -> s
     return None
 
 
-def with_outputs(expected: nbformat.NotebookNode, stored_path: Path) -> nbformat.NotebookNode:
-    """The expected notebook carrying the outputs stored in ``stored_path``."""
-    stored = nbformat.read(stored_path, as_version=4)
+def with_outputs(expected: nbformat.NotebookNode, stored: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The expected notebook carrying the outputs of the ``stored`` one."""
     nb = copy.deepcopy(expected)
     nb.metadata["language_info"] = stored.metadata.get("language_info", nb.metadata.get("language_info"))
     for cell, old in zip(nb.cells, stored.cells):
@@ -330,9 +329,10 @@ def build_one(course: Course, source: Path, execute_notebook: bool = False,
         log(f"  done in {seconds:.1f} s")
         wanted[solution_nb] = to_ipynb(solution)
     else:
-        why = stale_solution_notebook(solution_nb, solution)
+        stored = nbformat.read(solution_nb, as_version=4) if solution_nb.exists() else None
+        why = stale_solution_notebook(stored, solution)
         if why is None:
-            wanted[solution_nb] = to_ipynb(with_outputs(solution, solution_nb))
+            wanted[solution_nb] = to_ipynb(with_outputs(solution, stored))
         else:
             problems.append(f"{solution_nb.relative_to(course.root)} is out of date ({why}): run "
                             f"'qdr-course build --execute {source.relative_to(course.root)}'.")
