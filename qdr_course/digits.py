@@ -15,6 +15,7 @@ from torch import nn
 
 from qdr_course.circuits import ParameterizedCircuit, retinopathy_circuit
 from qdr_course.layer import QuantumLayer, encode_angles
+from qdr_course.utils import check_digit_pair
 
 __all__ = ["load_digit_pair", "DigitNet", "hybrid_digit_net", "classical_digit_net",
            "train_step", "accuracy", "fit", "with_backend"]
@@ -24,9 +25,7 @@ def load_digit_pair(digits=(0, 1), test_size: float = 0.3, seed: int = 0):
     """Two classes of sklearn's bundled 8x8 digits as (1, 8, 8) tensors in [0, 1], stratified split. See lesson 03."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
-    digits = tuple(digits)
-    if len(digits) != 2 or len(set(digits)) != 2 or not all(d in range(10) for d in digits):
-        raise ValueError(f"digits must be two different digits 0-9, got {digits!r}")
+    digits = check_digit_pair(digits)
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size}")
     data = load_digits()

@@ -31,6 +31,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from qdr_course.utils import check_digit_pair
+
 #: E[erf(z)^2] for z ~ N(0, 1), exactly (2/pi) arcsin(2/3) (the original estimated it by sampling).
 ERF_SCALE: float = 2.0 / math.pi * math.asin(2.0 / 3.0)
 #: Weight standard deviation that makes the erf network keep unit variance: sqrt(1 / ERF_SCALE).
@@ -153,11 +155,7 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
     >>> data.x_train.shape, data.y_train[:3], round(float(np.linalg.norm(data.x_test[0])), 6)
     ((16, 64), array([-1.,  1., -1.]), 1.0)
     """
-    digits = tuple(digits)
-    if len(digits) != 2 or not all(isinstance(d, (int, np.integer)) and 0 <= d <= 9 for d in digits):
-        raise ValueError(f"digits must be two digits between 0 and 9, e.g. (8, 9); got {digits!r}")
-    if digits[0] == digits[1]:
-        raise ValueError(f"digits must be two *different* digits, got {digits!r}")
+    digits = check_digit_pair(digits)
     if not isinstance(n, (int, np.integer)) or n < 2 or n % 2:
         raise ValueError(f"n must be an even integer >= 2 (n/2 examples per class), got {n!r}")
     x_all, labels = _load_images(source, data_home)
@@ -189,7 +187,7 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
     order = rng.permutation(n)  # mix the classes so that the first examples are not all +1
     train_idx, test_idx = np.concatenate(train_idx)[order], np.concatenate(test_idx)
     x_train, x_test = standardise_images(x_all[train_idx], x_all[test_idx])
-    return DigitPair(x_train, y_train[order], x_test, y_test, (int(digits[0]), int(digits[1])), source,
+    return DigitPair(x_train, y_train[order], x_test, y_test, digits, source,
                      train_idx, test_idx)
 
 
