@@ -93,7 +93,10 @@ def qwk_from_confusion(O) -> float:
 
 
 def quadratic_weighted_kappa(y_true, y_pred) -> float:
-    """Quadratic weighted Cohen's kappa over grades 0-4 (scikit-learn). See lesson 04.
+    """Quadratic weighted Cohen's kappa over grades 0-4, from the formula of lesson 04.
+
+    Equal to scikit-learn's ``cohen_kappa_score(..., weights="quadratic")`` (tested); computed
+    from the confusion matrix so the lesson's formula and the package are one and the same.
 
     Returns ``nan`` when it is undefined (all true and predicted grades are one and the same).
     """
