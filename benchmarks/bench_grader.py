@@ -20,7 +20,7 @@ import torch
 
 
 def build(kind: str, seed: int):
-    from qdr_course.models import ClassicalGrader, HybridGrader
+    from qdr_course.retina.models import ClassicalGrader, HybridGrader
     from qdr_course.utils import set_seed
 
     set_seed(seed)
@@ -29,8 +29,8 @@ def build(kind: str, seed: int):
 
 
 def speed(repeats: int) -> None:
-    from qdr_course.fundus import synthetic_fundus_dataset
-    from qdr_course.training import train_grader
+    from qdr_course.retina.fundus import synthetic_fundus_dataset
+    from qdr_course.retina.training import train_grader
 
     images, grades = synthetic_fundus_dataset(n=1000, size=64, seed=0)
     times = {"classical": [], "hybrid": []}
@@ -49,8 +49,8 @@ def speed(repeats: int) -> None:
 
 
 def quality(seeds: list[int], epochs: int) -> None:
-    from qdr_course.datasets import load_grading_data
-    from qdr_course.training import evaluate_grader, format_summary, summarize_runs, train_grader
+    from qdr_course.retina.datasets import load_grading_data
+    from qdr_course.retina.training import evaluate_grader, format_summary, summarize_runs, train_grader
 
     # 2,860 images split 70 / 15 / 15 gives 2,002 training images
     data = load_grading_data("synthetic", size=64, n=2860, seed=0)

@@ -33,9 +33,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qdr_course.backends import aer_estimator  # noqa: E402
-from qdr_course.circuits import layered_ansatz  # noqa: E402
-from qdr_course.layer import QuantumLayer  # noqa: E402
+from qdr_course.quantum.backends import aer_estimator  # noqa: E402
+from qdr_course.quantum.circuits import layered_ansatz  # noqa: E402
+from qdr_course.quantum.layer import QuantumLayer  # noqa: E402
 
 BATCHES = (1, 32, 256)
 

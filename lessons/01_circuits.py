@@ -114,7 +114,7 @@ for label in ("IZ", "ZI", "ZZ"):
 # chain and trainable $R_Y$ rotations.
 
 # %%
-from qdr_course.circuits import retinopathy_circuit
+from qdr_course.quantum import retinopathy_circuit
 
 qc = retinopathy_circuit(n_qubits=3, n_layers=2)
 print(qc)
@@ -153,8 +153,8 @@ print("<Z_0>, <Z_1>, <Z_2> =", np.round(evs, 6))
 # the course's own pure-PyTorch simulator, which lesson 03 uses for fast training.
 
 # %%
-from qdr_course.backends import aer_estimator
-from qdr_course.statevector import expectation_values
+from qdr_course.quantum import aer_estimator
+from qdr_course.quantum import expectation_values
 
 evs_aer = aer_estimator().run([(bound, observables)]).result()[0].data.evs
 evs_torch = expectation_values(qc, x, w)
@@ -203,7 +203,7 @@ check_z_expectation_from_counts(z_expectation_from_counts)
 # copy of the circuit.
 
 # %%
-from qdr_course.backends import aer_sampler
+from qdr_course.quantum import aer_sampler
 
 
 def counts_to_z(counts, qubit):  # the package's reference for exercise 1.2
@@ -232,7 +232,7 @@ for shots in (100, 1_000, 10_000, 100_000):
 # layer" was a fixed feature map, read out as 8 bit-string probabilities from 1000 shots.
 
 # %%
-from qdr_course.circuits import seed_retinopathy_circuit, xia_kais_circuit, layered_ansatz
+from qdr_course.quantum import seed_retinopathy_circuit, xia_kais_circuit, layered_ansatz
 
 seed = seed_retinopathy_circuit()
 print(seed)
@@ -264,7 +264,7 @@ for c in (qc, seed, xk, ansatz):
 # function, no quantum advantage possible.
 
 # %%
-from qdr_course.circuits import textbook_circuit
+from qdr_course.quantum import textbook_circuit
 
 t = np.linspace(-np.pi, np.pi, 7)
 p_one = expectation_values(textbook_circuit(), t[:, None])[:, 0]

@@ -49,8 +49,8 @@ torch.set_num_threads(1)
 # $\langle Z_i\rangle$, one row per example.
 
 # %%
-from qdr_course.circuits import retinopathy_circuit
-from qdr_course.layer import QuantumLayer
+from qdr_course.quantum import retinopathy_circuit
+from qdr_course.quantum import QuantumLayer
 
 circuit = retinopathy_circuit(n_qubits=3, n_layers=2)
 layer = QuantumLayer(circuit)  # default back end: the exact torch statevector simulator
@@ -87,7 +87,7 @@ print("gradcheck w.r.t. inputs and weights:", ok and ok_weights)
 # rounding error:
 
 # %%
-from qdr_course.backends import aer_estimator
+from qdr_course.quantum import aer_estimator
 
 on_aer = QuantumLayer(circuit, backend=aer_estimator(), init_weights=layer.weights.detach())
 x = torch.randn(32, 3, dtype=torch.float64, requires_grad=True)
@@ -124,7 +124,7 @@ print(f"Aer EstimatorV2       {t_aer * 1e3:8.2f} ms   ({t_aer / t_sv:.0f}x slowe
 # A `SamplerV2` gives real shot noise instead (observables must be diagonal: $Z$s and $I$s):
 
 # %%
-from qdr_course.backends import aer_sampler
+from qdr_course.quantum import aer_sampler
 
 sampled = QuantumLayer(circuit, backend=aer_sampler(shots=2000, seed=0), shots=2000,
                        init_weights=layer.weights.detach())
@@ -181,8 +181,8 @@ check_encode_angles(encode_angles)
 # the circuit is replaced by `Linear(3, 3) + tanh` (outputs in $[-1, 1]$ like $\langle Z\rangle$).
 
 # %%
-from qdr_course.digits import (accuracy, classical_digit_net, fit, hybrid_digit_net,
-                               load_digit_pair, with_backend)
+from qdr_course.quantum import (accuracy, classical_digit_net, fit, hybrid_digit_net,
+                                load_digit_pair, with_backend)
 
 x_train, y_train, x_test, y_test = load_digit_pair((0, 1), seed=0)
 print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, "
@@ -276,13 +276,13 @@ for name, build in (("hybrid", lambda: hybrid_digit_net(retinopathy_circuit(3, 2
 # call with 4000 shots per expectation value.
 
 # %%
-from qdr_course.backends import device_estimator, fake_device
+from qdr_course.quantum import device_estimator, fake_device
 
 device = fake_device("FakeManilaV2")
 hybrid.eval()
 on_device = with_backend(hybrid, device_estimator(device, shots=4000, seed=0), transpile_to=device)
 print("transpiled circuit:", dict(on_device.bottleneck._circuit.count_ops()))
-from qdr_course.layer import encode_angles as reference_encode_angles
+from qdr_course.quantum import encode_angles as reference_encode_angles
 
 with torch.no_grad():
     angles = reference_encode_angles(hybrid.features(x_test))

@@ -89,7 +89,7 @@ set_matplotlib_formats("jpeg")  # photographs: JPEG figures are 5x smaller than 
 # the end.
 
 # %%
-from qdr_course.fundus import GRADE_NAMES, LESION_COLOURS, LESION_TYPES, overlay_lesions, synthetic_fundus
+from qdr_course.retina import GRADE_NAMES, LESION_COLOURS, LESION_TYPES, overlay_lesions, synthetic_fundus
 
 examples = [synthetic_fundus(grade=g, size=192, seed=10 + g) for g in range(5)]
 fig, axes = plt.subplots(2, 5, figsize=(12.5, 5.6))
@@ -142,7 +142,7 @@ for g, found in enumerate(lesions):
 # class frequencies of APTOS 2019.
 
 # %%
-from qdr_course.datasets import load_grading_data
+from qdr_course.retina import load_grading_data
 
 data = load_grading_data("synthetic", size=64, n=700, seed=0)
 print(data.summary())
@@ -162,8 +162,8 @@ print(data.summary())
 # %%
 import torch
 
-from qdr_course.datasets import class_weights, grade_counts
-from qdr_course.fundus import APTOS_COUNTS
+from qdr_course.retina import class_weights, grade_counts
+from qdr_course.retina import APTOS_COUNTS
 
 counts = grade_counts(data.train.grades)
 weights = class_weights(data.train.grades)
@@ -210,8 +210,8 @@ check_label_map(label_map)
 # the alphabetically numbered labels:
 
 # %%
-from qdr_course.datasets import grade_from_folder_name
-from qdr_course.metrics import quadratic_weighted_kappa
+from qdr_course.retina import grade_from_folder_name
+from qdr_course.retina import quadratic_weighted_kappa
 
 folders = ["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"]
 alphabetical = {name: i for i, name in enumerate(sorted(folders))}
@@ -266,7 +266,7 @@ check_stratified_split(split_indices)
 # without official splits, and `make_loaders` augments the training split only:
 
 # %%
-from qdr_course.datasets import make_loaders, stratified_split
+from qdr_course.retina import make_loaders, stratified_split
 
 train_idx, val_idx, test_idx = stratified_split(listing, 0.15, 0.15, seed=0)
 for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
@@ -284,7 +284,7 @@ print("a training batch:", tuple(x.shape), x.dtype, "grades", y[:8].tolist())
 # (`qdr_course.datasets.augment_batch`):
 
 # %%
-from qdr_course.datasets import augment_batch
+from qdr_course.retina import augment_batch
 
 image = torch.from_numpy(synthetic_fundus(grade=3, size=96, seed=13)[0]).permute(2, 0, 1).float()[None] / 255
 views = augment_batch(image.repeat(5, 1, 1, 1), generator=torch.Generator().manual_seed(0))
@@ -328,7 +328,7 @@ check_qwk(qwk)
 # Three graders on our validation split show the difference between accuracy and QWK:
 
 # %%
-from qdr_course.metrics import grading_report
+from qdr_course.retina import grading_report
 
 y_val = data.val.grades
 graders = {
@@ -386,7 +386,7 @@ check_ben_graham(ben_graham)
 # black frame, with uneven illumination (brighter on the right).
 
 # %%
-from qdr_course import preprocessing as pp
+from qdr_course.retina import preprocessing as pp
 
 photo = synthetic_fundus(grade=2, size=224, seed=21)[0]
 ramp = np.linspace(0.6, 1.3, 224)[None, :, None]
@@ -428,7 +428,7 @@ assert filtered_change < 0.5 * raw_change
 # %%
 from sklearn.linear_model import LogisticRegression
 
-from qdr_course.metrics import format_report, plot_confusion_matrix
+from qdr_course.retina import format_report, plot_confusion_matrix
 
 fov = pp.circular_mask(64, 0.85)
 

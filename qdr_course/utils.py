@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 import sys
@@ -38,3 +39,26 @@ def check_digit_pair(digits) -> tuple[int, int]:
     if digits[0] == digits[1]:
         raise ValueError(f"digits must be two different digits, got {digits!r}")
     return int(digits[0]), int(digits[1])
+
+
+def lazy_exports(package: str, exports: dict[str, list[str]]):
+    """Re-export ``{module: [names]}`` from a sub-package, importing each module on first use.
+
+    Returns ``(__getattr__, __dir__, __all__)`` for the sub-package's ``__init__``: a lesson
+    imports every name of a part from one place, and only the modules it uses get imported
+    (``qdr_course.quantum.hhl`` does not pull in torch, for instance).
+    """
+    home = {name: module for module, names in exports.items() for name in names}
+
+    def __getattr__(name: str):
+        if name not in home:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = importlib.import_module(f"{package}.{home[name]}")
+        value = getattr(module, name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(home) | set(vars(sys.modules[package])))
+
+    return __getattr__, __dir__, sorted(home)

@@ -69,8 +69,8 @@ np.set_printoptions(precision=5, suppress=True)
 # Sanity check: a circuit's expectation value really is a sinusoid in one angle.
 
 # %%
-from qdr_course.circuits import retinopathy_circuit
-from qdr_course.statevector import expectation_values
+from qdr_course.quantum import retinopathy_circuit
+from qdr_course.quantum import expectation_values
 
 qc = retinopathy_circuit(3, 2)
 x, w = rng.normal(size=3), rng.normal(size=6)
@@ -119,8 +119,8 @@ check_shift_gradient(shift_gradient)
 # - **autograd** through the exact PyTorch simulator (only possible in simulation).
 
 # %%
-from qdr_course.parameter_shift import finite_difference_gradient, shift_gradient as ps_gradient
-from qdr_course.statevector import TorchStatevector
+from qdr_course.quantum import finite_difference_gradient, shift_gradient as ps_gradient
+from qdr_course.quantum import TorchStatevector
 
 t0 = 0.4
 shift = ps_gradient(energy_of_w0, t0)
@@ -159,8 +159,8 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.circuits import ParameterizedCircuit, z_observables
-from qdr_course.parameter_shift import gate_angles, parameter_shift_jacobian
+from qdr_course.quantum import ParameterizedCircuit, z_observables
+from qdr_course.quantum import gate_angles, parameter_shift_jacobian
 
 t, u = Parameter("t"), Parameter("u")
 demo = QuantumCircuit(2)
@@ -209,7 +209,7 @@ assert np.allclose(jac_shift, jac_auto, atol=1e-12)
 # Let us measure both, on the seed circuit's 8 output probabilities, at random angles.
 
 # %%
-from qdr_course.circuits import seed_retinopathy_circuit
+from qdr_course.quantum import seed_retinopathy_circuit
 
 seed_pc = seed_retinopathy_circuit()
 angles = rng.uniform(-np.pi, np.pi, size=(200, 7))  # 200 random angle sets
@@ -313,9 +313,9 @@ check_shots_needed(shots_needed)
 # shots for each of the 6 shifted circuits; we cut them into 400 runs of 1000.
 
 # %%
-from qdr_course.backends import aer_sampler
-from qdr_course.parameter_shift import (finite_difference_variance, shift_gradient_variance,
-                                        shots_for_gradient)
+from qdr_course.quantum import aer_sampler
+from qdr_course.quantum import (finite_difference_variance, shift_gradient_variance,
+                                shots_for_gradient)
 
 one = retinopathy_circuit(n_qubits=1, n_layers=1)
 ga1 = gate_angles(one)

@@ -51,7 +51,7 @@ plt.rcParams["figure.dpi"] = 80
 # benchmark `benchmarks/bench_grader.py` repeats everything with 2,000 training images.
 
 # %%
-from qdr_course.datasets import load_grading_data
+from qdr_course.retina import load_grading_data
 
 N_IMAGES, SIZE = 1000, 64
 data = load_grading_data("synthetic", size=SIZE, n=N_IMAGES, seed=0)
@@ -78,7 +78,7 @@ print(data.summary())
 # number of parameters (12 against 6, out of about 15,500).
 
 # %%
-from qdr_course.models import ClassicalGrader, HybridGrader, count_parameters
+from qdr_course.retina import ClassicalGrader, HybridGrader, count_parameters
 
 set_seed(0)
 hybrid = HybridGrader(n_qubits=3, n_layers=2, image_size=SIZE)
@@ -147,7 +147,7 @@ check_sigmoid_pair_floor(sigmoid_pair_floor)
 # floor, while the same optimiser drives proper cross-entropy towards zero.
 
 # %%
-from qdr_course.models import sigmoid_pair_loss_floor
+from qdr_course.retina import sigmoid_pair_loss_floor
 
 target = torch.tensor([2])
 z_seed = torch.zeros(1, 5, requires_grad=True)
@@ -191,7 +191,7 @@ assert loss_seed.item() > sigmoid_pair_loss_floor(5) - 1e-6 and loss_logit.item(
 import tempfile
 from pathlib import Path
 
-from qdr_course.training import train_grader
+from qdr_course.retina import train_grader
 
 EPOCHS, LR, BATCH = 12, 3e-3, 16
 workdir = Path(tempfile.mkdtemp(prefix="qdr05-"))
@@ -212,7 +212,7 @@ for name, h in [("hybrid", history_h), ("classical", history_c)]:
 print(f"seconds per epoch: hybrid {np.mean(history_h.seconds):.2f}, classical {np.mean(history_c.seconds):.2f}")
 
 # %%
-from qdr_course.runs import plot_learning_curve
+from qdr_course.retina import plot_learning_curve
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 for ax, (name, h) in zip(axes, [("hybrid", history_h), ("classical", history_c)]):
@@ -226,7 +226,7 @@ fig.tight_layout()
 # kind of model is refused:
 
 # %%
-from qdr_course.training import load_checkpoint
+from qdr_course.retina import load_checkpoint
 
 try:
     train_grader(hybrid, data.train, data.val, seed=0, checkpoint=workdir / "hybrid.pt", **settings)
@@ -248,8 +248,8 @@ except ValueError as error:
 # or worse)? Sensitivity, specificity and the ROC AUC of $P(\text{grade} \ge 2)$.
 
 # %%
-from qdr_course.metrics import format_report, plot_confusion_matrix
-from qdr_course.training import evaluate_grader, predict_grades
+from qdr_course.retina import format_report, plot_confusion_matrix
+from qdr_course.retina import evaluate_grader, predict_grades
 
 reports = {"hybrid": evaluate_grader(hybrid, data.test), "classical": evaluate_grader(classical, data.test)}
 for name, report in reports.items():
@@ -276,7 +276,7 @@ fig.tight_layout()
 # and 2 to the runs above and report mean ± standard deviation.
 
 # %%
-from qdr_course.training import compare_graders, format_summary, summarize_runs
+from qdr_course.retina import compare_graders, format_summary, summarize_runs
 
 results = compare_graders(
     {"hybrid": lambda: HybridGrader(n_qubits=3, n_layers=2, image_size=SIZE),
@@ -370,8 +370,8 @@ check_lesion_enrichment(enrichment)
 # that neither model has seen:
 
 # %%
-from qdr_course.fundus import overlay_lesions, synthetic_fundus
-from qdr_course.models import lesion_enrichment, saliency_map
+from qdr_course.retina import overlay_lesions, synthetic_fundus
+from qdr_course.retina import lesion_enrichment, saliency_map
 
 eyes = [synthetic_fundus(grade=2 + i % 3, size=SIZE, seed=1000 + i) for i in range(24)]
 as_tensor = lambda img: torch.from_numpy(img).permute(2, 0, 1).float() / 255  # as FundusDataset does  # noqa: E731
@@ -425,7 +425,7 @@ print(f"exact statevector      {exact_report['qwk']:.3f}     {exact_report['accu
 print(f"FakeManilaV2, noisy    {device_report['qwk']:.3f}     {device_report['accuracy']:.3f}")
 
 # %%
-from qdr_course.datasets import FundusDataset
+from qdr_course.retina import FundusDataset
 
 x_sub = torch.stack([FundusDataset(*subset)[i][0] for i in range(N_DEVICE)])
 with torch.no_grad():

@@ -37,7 +37,9 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from qdr_course import hhl, ntk, qlsa_cost, set_seed
+from qdr_course import ntk, set_seed
+from qdr_course.ntk import qlsa_cost
+from qdr_course.quantum import hhl
 from qdr_course.checks import check_readout_overlap, check_rotation_angles, check_sparsity_pattern
 
 rng = set_seed(0)

@@ -6,11 +6,11 @@ import torch
 from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
-import qdr_course.statevector as sv
-from qdr_course.circuits import (ParameterizedCircuit, layered_ansatz, probability_observables,
+import qdr_course.quantum.statevector as sv
+from qdr_course.quantum.circuits import (ParameterizedCircuit, layered_ansatz, probability_observables,
                                  retinopathy_circuit, seed_retinopathy_circuit, textbook_circuit,
                                  xia_kais_circuit, z_observables)
-from qdr_course.statevector import TorchStatevector, expectation_values
+from qdr_course.quantum.statevector import TorchStatevector, expectation_values
 
 
 def qiskit_expectations(pc, x, w):

@@ -3,8 +3,8 @@
 import numpy as np
 
 from qdr_course.cli import main
-from qdr_course.datasets import load_aptos
-from qdr_course.fundus import synthetic_fundus_dataset
+from qdr_course.retina.datasets import load_aptos
+from qdr_course.retina.fundus import synthetic_fundus_dataset
 
 
 def test_synth_round_trip(tmp_path, capsys):

@@ -8,11 +8,11 @@ import torch
 from PIL import Image
 from sklearn.utils.class_weight import compute_class_weight
 
-import qdr_course.datasets as ds
-from qdr_course.datasets import (FundusDataset, augment_batch, class_weights, grade_from_folder_name,
+import qdr_course.retina.datasets as ds
+from qdr_course.retina.datasets import (FundusDataset, augment_batch, class_weights, grade_from_folder_name,
                                  load_aptos, load_eyepacs, load_grading_data, load_retinamnist, make_loaders,
                                  save_aptos_folder, stratified_split)
-from qdr_course.fundus import synthetic_fundus_dataset
+from qdr_course.retina.fundus import synthetic_fundus_dataset
 
 
 # --------------------------------------------------------------------------- splits
@@ -329,7 +329,7 @@ def test_too_small_synthetic_set_says_what_to_do():
 
 
 def test_synthetic_cache_returns_the_same_data(tmp_path, monkeypatch):
-    import qdr_course.fundus as fundus
+    import qdr_course.retina.fundus as fundus
 
     first = load_grading_data("synthetic", size=28, n=20, prior="balanced", cache=True, cache_dir=tmp_path)
     files = list(tmp_path.glob("synthetic_fundus_n20_s28_seed0_balanced_*.npz"))

@@ -5,18 +5,18 @@ import doctest
 import numpy as np
 import pytest
 
-import qdr_course.datasets
-import qdr_course.fundus
-import qdr_course.metrics
-import qdr_course.preprocessing
-from qdr_course.fundus import (APTOS_COUNTS, LESION_TYPES, class_prior, overlay_lesions, synthetic_fundus,
+import qdr_course.retina.datasets
+import qdr_course.retina.fundus
+import qdr_course.retina.metrics
+import qdr_course.retina.preprocessing
+from qdr_course.retina.fundus import (APTOS_COUNTS, LESION_TYPES, class_prior, overlay_lesions, synthetic_fundus,
                                synthetic_fundus_dataset)
 
 NPDR_ONLY = {"neovascularisation", "preretinal_hemorrhage", "vitreous_hemorrhage"}
 
 
-@pytest.mark.parametrize("module", [qdr_course.fundus, qdr_course.preprocessing, qdr_course.metrics,
-                                    qdr_course.datasets])
+@pytest.mark.parametrize("module", [qdr_course.retina.fundus, qdr_course.retina.preprocessing, qdr_course.retina.metrics,
+                                    qdr_course.retina.datasets])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

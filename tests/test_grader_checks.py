@@ -5,7 +5,7 @@ import math
 import torch
 
 from qdr_course.checks import check_lesion_enrichment, check_saliency_map, check_sigmoid_pair_floor
-from qdr_course.models import lesion_enrichment, saliency_map, sigmoid_pair_loss_floor
+from qdr_course.retina.models import lesion_enrichment, saliency_map, sigmoid_pair_loss_floor
 
 
 def test_sigmoid_pair_floor_check(capsys):

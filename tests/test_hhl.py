@@ -1,4 +1,4 @@
-"""Tests of the HHL circuit (qdr_course.hhl) and the QLSA cost model (qdr_course.qlsa_cost), lesson 07."""
+"""Tests of the HHL circuit (qdr_course.quantum.hhl) and the QLSA cost model (qdr_course.ntk.qlsa_cost), lesson 07."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from qdr_course import hhl, ntk, qlsa_cost
+from qdr_course import ntk
+from qdr_course.ntk import qlsa_cost
+from qdr_course.quantum import hhl
 
 
 def _rotated(eigenvalues, seed=0):

@@ -6,11 +6,11 @@ import torch
 from qiskit.primitives import StatevectorEstimator
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.backends import (aer_estimator, aer_sampler, device_estimator, fake_device,
+from qdr_course.quantum.backends import (aer_estimator, aer_sampler, device_estimator, fake_device,
                                  primitive_kind)
-from qdr_course.circuits import layered_ansatz, retinopathy_circuit, xia_kais_circuit, z_observables
-from qdr_course.layer import QuantumLayer
-from qdr_course.parameter_shift import parameter_shift_jacobian
+from qdr_course.quantum.circuits import layered_ansatz, retinopathy_circuit, xia_kais_circuit, z_observables
+from qdr_course.quantum.layer import QuantumLayer
+from qdr_course.quantum.parameter_shift import parameter_shift_jacobian
 
 
 @pytest.fixture

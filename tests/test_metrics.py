@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 from sklearn.metrics import (accuracy_score, cohen_kappa_score, confusion_matrix, recall_score,  # noqa: E402
                              roc_auc_score)
 
-from qdr_course.metrics import (confusion, format_report, grading_report, plot_confusion_matrix,  # noqa: E402
+from qdr_course.retina.metrics import (confusion, format_report, grading_report, plot_confusion_matrix,  # noqa: E402
                                 quadratic_weighted_kappa, qwk_from_confusion)
 
 

@@ -1,4 +1,4 @@
-"""Tests for qdr_course.models: shapes, bad input, the honest baseline, the seed's loss floor."""
+"""Tests for qdr_course.retina.models: shapes, bad input, the honest baseline, the seed's loss floor."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from qdr_course.models import (ClassicalGrader, FundusCNN, GRADE_NAMES, build_grader, check_images,
+from qdr_course.retina.models import (ClassicalGrader, FundusCNN, GRADE_NAMES, build_grader, check_images,
                                count_parameters, sigmoid_pair_loss_floor)
 
 
@@ -118,7 +118,7 @@ def test_sigmoid_pair_loss_floor_matches_optimisation():
 
 
 # ----------------------------------------------------------------------------- hybrid grader
-from qdr_course.models import HybridGrader  # noqa: E402
+from qdr_course.retina.models import HybridGrader  # noqa: E402
 
 
 def small_hybrid(**kw):
@@ -174,7 +174,7 @@ def test_hybrid_gradient_matches_finite_differences():
 
 
 def test_with_backend_exact_estimator_matches_statevector():
-    from qdr_course.backends import aer_estimator
+    from qdr_course.quantum.backends import aer_estimator
 
     model = small_hybrid().eval()
     x = torch.rand(3, 3, 16, 16)
@@ -185,7 +185,7 @@ def test_with_backend_exact_estimator_matches_statevector():
 
 
 def test_hybrid_config_and_checkpoint_kind(tmp_path):
-    from qdr_course.training import load_checkpoint, save_checkpoint
+    from qdr_course.retina.training import load_checkpoint, save_checkpoint
 
     model = small_hybrid()
     path = save_checkpoint(tmp_path / "h.pt", model)
@@ -199,7 +199,7 @@ def test_hybrid_config_and_checkpoint_kind(tmp_path):
 
 
 # ------------------------------------------------------------------------------- saliency
-from qdr_course.models import lesion_enrichment, saliency_map  # noqa: E402
+from qdr_course.retina.models import lesion_enrichment, saliency_map  # noqa: E402
 
 
 def test_saliency_is_the_input_gradient():

@@ -9,6 +9,7 @@ import pytest
 from scipy import integrate, special
 
 from qdr_course import ntk
+from qdr_course.ntk import kernels
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +158,9 @@ def test_equal_norm_fast_path_equals_the_general_recursion(data):
     w2 = ntk.W_STD**2
     q = lambda x: w2 * np.sum(x * x, axis=1) / x.shape[1]  # noqa: E731
     for depth in (1, 30):
-        general, _ = ntk._erf_ntk_general(x1, x1, True, depth, q(x1), q(x1), w2)
+        general, _ = kernels._erf_ntk_general(x1, x1, True, depth, q(x1), q(x1), w2)
         np.testing.assert_allclose(ntk.erf_ntk(x1, None, depth), general, rtol=1e-13)
-        general, _ = ntk._erf_ntk_general(x2, x1, False, depth, q(x2), q(x1), w2)
+        general, _ = kernels._erf_ntk_general(x2, x1, False, depth, q(x2), q(x1), w2)
         np.testing.assert_allclose(ntk.erf_ntk(x2, x1, depth), general, rtol=1e-13)
 
 

@@ -8,12 +8,12 @@ from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.primitives import StatevectorEstimator
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.circuits import (ParameterizedCircuit, retinopathy_circuit, seed_retinopathy_circuit,
+from qdr_course.quantum.circuits import (ParameterizedCircuit, retinopathy_circuit, seed_retinopathy_circuit,
                                  textbook_circuit, xia_kais_circuit, z_observables)
-from qdr_course.parameter_shift import (finite_difference_gradient, finite_difference_variance,
+from qdr_course.quantum.parameter_shift import (finite_difference_gradient, finite_difference_variance,
                                         gate_angles, parameter_shift_jacobian, shift_gradient,
                                         shift_gradient_variance, shots_for_gradient)
-from qdr_course.statevector import expectation_values
+from qdr_course.quantum.statevector import expectation_values
 
 
 def numeric_jacobian(pc, x, w, h=1e-6):
@@ -78,7 +78,7 @@ def test_expression_chain_rule_and_batch():
 
 
 def test_estimator_argument_gives_the_same_jacobian():
-    from qdr_course.backends import aer_estimator
+    from qdr_course.quantum.backends import aer_estimator
     pc = retinopathy_circuit(3, 1)
     x, w = np.array([0.1, -0.4, 0.9]), np.array([0.3, 0.2, -1.0])
     reference = parameter_shift_jacobian(pc, x, w, StatevectorEstimator())

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from qdr_course.fundus import synthetic_fundus
-from qdr_course.preprocessing import (ben_graham, circular_mask, crop_to_fov, fov_mask, pad_to_square,
+from qdr_course.retina.fundus import synthetic_fundus
+from qdr_course.retina.preprocessing import (ben_graham, circular_mask, crop_to_fov, fov_mask, pad_to_square,
                                       preprocess_fundus, resize)
 
 

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from qdr_course.backends import aer_estimator
-from qdr_course.digits import (DigitNet, accuracy, classical_digit_net, fit, hybrid_digit_net,
+from qdr_course.quantum.backends import aer_estimator
+from qdr_course.quantum.digits import (DigitNet, accuracy, classical_digit_net, fit, hybrid_digit_net,
                                load_digit_pair, train_step, with_backend)
-from qdr_course.layer import QuantumLayer, encode_angles
+from qdr_course.quantum.layer import QuantumLayer, encode_angles
 
 
 def test_encode_angles_is_bounded_and_one_to_one():

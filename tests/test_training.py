@@ -1,4 +1,4 @@
-"""Tests for qdr_course.training and qdr_course.runs on tiny random data (fast)."""
+"""Tests for qdr_course.retina.training and qdr_course.retina.runs on tiny random data (fast)."""
 
 import json
 import math
@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from qdr_course.models import ClassicalGrader
-from qdr_course.training import (History, compare_graders, evaluate_grader, format_summary, grades_of,
+from qdr_course.retina.models import ClassicalGrader
+from qdr_course.retina.training import (History, compare_graders, evaluate_grader, format_summary, grades_of,
                                  load_checkpoint, predict_grades, read_checkpoint, referable_score,
                                  save_checkpoint, summarize_runs, train_grader)
 
@@ -38,7 +38,7 @@ def test_training_reduces_loss_and_keeps_best_epoch():
     assert len(h.val_qwk) == 4 and len(h.seconds) == 4
     assert h.best_qwk == max(h.val_qwk) and h.val_qwk[h.best_epoch] == h.best_qwk
     # the model ends with the best epoch's weights: re-evaluating gives the best QWK
-    from qdr_course.metrics import quadratic_weighted_kappa
+    from qdr_course.retina.metrics import quadratic_weighted_kappa
     pred, probs = predict_grades(model, val)
     assert quadratic_weighted_kappa(val.tensors[1].numpy(), pred) == pytest.approx(h.best_qwk)
     assert not model.training
@@ -73,7 +73,7 @@ def test_same_seed_same_result_and_resume_matches_uninterrupted(tmp_path):
 
 def _train_one_epoch_then_stop(model, train, val, ckpt, kw):
     """Run train_grader but abort (like Ctrl-C) right after the first checkpoint is saved."""
-    import qdr_course.training as training
+    import qdr_course.retina.training as training
 
     real_save = training.save_checkpoint
 
@@ -230,7 +230,7 @@ def test_compare_and_summarize():
 
 
 def test_run_folder_is_never_overwritten(tmp_path):
-    from qdr_course.runs import create_run_dir, read_run, unique_run_dir, write_run
+    from qdr_course.retina.runs import create_run_dir, read_run, unique_run_dir, write_run
 
     run = create_run_dir(tmp_path / "r")
     with pytest.raises(FileExistsError, match="never overwritten"):
@@ -256,7 +256,7 @@ def test_run_folder_is_never_overwritten(tmp_path):
 
 
 def test_warmup_cosine_schedule():
-    from qdr_course.training import warmup_cosine
+    from qdr_course.retina.training import warmup_cosine
 
     f = warmup_cosine(100)  # 10 warm-up steps, then cosine from 1 to 0.02
     assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)

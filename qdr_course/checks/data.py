@@ -91,8 +91,8 @@ def check_qwk(qwk) -> str:
 @exercise_check("Ben Graham's filter")
 def check_ben_graham(ben_graham) -> str:
     """``ben_graham(image, sigma) -> uint8`` = clip(round(4 I - 4 G_sigma*I + 128), 0, 255)."""
-    from qdr_course.fundus import synthetic_fundus
-    from qdr_course.preprocessing import ben_graham as reference
+    from qdr_course.retina.fundus import synthetic_fundus
+    from qdr_course.retina.preprocessing import ben_graham as reference
 
     image = synthetic_fundus(3, size=64, seed=4)[0]
     out = np.asarray(ben_graham(image, 2.0))

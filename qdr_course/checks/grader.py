@@ -12,7 +12,7 @@ __all__ = ["check_sigmoid_pair_floor", "check_saliency_map", "check_lesion_enric
 @exercise_check("The floor of the seed's sigmoid-pair loss")
 def check_sigmoid_pair_floor(sigmoid_pair_floor) -> str:
     """``sigmoid_pair_floor(K)`` must return the lowest cross-entropy of cat(p, 1 - p)."""
-    from qdr_course.models import sigmoid_pair_loss_floor
+    from qdr_course.retina.models import sigmoid_pair_loss_floor
 
     for k in (2, 3, 5, 10):
         got = sigmoid_pair_floor(k)
@@ -37,7 +37,7 @@ def check_saliency_map(saliency) -> str:
     """``saliency(model, image)`` must return |d logit_pred / d pixel| maxed over channels, (H, W)."""
     import torch
 
-    from qdr_course.models import ClassicalGrader, saliency_map
+    from qdr_course.retina.models import ClassicalGrader, saliency_map
 
     torch.manual_seed(0)
     model = ClassicalGrader(num_inputs=3, num_outputs=3, image_size=16, channels=(4, 8)).eval()
@@ -69,7 +69,7 @@ def check_lesion_enrichment(enrichment) -> str:
     """``enrichment(saliency, mask, top_fraction)`` = P(lesion | top pixels) / P(lesion)."""
     import torch
 
-    from qdr_course.models import lesion_enrichment
+    from qdr_course.retina.models import lesion_enrichment
 
     g = torch.Generator().manual_seed(1)
     mask = torch.zeros(20, 20, dtype=torch.bool)

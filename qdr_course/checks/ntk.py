@@ -94,7 +94,7 @@ def check_sparsity_pattern(sparsity_pattern) -> str:
 @exercise_check("HHL rotation angles")
 def check_rotation_angles(rotation_angles) -> str:
     """Compare theta_j = 2 arcsin(C / lambda_j) (0 at lambda = 0) with the reference. See lesson 07."""
-    from qdr_course.hhl import clock_eigenvalues, rotation_angles as reference
+    from qdr_course.quantum.hhl import clock_eigenvalues, rotation_angles as reference
 
     lam = clock_eigenvalues(4, 2 * np.pi / 16)  # -8 ... 7 in steps of 1
     c = 2.0

@@ -90,9 +90,9 @@ def check_shift_gradient(shift_gradient) -> str:
 @exercise_check("Exercise 2.2 (bug hunt: a parameter in several gates)")
 def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
     """``shared_parameter_gradient(energy, theta, n_gates)``: sum of the per-gate shift terms."""
-    from qdr_course.circuits import seed_retinopathy_circuit
-    from qdr_course.parameter_shift import gate_angles
-    from qdr_course.statevector import TorchStatevector
+    from qdr_course.quantum.circuits import seed_retinopathy_circuit
+    from qdr_course.quantum.parameter_shift import gate_angles
+    from qdr_course.quantum.statevector import TorchStatevector
     import torch
 
     pc = seed_retinopathy_circuit()
@@ -126,7 +126,7 @@ def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
 @exercise_check("Exercise 2.3 (how many shots a gradient needs)")
 def check_shots_needed(shots_needed) -> str:
     """``shots_needed(e_plus, e_minus, target_std)`` = ceil([(1 - e+^2) + (1 - e-^2)] / (4 std^2))."""
-    from qdr_course.parameter_shift import shots_for_gradient
+    from qdr_course.quantum.parameter_shift import shots_for_gradient
     for e_plus, e_minus, std in ((0.0, 0.0, 0.01), (0.5, -0.3, 0.02), (0.9, 0.8, 0.005), (0.99, -0.2, 0.1)):
         expected = shots_for_gradient(e_plus, e_minus, std)
         got = _not_none(shots_needed(e_plus, e_minus, std))

@@ -55,8 +55,8 @@ def _synth(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from qdr_course.datasets import save_aptos_folder
-    from qdr_course.fundus import synthetic_fundus_dataset
+    from qdr_course.retina.datasets import save_aptos_folder
+    from qdr_course.retina.fundus import synthetic_fundus_dataset
 
     if args.n < 1:
         print(f"error: --n must be at least 1, got {args.n}", file=sys.stderr)
@@ -79,7 +79,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from qdr_course.datasets import fetch_retinamnist
+    from qdr_course.retina.datasets import fetch_retinamnist
 
     try:
         path = fetch_retinamnist(args.size, cache_dir=args.cache_dir, progress=True)
@@ -91,7 +91,7 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from qdr_course.datasets import load_grading_data
+    from qdr_course.retina.datasets import load_grading_data
 
     try:
         data = load_grading_data(args.source, size=args.size, n=args.n,

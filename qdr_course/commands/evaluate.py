@@ -38,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from qdr_course.commands.train import data_spec_string, format_report, parse_data_spec
-    from qdr_course.datasets import load_grading_data
-    from qdr_course.runs import CHECKPOINT, read_run
-    from qdr_course.training import evaluate_grader, load_checkpoint
+    from qdr_course.retina.datasets import load_grading_data
+    from qdr_course.retina.runs import CHECKPOINT, read_run
+    from qdr_course.retina.training import evaluate_grader, load_checkpoint
 
     meta = read_run(args.run_dir)
     settings = meta["settings"]

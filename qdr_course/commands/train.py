@@ -33,7 +33,7 @@ def parse_data_spec(spec: str) -> tuple[str, Path | None]:
 
 
 def data_spec_string(kind: str, folder: Path | None) -> str:
-    """The spec string :func:`qdr_course.datasets.load_grading_data` understands."""
+    """The spec string :func:`qdr_course.retina.datasets.load_grading_data` understands."""
     return kind if folder is None else f"{kind}:{folder}"
 
 
@@ -95,7 +95,7 @@ def register(subparsers) -> None:
 
 def build_model(args: argparse.Namespace):
     """The model the arguments ask for."""
-    from qdr_course.models import ClassicalGrader, HybridGrader
+    from qdr_course.retina.models import ClassicalGrader, HybridGrader
 
     hybrid = HybridGrader(n_qubits=args.n_qubits, n_layers=args.n_layers, image_size=args.size)
     if args.model == "hybrid":
@@ -127,10 +127,10 @@ def _run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from qdr_course.datasets import load_grading_data
-    from qdr_course.models import count_parameters
-    from qdr_course.runs import CHECKPOINT, create_run_dir, unique_run_dir, write_run
-    from qdr_course.training import evaluate_grader, train_grader
+    from qdr_course.retina.datasets import load_grading_data
+    from qdr_course.retina.models import count_parameters
+    from qdr_course.retina.runs import CHECKPOINT, create_run_dir, unique_run_dir, write_run
+    from qdr_course.retina.training import evaluate_grader, train_grader
     from qdr_course.utils import set_seed
 
     import torch

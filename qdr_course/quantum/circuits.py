@@ -5,7 +5,7 @@ parameters are split into *inputs* (angles that come from data, e.g. a CNN's fea
 *weights* (angles the optimiser trains), together with the observables whose expectation
 values are the circuit's outputs.
 
->>> from qdr_course.circuits import retinopathy_circuit
+>>> from qdr_course.quantum.circuits import retinopathy_circuit
 >>> qc = retinopathy_circuit(n_qubits=3, n_layers=2)
 >>> qc.num_inputs, qc.num_weights, qc.num_outputs
 (3, 6, 3)

@@ -22,7 +22,7 @@ import numpy as np
 from qiskit.circuit import ParameterExpression, ParameterVector, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.circuits import ParameterizedCircuit
+from qdr_course.quantum.circuits import ParameterizedCircuit
 
 __all__ = [
     "SHIFT_RULE_GATES",
@@ -113,7 +113,7 @@ def _affine_coefficients(expr, parameters: list, where: str) -> tuple[np.ndarray
 def gate_angles(pc: ParameterizedCircuit) -> GateAngles:
     """Give every parameterised gate its own angle and record the affine map from (inputs, weights). See lesson 02."""
     if not isinstance(pc, ParameterizedCircuit):
-        raise TypeError("expected a ParameterizedCircuit (e.g. from qdr_course.circuits."
+        raise TypeError("expected a ParameterizedCircuit (e.g. from qdr_course.quantum.circuits."
                         f"retinopathy_circuit()), got {type(pc).__name__}")
     parameters = pc.parameters
     occurrences = [i for i, inst in enumerate(pc.circuit.data)
@@ -172,7 +172,7 @@ def finite_difference_gradient(f: Callable, theta, h: float = 1e-4) -> np.ndarra
 def _exact_expectations(ga: GateAngles, values: np.ndarray) -> np.ndarray:
     """Exact <O_k> from the compiled torch simulator (the default 'estimator')."""
     import torch
-    from qdr_course.statevector import TorchStatevector
+    from qdr_course.quantum.statevector import TorchStatevector
     sim = getattr(ga, "_simulator", None)
     if sim is None:
         sim = ga._simulator = TorchStatevector(ga)
@@ -184,9 +184,9 @@ def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=No
                           circuit: QuantumCircuit | None = None, observables=None) -> np.ndarray:
     """<O_k> for every row of angle values (N, num_angles), in ONE estimator call. See lesson 02.
 
-    ``estimator=None`` uses the exact, fast torch simulator of :mod:`qdr_course.statevector`.
+    ``estimator=None`` uses the exact, fast torch simulator of :mod:`qdr_course.quantum.statevector`.
     ``circuit`` / ``observables`` may be a transpiled copy of ``ga.circuit`` and its
-    layout-mapped observables (see :class:`qdr_course.layer.QuantumLayer`).
+    layout-mapped observables (see :class:`qdr_course.quantum.layer.QuantumLayer`).
     """
     values = np.atleast_2d(np.asarray(angle_values, dtype=float))
     if estimator is None:

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from qdr_course.circuits import ParameterizedCircuit, retinopathy_circuit
-from qdr_course.layer import QuantumLayer, encode_angles
+from qdr_course.quantum.circuits import ParameterizedCircuit, retinopathy_circuit
+from qdr_course.quantum.layer import QuantumLayer, encode_angles
 from qdr_course.utils import check_digit_pair
 
 __all__ = ["load_digit_pair", "DigitNet", "hybrid_digit_net", "classical_digit_net",

@@ -14,8 +14,8 @@ training wide and deep classical neural networks* (arXiv:2107.09200):
   and the metrics that decide whether a quantum linear-system algorithm is fast
   (:func:`trial_metrics`), and sweeps with bootstrap error bars (:func:`sweep`, :func:`summarise`).
 
-The quantum linear-system solver itself is in :mod:`qdr_course.hhl`, the cost model in
-:mod:`qdr_course.qlsa_cost`.
+The quantum linear-system solver itself is in :mod:`qdr_course.quantum.hhl`, the cost model in
+:mod:`qdr_course.ntk.qlsa_cost`.
 
 Float64 is used throughout; importing this module switches jax to 64-bit floats.
 """

@@ -3,8 +3,8 @@
 Example (runs in a second on a laptop)::
 
     >>> import torch
-    >>> from qdr_course.circuits import retinopathy_circuit
-    >>> from qdr_course.layer import QuantumLayer
+    >>> from qdr_course.quantum.circuits import retinopathy_circuit
+    >>> from qdr_course.quantum.layer import QuantumLayer
     >>> _ = torch.manual_seed(0)
     >>> layer = QuantumLayer(retinopathy_circuit(n_qubits=3, n_layers=2))
     >>> model = torch.nn.Sequential(torch.nn.Linear(4, 3), layer, torch.nn.Linear(3, 2))
@@ -27,10 +27,10 @@ import numpy as np
 import torch
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.backends import primitive_kind, transpile_for
-from qdr_course.circuits import ParameterizedCircuit
-from qdr_course.parameter_shift import estimate_expectations, gate_angles
-from qdr_course.statevector import TorchStatevector
+from qdr_course.quantum.backends import primitive_kind, transpile_for
+from qdr_course.quantum.circuits import ParameterizedCircuit
+from qdr_course.quantum.parameter_shift import estimate_expectations, gate_angles
+from qdr_course.quantum.statevector import TorchStatevector
 
 __all__ = ["QuantumLayer", "encode_angles"]
 
@@ -50,7 +50,7 @@ class QuantumLayer(torch.nn.Module):
     """Map inputs (B, in_features) to expectation values (B, out_features) of a parameterised circuit. See lesson 03.
 
     Args:
-        circuit: a :class:`~qdr_course.circuits.ParameterizedCircuit`; its inputs receive
+        circuit: a :class:`~qdr_course.quantum.circuits.ParameterizedCircuit`; its inputs receive
             the layer's input columns (as rotation angles, in radians), its weights are trained.
         backend: ``"statevector"`` (default: exact, batched pure-torch simulation with
             autograd), or any Qiskit ``BaseEstimatorV2`` (gradients by the parameter-shift rule:
@@ -72,7 +72,7 @@ class QuantumLayer(torch.nn.Module):
                  transpile_to=None, shots: int | None = None, init_weights=None):
         super().__init__()
         if not isinstance(circuit, ParameterizedCircuit):
-            raise TypeError("circuit must be a ParameterizedCircuit (e.g. qdr_course.circuits."
+            raise TypeError("circuit must be a ParameterizedCircuit (e.g. qdr_course.quantum.circuits."
                             f"retinopathy_circuit()), got {type(circuit).__name__}")
         if circuit.num_inputs == 0:
             raise ValueError("the circuit has no input parameters, so the layer would ignore its "

@@ -7,7 +7,7 @@ applied along its axes. A parameterised gate is ``M(theta) = A + B cos(k theta) 
 (k = 1/2 for rotations, 1 for phase gates) with A, B, C read from Qiskit's own matrices, so
 this simulator and Qiskit agree by construction - and autograd differentiates it exactly.
 
->>> from qdr_course.circuits import retinopathy_circuit
+>>> from qdr_course.quantum.circuits import retinopathy_circuit
 >>> sim = TorchStatevector(retinopathy_circuit(3, 2))
 >>> sim.run(torch.zeros(4, 3), torch.zeros(6)).shape
 torch.Size([4, 3])
@@ -20,8 +20,8 @@ import torch
 from qiskit.circuit import ParameterExpression
 from qiskit.quantum_info import Operator, SparsePauliOp
 
-from qdr_course.circuits import ParameterizedCircuit
-from qdr_course.parameter_shift import GateAngles, gate_angles
+from qdr_course.quantum.circuits import ParameterizedCircuit
+from qdr_course.quantum.parameter_shift import GateAngles, gate_angles
 
 __all__ = ["TorchStatevector", "FREQUENCIES", "expectation_values"]
 

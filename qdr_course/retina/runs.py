@@ -80,12 +80,12 @@ def plot_learning_curve(history, ax=None):
 def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     """Write ``metrics.json`` and the two figures into a run folder. See lesson 05.
 
-    The checkpoint itself is written by :func:`qdr_course.training.save_checkpoint`; the JSON
+    The checkpoint itself is written by :func:`qdr_course.retina.training.save_checkpoint`; the JSON
     file is written last and never replaces an existing one.
     """
     import matplotlib.pyplot as plt
 
-    from qdr_course.metrics import plot_confusion_matrix
+    from qdr_course.retina.metrics import plot_confusion_matrix
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

@@ -5,7 +5,7 @@ See lesson 05. Both graders share one shape so the comparison is honest::
     image (B, 3, S, S) -> FundusCNN -> Linear -> angles (B, num_inputs)
                        -> bottleneck (B, num_outputs) -> Linear -> logits (B, 5)
 
-:class:`HybridGrader` uses a :class:`~qdr_course.layer.QuantumLayer` as the bottleneck;
+:class:`HybridGrader` uses a :class:`~qdr_course.quantum.layer.QuantumLayer` as the bottleneck;
 :class:`ClassicalGrader` uses ``Linear(num_inputs, num_outputs) + tanh`` (outputs in
 [-1, 1] like the Pauli expectation values the circuit returns).
 
@@ -181,7 +181,7 @@ class ClassicalGrader(_Grader):
 class HybridGrader(_Grader):
     """CNN -> angles -> trainable quantum circuit -> 5-grade logits. See lesson 05.
 
-    ``backend`` is anything :class:`~qdr_course.layer.QuantumLayer` accepts: ``"statevector"``
+    ``backend`` is anything :class:`~qdr_course.quantum.layer.QuantumLayer` accepts: ``"statevector"``
     (exact, fast, differentiable by autograd; use it to train) or a Qiskit ``EstimatorV2`` /
     ``SamplerV2`` instance (e.g. a noisy fake IBM device, for inference); ``layer_kwargs`` go
     to the layer (``transpile_to``, ``shots``, ``dtype``). Swap back ends on a trained model
@@ -197,8 +197,8 @@ class HybridGrader(_Grader):
     def __init__(self, n_qubits: int = 3, n_layers: int = 2, image_size: int = 64,
                  channels: tuple[int, ...] = (8, 16, 32, 32), norm: str = "batch",
                  backend="statevector", **layer_kwargs):
-        from qdr_course.circuits import retinopathy_circuit
-        from qdr_course.layer import QuantumLayer
+        from qdr_course.quantum.circuits import retinopathy_circuit
+        from qdr_course.quantum.layer import QuantumLayer
 
         _check_positive_int("n_qubits", n_qubits)
         _check_positive_int("n_layers", n_layers)
@@ -212,13 +212,13 @@ class HybridGrader(_Grader):
 
     @property
     def quantum(self):
-        """The :class:`~qdr_course.layer.QuantumLayer` (same object as ``bottleneck``)."""
+        """The :class:`~qdr_course.quantum.layer.QuantumLayer` (same object as ``bottleneck``)."""
         return self.bottleneck
 
     def with_backend(self, backend, **layer_kwargs) -> "HybridGrader":
         """A copy of this (trained) model whose circuit runs on ``backend``; the original is untouched.
 
-        ``layer_kwargs`` go to :class:`~qdr_course.layer.QuantumLayer` (e.g. ``transpile_to``
+        ``layer_kwargs`` go to :class:`~qdr_course.quantum.layer.QuantumLayer` (e.g. ``transpile_to``
         for a device, ``shots`` for a sampler).
         """
         clone = type(self)(**self.config, backend=backend, **layer_kwargs)
@@ -232,7 +232,7 @@ class HybridGrader(_Grader):
         ``device`` is a fake-device name from ``qiskit_ibm_runtime.fake_provider`` or a
         ``BackendV2``; the circuit is transpiled for it once; ``shots`` per expectation value.
         """
-        from qdr_course.backends import device_estimator, fake_device
+        from qdr_course.quantum.backends import device_estimator, fake_device
 
         backend = fake_device(device) if isinstance(device, str) else device
         return self.with_backend(device_estimator(backend, shots=shots, seed=seed), transpile_to=backend)

@@ -11,7 +11,7 @@ __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "dev
 
 _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were removed in Qiskit 2.0; "
             "pass a V2 primitive such as qiskit_aer.primitives.EstimatorV2(), "
-            "qiskit.primitives.StatevectorEstimator() or qdr_course.backends.device_estimator(device)")
+            "qiskit.primitives.StatevectorEstimator() or qdr_course.quantum.backends.device_estimator(device)")
 
 
 def primitive_kind(primitive) -> str:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomSampler
 
-from qdr_course.models import NUM_GRADES, _Grader, build_grader, check_images
+from qdr_course.retina.models import NUM_GRADES, _Grader, build_grader, check_images
 
 CHECKPOINT_FORMAT = "qdr-course-grader/1"
 CLASS_WEIGHTING = ("loss", "sampler", None)
@@ -70,7 +70,7 @@ def grades_of(dataset) -> np.ndarray:
 def as_dataset(data, augment: bool = False) -> Dataset:
     """A torch Dataset from a Dataset, a data split (``.images``, ``.grades``) or a pair. See lesson 05.
 
-    uint8 images (N, H, W, 3) go through :class:`~qdr_course.datasets.FundusDataset`, so
+    uint8 images (N, H, W, 3) go through :class:`~qdr_course.retina.datasets.FundusDataset`, so
     training and evaluation see exactly the same pixel scaling.
     """
     if isinstance(data, Dataset):
@@ -83,7 +83,7 @@ def as_dataset(data, augment: bool = False) -> Dataset:
         else:
             raise TypeError("expected a torch Dataset, a data split with .images and .grades, or a "
                             f"pair (images, grades); got {type(data).__name__}")
-        from qdr_course.datasets import FundusDataset
+        from qdr_course.retina.datasets import FundusDataset
 
         dataset = FundusDataset(images, grades, augment=augment)
     if len(dataset) == 0:
@@ -99,7 +99,7 @@ def _loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, sampler
 
 
 def _class_weights(grades: np.ndarray) -> torch.Tensor:
-    from qdr_course.datasets import class_weights
+    from qdr_course.retina.datasets import class_weights
 
     return torch.as_tensor(class_weights(grades), dtype=torch.float32)
 
@@ -218,7 +218,7 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
     64 x 64 and, measured on the synthetic data, slowed learning.
     Returns the :class:`History`; the model ends with its best weights.
     """
-    from qdr_course.metrics import quadratic_weighted_kappa
+    from qdr_course.retina.metrics import quadratic_weighted_kappa
 
     if not isinstance(model, _Grader):
         raise TypeError(f"model must be a HybridGrader or ClassicalGrader, got {type(model).__name__}")
@@ -365,7 +365,7 @@ def referable_score(probs: np.ndarray) -> np.ndarray:
 
 def evaluate_grader(model: _Grader, data, batch_size: int = 64) -> dict:
     """The grading report (QWK, accuracy, confusion, referable-DR sensitivity/specificity/AUC). See lesson 05."""
-    from qdr_course.metrics import grading_report
+    from qdr_course.retina.metrics import grading_report
 
     y_true, probs, _ = _predict(model, as_dataset(data), batch_size)
     return grading_report(y_true, probs.argmax(1), y_score=probs)

@@ -14,8 +14,8 @@ winning APTOS / Kaggle-2015 solutions:
 Example
 -------
 >>> import numpy as np
->>> from qdr_course.fundus import synthetic_fundus
->>> from qdr_course.preprocessing import preprocess_fundus
+>>> from qdr_course.retina.fundus import synthetic_fundus
+>>> from qdr_course.retina.preprocessing import preprocess_fundus
 >>> img, _, _ = synthetic_fundus(grade=2, size=128, seed=0)
 >>> wide = np.pad(img, ((0, 0), (40, 40), (0, 0)))   # a 128 x 208 photograph
 >>> preprocess_fundus(wide, size=64).shape

@@ -5,7 +5,7 @@ source: ``train`` / ``val`` / ``test`` splits of ``uint8 (N, H, W, 3)`` images a
 ICDR grades 0-4.
 
 ================================ =============================================================
-``"synthetic"``                   :func:`qdr_course.fundus.synthetic_fundus_dataset` (offline)
+``"synthetic"``                   :func:`qdr_course.retina.fundus.synthetic_fundus_dataset` (offline)
 ``"retinamnist"``                 MedMNIST's DR set (DeepDRiD), official splits; downloaded
                                   once with pooch, checked against its MD5, cached
 ``"retinamnist:PATH.npz"``        the same from a local file
@@ -18,7 +18,7 @@ Splits other than RetinaMNIST's are stratified and disjoint, with every grade in
 
 Example
 -------
->>> from qdr_course.datasets import load_grading_data, FundusDataset, class_weights
+>>> from qdr_course.retina.datasets import load_grading_data, FundusDataset, class_weights
 >>> data = load_grading_data("synthetic", size=32, n=60, seed=0)
 >>> data.train.images.shape, data.val.grades.dtype
 ((42, 32, 32, 3), dtype('int64'))
@@ -129,7 +129,7 @@ def _check_images(images) -> np.ndarray:
                          "can be moved with images.transpose(0, 2, 3, 1)")
     if images.shape[1] != images.shape[2]:
         raise ValueError(f"images must be square, got {images.shape[1]} x {images.shape[2]}; "
-                         "use qdr_course.preprocessing.preprocess_fundus to crop and pad them")
+                         "use qdr_course.retina.preprocessing.preprocess_fundus to crop and pad them")
     if images.dtype != np.uint8:
         raise TypeError(f"images must be uint8 (0-255), got {images.dtype}")
     return images
@@ -309,7 +309,7 @@ def _read_labels(csv_path: Path, id_col: str, label_col: str):
 def _read_image(path: Path, size: int, preprocess: bool) -> np.ndarray:
     from PIL import Image
 
-    from qdr_course.preprocessing import pad_to_square, preprocess_fundus, resize
+    from qdr_course.retina.preprocessing import pad_to_square, preprocess_fundus, resize
 
     with Image.open(path) as im:
         if im.mode in ("L", "LA", "I", "I;16", "F", "1"):
@@ -441,7 +441,7 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
     kind, _, arg = source.partition(":")
     kind = kind.strip().lower()
     if kind == "synthetic":
-        from qdr_course.fundus import synthetic_fundus_dataset
+        from qdr_course.retina.fundus import synthetic_fundus_dataset
 
         counts = _grade_counts_for(n, prior)
         if n >= 1 and np.any((counts > 0) & (counts < 3)):
@@ -472,7 +472,7 @@ def _cached_synthetic(n, size, seed, prior, cache_dir):
     import hashlib
     import inspect
 
-    import qdr_course.fundus as fundus
+    import qdr_course.retina.fundus as fundus
 
     key = hashlib.sha256(inspect.getsource(fundus).encode()).hexdigest()[:12]
     p = fundus.class_prior(prior)
@@ -491,7 +491,7 @@ def _cached_synthetic(n, size, seed, prior, cache_dir):
 
 def _grade_counts_for(n, prior) -> np.ndarray:
     """Grade counts of a synthetic set of n images (n validated by the generator)."""
-    from qdr_course.fundus import _grade_counts, class_prior
+    from qdr_course.retina.fundus import _grade_counts, class_prior
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")

@@ -24,7 +24,7 @@ that a 64-pixel image still shows them, as a downsampled real photograph would n
 
 Example
 -------
->>> from qdr_course.fundus import synthetic_fundus, synthetic_fundus_dataset
+>>> from qdr_course.retina.fundus import synthetic_fundus, synthetic_fundus_dataset
 >>> img, grade, masks = synthetic_fundus(grade=4, size=64, seed=0)
 >>> img.shape, img.dtype, grade, bool(masks["neovascularisation"].any())
 ((64, 64, 3), dtype('uint8'), 4, True)

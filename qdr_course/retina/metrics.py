@@ -14,7 +14,7 @@ sensitivity, specificity and ROC AUC are in :func:`grading_report`.
 
 Example
 -------
->>> from qdr_course.metrics import grading_report
+>>> from qdr_course.retina.metrics import grading_report
 >>> r = grading_report([0, 0, 1, 2, 3, 4], [0, 1, 1, 2, 4, 4])
 >>> round(r["qwk"], 3), round(r["accuracy"], 3), r["referable_sensitivity"]
 (0.929, 0.667, 1.0)

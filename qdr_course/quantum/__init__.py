@@ -1,0 +1,22 @@
+"""Part 1 (lessons 01-03): parameterised circuits, their gradients and a quantum layer for torch.
+
+Every name a lesson uses is importable from here, e.g.
+``from qdr_course.quantum import retinopathy_circuit, QuantumLayer``.
+"""
+
+from qdr_course.utils import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "circuits": ["ParameterizedCircuit", "layered_ansatz", "probability_observables",
+                 "retinopathy_circuit", "seed_retinopathy_circuit", "textbook_circuit",
+                 "xia_kais_circuit", "z_observables"],
+    "parameter_shift": ["GateAngles", "finite_difference_gradient", "finite_difference_variance",
+                        "gate_angles", "parameter_shift_jacobian", "shift_gradient",
+                        "shift_gradient_variance", "shots_for_gradient"],
+    "statevector": ["TorchStatevector", "expectation_values"],
+    "backends": ["aer_estimator", "aer_sampler", "device_estimator", "fake_device"],
+    "layer": ["QuantumLayer", "encode_angles"],
+    "digits": ["DigitNet", "accuracy", "classical_digit_net", "fit", "hybrid_digit_net",
+               "load_digit_pair", "train_step", "with_backend"],
+    "hhl": ["HHL", "HHLResult", "matrix_with_condition_number"],
+})
