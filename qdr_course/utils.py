@@ -49,6 +49,9 @@ def lazy_exports(package: str, exports: dict[str, list[str]]):
     (``qdr_course.quantum.hhl`` does not pull in torch, for instance).
     """
     home = {name: module for module, names in exports.items() for name in names}
+    shadowed = set(home) & set(exports)
+    if shadowed:  # after `import package.module`, the attribute would be the module
+        raise ValueError(f"{package}: names {sorted(shadowed)} are also module names")
 
     def __getattr__(name: str):
         if name not in home:

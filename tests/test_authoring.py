@@ -10,6 +10,8 @@ import pytest
 
 from qdr_course import authoring
 from qdr_course.authoring import AuthoringError, build, find_leaks, find_regions, strip_solutions
+from qdr_course.lesson_source import LessonSummary
+from qdr_course.schedule import SCHEDULE_BEGIN, SCHEDULE_END, schedule_markdown
 from qdr_course.cli import main
 from qdr_course.utils import REPO_ROOT
 
@@ -259,9 +261,9 @@ def test_every_exercise_cell_is_tagged_and_keeps_its_tags(source):
 # ---------------------------------------------------------------- the schedule
 
 def test_schedule_is_computed_from_minutes_with_breaks():
-    lessons = [authoring.LessonSummary(f"{i:02d}", f"L{i}", 30, 20, [f"goal {i}"]) for i in range(8)]
-    lessons[0] = authoring.LessonSummary("00", "Welcome", 10, 5, ["start"])
-    text = authoring.schedule_markdown(lessons)
+    lessons = [LessonSummary(f"{i:02d}", f"L{i}", 30, 20, [f"goal {i}"]) for i in range(8)]
+    lessons[0] = LessonSummary("00", "Welcome", 10, 5, ["start"])
+    text = schedule_markdown(lessons)
     assert "| **all** | 220 min | 145 min | **365 min** |" in text
     half_day = text.split("**Half day, hybrid track**")[1].split("**Half day, NTK")[0]
     # 15 + 50 = 65 min, then 50 more would pass 90: a break; the half day stops within 3 h 30 min
@@ -276,7 +278,7 @@ def test_guide_schedule_block_is_refreshed_and_checked(tmp_path):
     source = write_course(tmp_path)
     guide = tmp_path / "docs" / "instructor-guide.md"
     guide.parent.mkdir()
-    guide.write_text(f"# Guide\n\n{authoring.SCHEDULE_BEGIN}\nold\n{authoring.SCHEDULE_END}\n\nmore\n")
+    guide.write_text(f"# Guide\n\n{SCHEDULE_BEGIN}\nold\n{SCHEDULE_END}\n\nmore\n")
     build(tmp_path, log=lambda *_: None)
     text = guide.read_text()
     assert "| 01 A tiny lesson | 5 min | 5 min | 10 min |" in text and text.endswith("\n\nmore\n")

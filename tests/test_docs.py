@@ -29,7 +29,7 @@ def test_relative_links_in_docs_and_readme_resolve():
 
 
 def test_readme_lesson_table_matches_the_lessons():
-    from qdr_course.authoring import summarise
+    from qdr_course.lesson_source import lesson_summary as summarise
 
     readme = (REPO_ROOT / "README.md").read_text()
     for source in sorted((REPO_ROOT / "solutions").glob("[0-9][0-9]_*.py")):

@@ -1,20 +1,35 @@
 """Part 3 (lessons 06-07): the neural tangent kernel and training it with a quantum linear solver.
 
-Every name a lesson uses is importable from here, e.g. ``from qdr_course import ntk`` and then
-``ntk.erf_ntk(...)``, or ``from qdr_course.ntk import qlsa_cost``.
+The numerical side of Zlokapa, Neven and Lloyd, *A quantum algorithm for training wide and deep
+classical neural networks* (arXiv:2107.09200), one module per step, each using only those above:
+
+- :mod:`~qdr_course.ntk.data`: two digit classes, labels +-1, unit-norm images;
+- :mod:`~qdr_course.ntk.networks`: the erf networks (``neural_tangents.stax``), the exact
+  constants :data:`ERF_SCALE` and :data:`MU`, and the depth from the convergence depth;
+- :mod:`~qdr_course.ntk.kernels`: the closed-form, numerically stable NTK (:func:`erf_ntk`) and
+  kernel regression;
+- :mod:`~qdr_course.ntk.sparsification`: the sparsified NTK, its sparsity and condition number;
+- :mod:`~qdr_course.ntk.qlsa_metrics`: what decides the speed of a quantum linear-system
+  algorithm, per trial and swept over n with bootstrap error bars;
+- :mod:`~qdr_course.ntk.qlsa_cost`: the query-count cost model built on those numbers.
+
+The quantum linear-system solver itself is :mod:`qdr_course.quantum.hhl`. Every name a lesson
+uses is importable from here: ``from qdr_course import ntk`` then ``ntk.erf_ntk(...)``.
 """
 
 from qdr_course.utils import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
-    "kernels": ['ERF_SCALE', 'W_STD', 'MU', 'DIAGONAL_GROWTH', 'MAX_DIRECT_DEPTH',
-                'MAX_STABLE_DEPTH', 'PAPER_DIGITS_FC', 'PAPER_DIGITS_CNN',
-                'import_neural_tangents', 'DigitPair', 'standardise_images', 'load_digit_pair',
-                'min_margin', 'convergence_depth', 'depth_for', 'fc_erf_network', 'myrtle_cnn',
-                'nt_erf_ntk_by_depth', 'nt_erf_ntk', 'erf_nngp_map', 'erf_derivative_map',
-                'erf_ntk', 'test_kernel_threshold', 'normalised_test_kernel',
-                'sparsity_probability', 'sparsity_pattern', 'sparsify', 'kernel_regression',
-                'diagonal_regression', 'classify', 'condition_number', 'nonzeros_per_row',
-                'state_preparation_measurements', 'readout_overlap', 'readout_measurements',
-                'METRICS', 'trial_metrics', 'sweep', 'bootstrap_interval', 'summarise'],
+    "data": ["DigitPair", "PAPER_DIGITS_CNN", "PAPER_DIGITS_FC", "load_digit_pair",
+             "standardise_images"],
+    "networks": ["DIAGONAL_GROWTH", "ERF_SCALE", "MAX_DIRECT_DEPTH", "MAX_STABLE_DEPTH", "MU",
+                 "W_STD", "convergence_depth", "depth_for", "fc_erf_network",
+                 "import_neural_tangents", "min_margin", "myrtle_cnn", "nt_erf_ntk",
+                 "nt_erf_ntk_by_depth"],
+    "kernels": ["classify", "diagonal_regression", "erf_derivative_map", "erf_nngp_map", "erf_ntk",
+                "kernel_regression", "normalised_test_kernel", "test_kernel_threshold"],
+    "sparsification": ["condition_number", "nonzeros_per_row", "sparsify", "sparsity_pattern",
+                 "sparsity_probability"],
+    "qlsa_metrics": ["METRICS", "bootstrap_interval", "readout_measurements", "readout_overlap",
+                     "state_preparation_measurements", "summarise", "sweep", "trial_metrics"],
 })
