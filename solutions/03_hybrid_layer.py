@@ -69,7 +69,7 @@ print(layer(x))
 # %%
 x = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
 ok = torch.autograd.gradcheck(layer, (x,))
-ok_weights = torch.autograd.gradcheck(lambda inputs, w: layer._simulator.run(inputs, w),
+ok_weights = torch.autograd.gradcheck(lambda inputs, w: layer.simulator.run(inputs, w),
                                       (x, layer.weights))
 assert ok and ok_weights
 print("gradcheck w.r.t. inputs and weights:", ok and ok_weights)
@@ -287,7 +287,7 @@ from qdr_course.quantum import device_estimator, fake_device
 device = fake_device("FakeManilaV2")
 hybrid.eval()
 on_device = with_backend(hybrid, device_estimator(device, shots=4000, seed=0), transpile_to=device)
-print("transpiled circuit:", dict(on_device.bottleneck._circuit.count_ops()))
+print("transpiled circuit:", dict(on_device.bottleneck.executed_circuit.count_ops()))
 from qdr_course.quantum import encode_angles as reference_encode_angles
 
 with torch.no_grad():

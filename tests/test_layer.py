@@ -64,7 +64,7 @@ def test_gradcheck_statevector_and_estimator(batch):
     pc = retinopathy_circuit(3, 2)
     layer = QuantumLayer(pc)
     assert torch.autograd.gradcheck(layer, (batch,))
-    fn = lambda x, w: layer._simulator.run(x, w)
+    fn = lambda x, w: layer.simulator.run(x, w)
     assert torch.autograd.gradcheck(fn, (batch, layer.weights))
     est = QuantumLayer(pc, backend=aer_estimator(), init_weights=layer.weights.detach())
     assert torch.autograd.gradcheck(est, (batch[:2],))
@@ -117,7 +117,7 @@ def test_fake_device_runs_transpiled_once(batch):
     pc = retinopathy_circuit()
     device = fake_device("FakeManilaV2")
     layer = QuantumLayer(pc, backend=device_estimator(device, shots=2000, seed=0), transpile_to=device)
-    assert layer._circuit.num_qubits == device.num_qubits  # an ISA circuit on the device's qubits
+    assert layer.executed_circuit.num_qubits == device.num_qubits  # an ISA circuit on the device's qubits
     y = layer(batch[:3]).detach()
     exact = QuantumLayer(pc, init_weights=layer.weights.detach())(batch[:3]).detach()
     assert (y - exact).abs().max() < 0.3  # noisy but the same function

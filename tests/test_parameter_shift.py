@@ -10,9 +10,10 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qdr_course.quantum.circuits import (ParameterizedCircuit, retinopathy_circuit, seed_retinopathy_circuit,
                                  textbook_circuit, xia_kais_circuit, z_observables)
+from qdr_course.quantum.compiled import gate_angles
 from qdr_course.quantum.parameter_shift import (finite_difference_gradient, finite_difference_variance,
-                                        gate_angles, parameter_shift_jacobian, shift_gradient,
-                                        shift_gradient_variance, shots_for_gradient)
+                                                parameter_shift_jacobian, shift_gradient,
+                                                shift_gradient_variance, shots_for_gradient)
 from qdr_course.quantum.statevector import expectation_values
 
 

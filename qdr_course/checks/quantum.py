@@ -91,7 +91,7 @@ def check_shift_gradient(shift_gradient) -> str:
 def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
     """``shared_parameter_gradient(energy, theta, n_gates)``: sum of the per-gate shift terms."""
     from qdr_course.quantum.circuits import seed_retinopathy_circuit
-    from qdr_course.quantum.parameter_shift import gate_angles
+    from qdr_course.quantum.compiled import gate_angles
     from qdr_course.quantum.statevector import TorchStatevector
     import torch
 

@@ -1,13 +1,24 @@
-"""Qiskit V2 primitives for the quantum layer: exact, shot-based and a fake noisy IBM device. See lesson 03.
+"""Where circuits run: Qiskit V2 primitives (exact, shot-based, a fake noisy IBM device). See lesson 03.
 
 Qiskit 2.x has no ``execute`` / ``Aer.get_backend`` and no V1 primitives: circuits run through a
-``BaseEstimatorV2`` (expectation values) or a ``BaseSamplerV2`` (shots).
+``BaseEstimatorV2`` (expectation values) or a ``BaseSamplerV2`` (shots). Every execution of a
+compiled circuit (:class:`~qdr_course.quantum.compiled.GateAngles`) for rows of gate angles
+lives here: :func:`exact_expectations` (the torch simulator), :func:`estimate_expectations`
+(an estimator), :func:`sample_expectations` (a sampler) and :class:`PrimitiveRunner` (a
+primitive with its transpiled circuit, as the quantum layer uses it).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qdr_course.quantum.compiled import GateAngles
+
 __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "device_estimator",
-           "device_sampler", "transpile_for"]
+           "transpile_for", "exact_expectations", "estimate_expectations", "sample_expectations",
+           "PrimitiveRunner"]
 
 _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were removed in Qiskit 2.0; "
             "pass a V2 primitive such as qiskit_aer.primitives.EstimatorV2(), "
@@ -88,17 +99,6 @@ def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
     return BackendEstimatorV2(backend=_device_simulator(backend, seed), options=options)
 
 
-def device_sampler(backend, shots: int = 4000, seed: int | None = 0):
-    """A SamplerV2 that runs on ``backend`` (a fake device: locally on Aer with its noise). See lesson 03."""
-    from qiskit.primitives import BackendSamplerV2
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
-    options = {"default_shots": shots}
-    if seed is not None:
-        options["seed_simulator"] = seed
-    return BackendSamplerV2(backend=_device_simulator(backend, seed), options=options)
-
-
 def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
     """Transpile once for ``backend`` (a BackendV2 or Target); return the ISA circuit. See lesson 03."""
     from qiskit.transpiler import Target, generate_preset_pass_manager
@@ -109,3 +109,104 @@ def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
         pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend,
                                           seed_transpiler=seed)
     return pm.run(circuit)
+
+
+# -- running a compiled circuit for rows of gate angles ----------------------------------------
+def _columns(ga: GateAngles, circuit) -> list[int]:
+    """The gate-angle columns ``circuit`` binds, in its parameter order (transpiling never adds)."""
+    position = {p: g for g, p in enumerate(ga.angles)}
+    return [position[p] for p in circuit.parameters]
+
+
+def exact_expectations(ga: GateAngles, angle_values: np.ndarray) -> np.ndarray:
+    """Exact <O_k> for every row of gate angles (N, G), from the cached torch simulator. See lesson 02."""
+    import torch
+
+    from qdr_course.quantum.statevector import cached_simulator
+
+    values = np.atleast_2d(np.asarray(angle_values, dtype=float))
+    with torch.no_grad():
+        return cached_simulator(ga).expectations(torch.as_tensor(values, dtype=torch.float64)).numpy()
+
+
+def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=None,
+                          circuit=None, observables=None) -> np.ndarray:
+    """<O_k> for every row of angle values (N, num_angles), in ONE estimator call. See lesson 02.
+
+    ``estimator=None`` uses the exact, fast torch simulator (:func:`exact_expectations`).
+    ``circuit`` / ``observables`` may be a transpiled copy of ``ga.circuit`` and its
+    layout-mapped observables (see :class:`PrimitiveRunner`).
+    """
+    values = np.atleast_2d(np.asarray(angle_values, dtype=float))
+    if estimator is None:
+        if circuit is not None or observables is not None:
+            raise ValueError("a transpiled circuit or mapped observables need an estimator to run on")
+        return exact_expectations(ga, values)
+    circuit = ga.circuit if circuit is None else circuit
+    observables = ga.observables if observables is None else observables
+    columns = _columns(ga, circuit)
+    bound = values[:, columns].reshape(-1, 1, len(columns))
+    obs = [list(observables)]  # shape (1, n_out): broadcasts against bindings (N, 1)
+    result = estimator.run([(circuit, obs, bound)]).result()
+    return np.asarray(result[0].data.evs, dtype=float).reshape(len(values), len(observables))
+
+
+def sample_expectations(ga: GateAngles, angle_values: np.ndarray, sampler, circuit,
+                        shots: int | None = None) -> np.ndarray:
+    """<O_k> from a sampler's shots for every row (N, G), in ONE call. See lesson 03.
+
+    ``circuit`` is ``ga.circuit`` with every qubit measured (and maybe transpiled); the
+    observables must be diagonal (I and Z only): each Pauli-Z string is a product of +-1 bits.
+    """
+    values = np.atleast_2d(np.asarray(angle_values, dtype=float))
+    job = sampler.run([(circuit, values[:, _columns(ga, circuit)])], shots=shots)
+    bits = job.result()[0].data.meas.to_bool_array(order="little")  # (N, shots, n): qubit i
+    signs = 1.0 - 2.0 * bits
+    out = np.zeros((len(values), len(ga.observables)))
+    for k, obs in enumerate(ga.observables):
+        for z, coeff in zip(obs.paulis.z, obs.coeffs):
+            out[:, k] += coeff.real * np.prod(signs[..., z], axis=-1).mean(axis=-1)
+    return out
+
+
+@dataclass
+class PrimitiveRunner:
+    """A compiled circuit ready for a V2 primitive: ``runner(theta)`` gives <O_k>, ONE call each. See lesson 03.
+
+    The circuit is measured (for a sampler) and transpiled (for ``transpile_to``) once;
+    an estimator's observables are mapped to the transpiled layout. ``num_calls`` counts the
+    primitive calls made.
+    """
+
+    angles: GateAngles
+    primitive: object
+    transpile_to: object = None
+    shots: int | None = None
+    kind: str = field(init=False)
+    circuit: object = field(init=False)
+    observables: list = field(init=False)
+    num_calls: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.kind = primitive_kind(self.primitive)
+        circuit, observables = self.angles.circuit, list(self.angles.observables)
+        if self.kind == "sampler":  # measure every qubit: bit i of each shot is qubit i
+            for i, obs in enumerate(observables):
+                if obs.paulis.x.any():
+                    raise ValueError(f"observable {i} ({obs}) is not diagonal in the Z basis; a "
+                                     "sampler only measures Z: use an estimator for it")
+            circuit = circuit.copy()
+            circuit.measure_all()
+        if self.transpile_to is not None:
+            circuit = transpile_for(circuit, self.transpile_to)
+            if self.kind == "estimator" and circuit.layout is not None:
+                observables = [obs.apply_layout(circuit.layout) for obs in observables]
+        self.circuit, self.observables = circuit, observables
+
+    def __call__(self, theta: np.ndarray) -> np.ndarray:
+        """<O_k> for every row of gate angles theta (N, G): ONE primitive call."""
+        self.num_calls += 1
+        if self.kind == "estimator":
+            return estimate_expectations(self.angles, theta, self.primitive, self.circuit,
+                                         self.observables)
+        return sample_expectations(self.angles, theta, self.primitive, self.circuit, self.shots)

@@ -27,9 +27,10 @@ import numpy as np
 import torch
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.quantum.backends import primitive_kind, transpile_for
+from qdr_course.quantum.backends import PrimitiveRunner, primitive_kind
 from qdr_course.quantum.circuits import ParameterizedCircuit
-from qdr_course.quantum.parameter_shift import estimate_expectations, gate_angles
+from qdr_course.quantum.compiled import gate_angles
+from qdr_course.quantum.parameter_shift import gate_gradients
 from qdr_course.quantum.statevector import TorchStatevector
 
 __all__ = ["QuantumLayer", "encode_angles"]
@@ -90,7 +91,6 @@ class QuantumLayer(torch.nn.Module):
         self.out_features = circuit.num_outputs
         self.dtype = dtype
         self.shots = shots
-        self.num_primitive_calls = 0
         self._angles = gate_angles(circuit)
 
         if isinstance(backend, str):
@@ -100,7 +100,8 @@ class QuantumLayer(torch.nn.Module):
             if transpile_to is not None or shots is not None:
                 raise ValueError("transpile_to and shots apply to Qiskit primitives, not to the "
                                  "exact statevector back end")
-            self._simulator = TorchStatevector(self._angles, dtype=dtype)
+            self.simulator = TorchStatevector(self._angles, dtype=dtype)
+            self.runner = None
         else:
             self.kind = primitive_kind(backend)
             if dtype != torch.float64:
@@ -109,7 +110,8 @@ class QuantumLayer(torch.nn.Module):
                 raise ValueError("shots apply to a sampler; set an estimator's precision or "
                                  "default_shots on the estimator itself")
             self._angles.check_shift_rule()
-            self._prepare(backend, transpile_to)
+            self.simulator = None
+            self.runner = PrimitiveRunner(self._angles, backend, transpile_to, shots)
         self.backend = backend
 
         if init_weights is None:
@@ -123,42 +125,15 @@ class QuantumLayer(torch.nn.Module):
                 raise ValueError("init_weights contains NaN or infinity")
         self.weights = torch.nn.Parameter(init)
 
-    # -- Qiskit primitives ------------------------------------------------------------------
-    def _prepare(self, primitive, transpile_to) -> None:
-        """Transpile once and cache the circuit and (layout-mapped) observables."""
-        circuit = self._angles.circuit
-        observables = list(self._angles.observables)
-        if self.kind == "sampler":  # measure every qubit: bit i of each shot is qubit i
-            for i, obs in enumerate(observables):
-                if obs.paulis.x.any():
-                    raise ValueError(f"observable {i} ({obs}) is not diagonal in the Z basis; a "
-                                     "sampler only measures Z: use an estimator for it")
-            circuit = circuit.copy()
-            circuit.measure_all()
-        if transpile_to is not None:
-            circuit = transpile_for(circuit, transpile_to)
-            if self.kind == "estimator" and circuit.layout is not None:
-                observables = [obs.apply_layout(circuit.layout) for obs in observables]
-        self._circuit = circuit
-        self._observables = observables
+    @property
+    def num_primitive_calls(self) -> int:
+        """Primitive calls made so far (one per forward and one per backward pass); 0 for statevector."""
+        return 0 if self.runner is None else self.runner.num_calls
 
-    def _run_primitive(self, theta: np.ndarray) -> np.ndarray:
-        """<O_k> for every row of gate angles theta (N, G): ONE primitive call."""
-        self.num_primitive_calls += 1
-        if self.kind == "estimator":
-            return estimate_expectations(self._angles, theta, self.backend, self._circuit,
-                                         self._observables)
-        position = {p: g for g, p in enumerate(self._angles.angles)}
-        columns = [position[p] for p in self._circuit.parameters]
-        bound = theta[:, columns]
-        job = self.backend.run([(self._circuit, bound)], shots=self.shots)
-        bits = job.result()[0].data.meas.to_bool_array(order="little")  # (N, shots, n): qubit i
-        signs = 1.0 - 2.0 * bits
-        out = np.zeros((len(theta), len(self._angles.observables)))
-        for k, obs in enumerate(self._angles.observables):
-            for z, coeff in zip(obs.paulis.z, obs.coeffs):
-                out[:, k] += coeff.real * np.prod(signs[..., z], axis=-1).mean(axis=-1)
-        return out
+    @property
+    def executed_circuit(self):
+        """The circuit that actually runs: compiled, and measured / transpiled for a primitive."""
+        return self._angles.circuit if self.runner is None else self.runner.circuit
 
     # -- torch ------------------------------------------------------------------------------
     def _check_input(self, x) -> torch.Tensor:
@@ -182,7 +157,7 @@ class QuantumLayer(torch.nn.Module):
         """Expectation values (B, out_features) for angles x (B, in_features)."""
         x = self._check_input(x)
         if self.kind == "statevector":
-            out = self._simulator.run(x.to(self.dtype), self.weights)
+            out = self.simulator.run(x.to(self.dtype), self.weights)
         else:
             out = _ShiftRuleFunction.apply(x.to(torch.float64), self.weights, self)
         return out.to(x.dtype)
@@ -194,7 +169,7 @@ class QuantumLayer(torch.nn.Module):
 
 
 class _ShiftRuleFunction(torch.autograd.Function):
-    """Forward: ONE primitive call for the batch; backward: ONE call with all 2 G B shifted bindings."""
+    """Forward: ONE primitive call for the batch; backward: the shift rule, ONE call for all shifts."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weights: torch.Tensor, layer: QuantumLayer) -> torch.Tensor:
@@ -202,16 +177,12 @@ class _ShiftRuleFunction(torch.autograd.Function):
         theta = layer._angles.angle_values(p)
         ctx.layer = layer
         ctx.theta = theta
-        return torch.as_tensor(layer._run_primitive(theta), dtype=torch.float64)
+        return torch.as_tensor(layer.runner(theta), dtype=torch.float64)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
-        layer, theta = ctx.layer, ctx.theta
-        batch, num_angles = theta.shape
-        shifts = np.concatenate([np.eye(num_angles), -np.eye(num_angles)]) * (math.pi / 2)
-        shifted = (theta[:, None, :] + shifts[None]).reshape(-1, num_angles)
-        evs = layer._run_primitive(shifted).reshape(batch, 2 * num_angles, -1)
-        dtheta = (evs[:, :num_angles] - evs[:, num_angles:]) / 2  # (B, G, n_out)
+        layer = ctx.layer
+        dtheta = gate_gradients(layer.runner, ctx.theta)  # (B, G, n_out)
         grad_p = np.einsum("bo,bgo,gp->bp", grad_out.detach().cpu().numpy(), dtheta,
                            layer._angles.jacobian)
         grad_p = torch.as_tensor(grad_p, dtype=torch.float64)

@@ -7,142 +7,34 @@ RZ, RXX, ..., and, up to a global phase, P and CP), an expectation value is
     dE/dtheta = [E(theta + pi/2) - E(theta - pi/2)] / 2.
 
 A circuit parameter ``p`` may appear in several gates and inside expressions such as
-``2*p + 1``: each gate ``g`` gets its own angle ``theta_g = c_g . p + b_g`` and, by the chain
-rule, ``dE/dp = sum_g c_g dE/dtheta_g``. :func:`gate_angles` builds that map once;
-:func:`parameter_shift_jacobian` applies the rule with ONE primitive call.
+``2*p + 1``: each gate ``g`` gets its own angle ``theta_g = c_g . p + b_g``
+(:func:`~qdr_course.quantum.compiled.gate_angles`) and, by the chain rule,
+``dE/dp = sum_g c_g dE/dtheta_g``. :func:`gate_gradients` is the rule itself, with ONE call for
+all shifted angles; :func:`parameter_shift_jacobian` and the quantum layer's backward pass
+both use it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from qiskit.circuit import ParameterExpression, ParameterVector, QuantumCircuit
-from qiskit.quantum_info import SparsePauliOp
 
+from qdr_course.quantum.backends import estimate_expectations
 from qdr_course.quantum.circuits import ParameterizedCircuit
+from qdr_course.quantum.compiled import GateAngles, gate_angles
 
 __all__ = [
-    "SHIFT_RULE_GATES",
-    "GateAngles",
-    "gate_angles",
     "shift_gradient",
     "finite_difference_gradient",
-    "estimate_expectations",
+    "gate_gradients",
     "parameter_shift_jacobian",
     "shift_gradient_variance",
     "finite_difference_variance",
     "shots_for_gradient",
 ]
 
-#: Gates with a generator of two eigenvalues that differ by 1: the two-term rule is exact.
-SHIFT_RULE_GATES = frozenset({"rx", "ry", "rz", "p", "u1", "rxx", "ryy", "rzz", "rzx", "cp", "cu1"})
-#: Controlled rotations: generator |1><1| x sigma/2 has THREE eigenvalues (0, +-1/2).
-FOUR_TERM_GATES = frozenset({"crx", "cry", "crz"})
-
-
-@dataclass
-class GateAngles:
-    """A circuit in which every parameterised gate has its own angle theta_g = jacobian[g] . p + offset[g].
-
-    ``circuit`` uses the parameters ``angles`` (one per gate occurrence, in circuit order);
-    ``p`` is the concatenation of the original circuit's inputs and weights. See lesson 02.
-    """
-
-    circuit: QuantumCircuit
-    angles: list
-    jacobian: np.ndarray  # (num_angles, num_inputs + num_weights)
-    offset: np.ndarray  # (num_angles,)
-    gate_names: list[str]
-    observables: list[SparsePauliOp]
-    num_inputs: int
-    num_weights: int
-
-    @property
-    def num_angles(self) -> int:
-        """Number of parameterised gate occurrences."""
-        return len(self.angles)
-
-    def angle_values(self, p: np.ndarray) -> np.ndarray:
-        """theta = p @ jacobian.T + offset for p of shape (..., num_inputs + num_weights)."""
-        return np.asarray(p, dtype=float) @ self.jacobian.T + self.offset
-
-    def check_shift_rule(self) -> None:
-        """Raise ValueError if a gate whose angle depends on a parameter has no two-term shift rule."""
-        for g, name in enumerate(self.gate_names):
-            if not np.any(self.jacobian[g]):
-                continue
-            if name in FOUR_TERM_GATES:
-                raise ValueError(
-                    f"parameterised gate number {g} ({name}) is a controlled rotation: its "
-                    "generator |1><1| x sigma/2 has three eigenvalues (0, +1/2, -1/2), so the "
-                    "two-term parameter-shift rule is wrong for it; it needs the four-term "
-                    "rule (shifts +-pi/2 and +-3pi/2). Decompose it (circuit.decompose()) into RY/RZ and CX gates first.")
-            if name not in SHIFT_RULE_GATES:
-                raise ValueError(
-                    f"parameterised gate number {g} ({name}) has no known two-eigenvalue "
-                    "generator, so the two-term parameter-shift rule may not hold; use gates "
-                    f"from {sorted(SHIFT_RULE_GATES)} or decompose the circuit first")
-
-
-def _affine_coefficients(expr, parameters: list, where: str) -> tuple[np.ndarray, float]:
-    """Coefficients c and offset b with expr = c . p + b; ValueError if expr is not affine in p."""
-    coefficients = np.zeros(len(parameters))
-    if not isinstance(expr, ParameterExpression):
-        return coefficients, float(expr)
-    index = {p: i for i, p in enumerate(parameters)}
-    for p in expr.parameters:
-        if p not in index:
-            raise ValueError(f"{where} uses parameter {p.name!r}, which is neither an input nor a weight")
-        derivative = expr.gradient(p)
-        if isinstance(derivative, ParameterExpression):
-            raise ValueError(
-                f"{where} has angle {expr}, which is not affine in {p.name!r} (its derivative "
-                f"{derivative} depends on the parameters); only angles c*p + b are supported. "
-                "Compute non-linear maps of the inputs classically, before the circuit.")
-        derivative = complex(derivative)
-        if abs(derivative.imag) > 1e-12:
-            raise ValueError(f"{where} has a complex angle {expr}; angles must be real")
-        coefficients[index[p]] = derivative.real
-    offset = complex(expr.bind({p: 0.0 for p in expr.parameters}))
-    return coefficients, offset.real
-
-
-def gate_angles(pc: ParameterizedCircuit) -> GateAngles:
-    """Give every parameterised gate its own angle and record the affine map from (inputs, weights). See lesson 02."""
-    if not isinstance(pc, ParameterizedCircuit):
-        raise TypeError("expected a ParameterizedCircuit (e.g. from qdr_course.quantum.circuits."
-                        f"retinopathy_circuit()), got {type(pc).__name__}")
-    parameters = pc.parameters
-    occurrences = [i for i, inst in enumerate(pc.circuit.data)
-                   if any(isinstance(v, ParameterExpression) and v.parameters
-                          for v in inst.operation.params)]
-    theta = ParameterVector("theta", len(occurrences))
-    out = QuantumCircuit(*pc.circuit.qregs, *pc.circuit.cregs, name=pc.circuit.name)
-    rows, offsets, names = [], [], []
-    g = 0
-    for i, inst in enumerate(pc.circuit.data):
-        op = inst.operation
-        if g < len(occurrences) and occurrences[g] == i:
-            where = f"gate {i} ({op.name} on qubits {[pc.circuit.find_bit(q).index for q in inst.qubits]})"
-            if len(op.params) != 1:
-                raise ValueError(f"{where} has {len(op.params)} parameters; use single-angle "
-                                 "rotations (e.g. RZ RY RZ instead of U)")
-            c, b = _affine_coefficients(op.params[0], parameters, where)
-            rows.append(c)
-            offsets.append(b)
-            names.append(op.name)
-            new_op = op.copy()
-            new_op.params = [theta[g]]
-            out.append(new_op, inst.qubits, inst.clbits)
-            g += 1
-        else:
-            out.append(op, inst.qubits, inst.clbits)
-    jacobian = np.array(rows, dtype=float).reshape(len(rows), len(parameters))
-    return GateAngles(out, list(theta), jacobian, np.array(offsets, dtype=float), names,
-                      list(pc.observables), pc.num_inputs, pc.num_weights)
 
 
 def shift_gradient(f: Callable[[float], float], theta: float, shift: float = math.pi / 2) -> float:
@@ -169,38 +61,19 @@ def finite_difference_gradient(f: Callable, theta, h: float = 1e-4) -> np.ndarra
     return grad.reshape(grad.shape[:-1] + theta.shape) if theta.ndim else grad[..., 0]
 
 
-def _exact_expectations(ga: GateAngles, values: np.ndarray) -> np.ndarray:
-    """Exact <O_k> from the compiled torch simulator (the default 'estimator')."""
-    import torch
-    from qdr_course.quantum.statevector import TorchStatevector
-    sim = getattr(ga, "_simulator", None)
-    if sim is None:
-        sim = ga._simulator = TorchStatevector(ga)
-    with torch.no_grad():
-        return sim.expectations(torch.as_tensor(values, dtype=torch.float64)).numpy()
+def gate_gradients(evaluate: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
+    """dE_k/dtheta_g (B, G, n_out) for rows of gate angles theta (B, G), all 2 G B shifts in ONE call.
 
-
-def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=None,
-                          circuit: QuantumCircuit | None = None, observables=None) -> np.ndarray:
-    """<O_k> for every row of angle values (N, num_angles), in ONE estimator call. See lesson 02.
-
-    ``estimator=None`` uses the exact, fast torch simulator of :mod:`qdr_course.quantum.statevector`.
-    ``circuit`` / ``observables`` may be a transpiled copy of ``ga.circuit`` and its
-    layout-mapped observables (see :class:`qdr_course.quantum.layer.QuantumLayer`).
+    ``evaluate`` maps rows of gate angles (N, G) to expectation values (N, n_out): an estimator,
+    a sampler or the exact simulator. The two-term rule [E(theta + pi/2) - E(theta - pi/2)] / 2
+    per gate. See lesson 02.
     """
-    values = np.atleast_2d(np.asarray(angle_values, dtype=float))
-    if estimator is None:
-        if circuit is not None or observables is not None:
-            raise ValueError("a transpiled circuit or mapped observables need an estimator to run on")
-        return _exact_expectations(ga, values)
-    circuit = ga.circuit if circuit is None else circuit
-    observables = ga.observables if observables is None else observables
-    position = {p: g for g, p in enumerate(ga.angles)}
-    columns = [position[p] for p in circuit.parameters]  # the transpiler keeps or drops, never adds
-    bound = values[:, columns].reshape(-1, 1, len(columns))
-    obs = [list(observables)]  # shape (1, n_out): broadcasts against bindings (N, 1)
-    result = estimator.run([(circuit, obs, bound)]).result()
-    return np.asarray(result[0].data.evs, dtype=float).reshape(len(values), len(observables))
+    theta = np.atleast_2d(np.asarray(theta, dtype=float))
+    batch, num_angles = theta.shape
+    shifts = np.concatenate([np.eye(num_angles), -np.eye(num_angles)]) * (math.pi / 2)  # (2G, G)
+    shifted = (theta[:, None, :] + shifts[None]).reshape(-1, num_angles)  # (B 2G, G)
+    evs = np.asarray(evaluate(shifted)).reshape(batch, 2 * num_angles, -1)
+    return (evs[:, :num_angles] - evs[:, num_angles:]) / 2  # the 1/2 of the shift rule
 
 
 def parameter_shift_jacobian(pc: ParameterizedCircuit | GateAngles, inputs, weights=(),
@@ -222,11 +95,7 @@ def parameter_shift_jacobian(pc: ParameterizedCircuit | GateAngles, inputs, weig
                          f"got {x.shape[1]} and {w.size}")
     p = np.concatenate([x, np.broadcast_to(w, (len(x), w.size))], axis=1)
     theta = ga.angle_values(p)  # (B, G)
-    G = ga.num_angles
-    shifts = np.concatenate([np.eye(G), -np.eye(G)]) * (math.pi / 2)  # (2G, G)
-    shifted = theta[:, None, :] + shifts[None]  # (B, 2G, G)
-    evs = estimate_expectations(ga, shifted.reshape(-1, G), estimator).reshape(len(x), 2 * G, -1)
-    dtheta = (evs[:, :G] - evs[:, G:]) / 2  # (B, G, n_out): the 1/2 of the shift rule
+    dtheta = gate_gradients(lambda rows: estimate_expectations(ga, rows, estimator), theta)
     jac = np.einsum("bgo,gp->bop", dtheta, ga.jacobian)  # chain rule: sum over gate occurrences
     return jac[0] if single else jac
 
