@@ -50,7 +50,7 @@ def speed(repeats: int) -> None:
 
 def quality(seeds: list[int], epochs: int) -> None:
     from qdr_course.retina.datasets import load_grading_data
-    from qdr_course.retina.training import evaluate_grader, format_summary, summarize_runs, train_grader
+    from qdr_course.retina.training import evaluate_grader, format_summary, summarise_runs, train_grader
 
     # 2,860 images split 70 / 15 / 15 gives 2,002 training images
     data = load_grading_data("synthetic", size=64, n=2860, seed=0)
@@ -66,7 +66,7 @@ def quality(seeds: list[int], epochs: int) -> None:
             results[kind].append(report)
             print(f"  seed {seed} {kind:9s} test QWK {report['qwk']:.3f}  accuracy {report['accuracy']:.3f}  "
                   f"epochs {h.epochs}  {sum(h.seconds):.0f} s", flush=True)
-    summary = summarize_runs(results)
+    summary = summarise_runs(results)
     print(format_summary(summary))
     worst = {k: min(r["qwk"] for r in v) for k, v in results.items()}
     for kind, (mean, std) in ((k, summary[k]["qwk"]) for k in results):

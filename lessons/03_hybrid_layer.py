@@ -182,9 +182,9 @@ check_encode_angles(encode_angles)
 
 # %%
 from qdr_course.quantum import (accuracy, classical_digit_net, fit, hybrid_digit_net,
-                                load_digit_pair, with_backend)
+                                load_digit_tensors, with_backend)
 
-x_train, y_train, x_test, y_test = load_digit_pair((0, 1), seed=0)
+x_train, y_train, x_test, y_test = load_digit_tensors((0, 1), seed=0)
 print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, "
       f"share of 1s: {y_train.float().mean():.2f} / {y_test.float().mean():.2f}")
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.3))
@@ -250,7 +250,7 @@ plt.show()
 # 99.85 % said nothing about the circuit. A harder pair tells more. Digits 3 vs 8:
 
 # %%
-x3_train, y3_train, x3_test, y3_test = load_digit_pair((3, 8), seed=0)
+x3_train, y3_train, x3_test, y3_test = load_digit_tensors((3, 8), seed=0)
 results = {}
 for name, build in (("hybrid", lambda: hybrid_digit_net(retinopathy_circuit(3, 2))),
                     ("classical", classical_digit_net)):

@@ -276,7 +276,7 @@ fig.tight_layout()
 # and 2 to the runs above and report mean ± standard deviation.
 
 # %%
-from qdr_course.retina import compare_graders, format_summary, summarize_runs
+from qdr_course.retina import compare_graders, format_summary, summarise_runs
 
 results = compare_graders(
     {"hybrid": lambda: HybridGrader(n_qubits=3, n_layers=2, image_size=SIZE),
@@ -284,7 +284,7 @@ results = compare_graders(
     data, seeds=(1, 2), progress=False, **settings)
 results["hybrid"].insert(0, reports["hybrid"])
 results["classical"].insert(0, reports["classical"])
-summary = summarize_runs(results)
+summary = summarise_runs(results)
 print(f"test metrics over seeds 0, 1, 2 (mean ± std)\n{format_summary(summary)}")
 
 # %%

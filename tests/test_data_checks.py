@@ -4,7 +4,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from qdr_course.checks import check_ben_graham, check_label_map, check_qwk, check_stratified_split
-from qdr_course.retina.datasets import stratified_split
+from qdr_course.retina.splits import stratified_split
 from qdr_course.retina.metrics import confusion, qwk_from_confusion
 
 ICDR = ["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from qdr_course.cli import main
-from qdr_course.retina.datasets import load_aptos
+from qdr_course.retina.sources import load_aptos
 from qdr_course.retina.fundus import synthetic_fundus_dataset
 
 

@@ -9,9 +9,9 @@ from PIL import Image
 from sklearn.utils.class_weight import compute_class_weight
 
 import qdr_course.retina.datasets as ds
-from qdr_course.retina.datasets import (FundusDataset, augment_batch, class_weights, grade_from_folder_name,
-                                 load_aptos, load_eyepacs, load_grading_data, load_retinamnist, make_loaders,
-                                 save_aptos_folder, stratified_split)
+from qdr_course.retina import (FundusDataset, augment_batch, class_weights, grade_from_folder_name,
+                               load_aptos, load_eyepacs, load_grading_data, load_retinamnist, make_loaders,
+                               save_aptos_folder, stratified_split)
 from qdr_course.retina.fundus import synthetic_fundus_dataset
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from qdr_course.retina.models import (ClassicalGrader, FundusCNN, GRADE_NAMES, build_grader, check_images,
+from qdr_course.retina.grades import SHORT_GRADE_NAMES
+from qdr_course.retina.models import (ClassicalGrader, FundusCNN, build_grader, validate_images,
                                count_parameters, sigmoid_pair_loss_floor)
 
 
@@ -52,7 +53,7 @@ def test_bad_images_get_clear_errors(bad, error, words):
 
 def test_check_images_accepts_good_batch():
     x = torch.rand(1, 3, 8, 8)
-    assert check_images(x, 8) is x
+    assert validate_images(x, 8) is x
 
 
 @pytest.mark.parametrize("kw", [dict(num_inputs=0), dict(num_outputs=-1), dict(image_size=3),
@@ -90,7 +91,7 @@ def test_gradients_reach_every_parameter():
 
 
 def test_grade_names_in_severity_order():
-    assert GRADE_NAMES == ("No DR", "Mild", "Moderate", "Severe", "Proliferative")
+    assert SHORT_GRADE_NAMES == ("No DR", "Mild", "Moderate", "Severe", "Proliferative")
 
 
 def test_sigmoid_pair_loss_floor_matches_optimisation():

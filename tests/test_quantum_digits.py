@@ -7,7 +7,7 @@ import torch
 
 from qdr_course.quantum.backends import aer_estimator
 from qdr_course.quantum.digits import (DigitNet, accuracy, classical_digit_net, fit, hybrid_digit_net,
-                               load_digit_pair, train_step, with_backend)
+                               load_digit_tensors, train_step, with_backend)
 from qdr_course.quantum.layer import QuantumLayer, encode_angles
 
 
@@ -22,15 +22,15 @@ def test_encode_angles_is_bounded_and_one_to_one():
 
 
 def test_load_digit_pair_is_stratified_and_validated():
-    x_tr, y_tr, x_te, y_te = load_digit_pair((3, 8), test_size=0.25, seed=0)
+    x_tr, y_tr, x_te, y_te = load_digit_tensors((3, 8), test_size=0.25, seed=0)
     assert x_tr.shape[1:] == (1, 8, 8) and x_tr.dtype == torch.float32
     assert 0 <= x_tr.min() and x_tr.max() <= 1
     assert len(x_te) / (len(x_tr) + len(x_te)) == pytest.approx(0.25, abs=0.01)
     assert abs(y_tr.float().mean() - y_te.float().mean()) < 0.03
     with pytest.raises(ValueError, match="two different digits"):
-        load_digit_pair((1, 1))
+        load_digit_tensors((1, 1))
     with pytest.raises(ValueError, match="test_size"):
-        load_digit_pair((0, 1), test_size=1.5)
+        load_digit_tensors((0, 1), test_size=1.5)
 
 
 def test_models_shapes_and_input_check():
@@ -45,7 +45,7 @@ def test_models_shapes_and_input_check():
 
 def test_train_step_and_fit_learn_zero_vs_one():
     torch.manual_seed(0)
-    x_tr, y_tr, x_te, y_te = load_digit_pair((0, 1), seed=0)
+    x_tr, y_tr, x_te, y_te = load_digit_tensors((0, 1), seed=0)
     model = hybrid_digit_net()
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     first = train_step(model, opt, x_tr[:32], y_tr[:32])

@@ -9,9 +9,10 @@ import torch
 from torch.utils.data import TensorDataset
 
 from qdr_course.retina.models import ClassicalGrader
-from qdr_course.retina.training import (History, compare_graders, evaluate_grader, format_summary, grades_of,
+from qdr_course.retina.loaders import grades_of
+from qdr_course.retina.training import (History, compare_graders, evaluate_grader, format_summary,
                                  load_checkpoint, predict_grades, read_checkpoint, referable_score,
-                                 save_checkpoint, summarize_runs, train_grader)
+                                 save_checkpoint, summarise_runs, train_grader)
 
 SIZE = 8
 
@@ -217,7 +218,7 @@ def test_compare_and_summarize():
     results = compare_graders({"a": tiny_model, "b": tiny_model}, Data, seeds=[0, 1], epochs=1,
                               progress=False)
     assert set(results) == {"a", "b"} and len(results["a"]) == 2
-    summary = summarize_runs(results)
+    summary = summarise_runs(results)
     qwks = [r["qwk"] for r in results["a"]]
     mean, std = summary["a"]["qwk"]
     assert mean == pytest.approx(np.mean(qwks)) and std == pytest.approx(np.std(qwks, ddof=1))

@@ -55,7 +55,7 @@ def _synth(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from qdr_course.retina.datasets import save_aptos_folder
+    from qdr_course.retina.sources import save_aptos_folder
     from qdr_course.retina.fundus import synthetic_fundus_dataset
 
     if args.n < 1:
@@ -79,7 +79,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from qdr_course.retina.datasets import fetch_retinamnist
+    from qdr_course.retina.sources import fetch_retinamnist
 
     try:
         path = fetch_retinamnist(args.size, cache_dir=args.cache_dir, progress=True)

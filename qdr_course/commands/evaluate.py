@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from qdr_course.commands.train import data_spec_string, format_report, parse_data_spec
+    from qdr_course.commands.train import data_spec_string, format_run_report, parse_data_spec
     from qdr_course.retina.datasets import load_grading_data
     from qdr_course.retina.runs import CHECKPOINT, read_run
     from qdr_course.retina.training import evaluate_grader, load_checkpoint
@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     report = evaluate_grader(model, (images, grades))
     where = "statevector" if args.device is None else f"{args.device}, {args.shots} shots"
     print(f"{model.kind} from {args.run_dir} on {spec} test split ({len(grades)} images, {where})")
-    print(format_report(report, title="now"))
+    print(format_run_report(report, title="now"))
     if args.data is None and args.limit is None and args.device is None:
         stored = meta["test"]
         same = abs(float(stored["qwk"]) - float(report["qwk"])) < 1e-9

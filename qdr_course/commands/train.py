@@ -103,7 +103,7 @@ def build_model(args: argparse.Namespace):
     return ClassicalGrader.matching(hybrid)
 
 
-def format_report(report: dict, title: str = "test") -> str:
+def format_run_report(report: dict, title: str = "test") -> str:
     """A two-column table of the headline metrics of a grading report."""
     rows = [("QWK", report["qwk"]), ("accuracy", report["accuracy"]),
             ("referable sensitivity", report["referable_sensitivity"]),
@@ -166,6 +166,6 @@ def _run(args: argparse.Namespace) -> int:
     print(f"trained {history.epochs} epochs in {sum(history.seconds):.1f} s; best validation QWK "
           f"{history.best_qwk:.3f} at epoch {history.best_epoch + 1}"
           + (" (stopped early)" if history.stopped_early else ""))
-    print(format_report(report, title=f"test ({len(data.test.grades)} images)"))
+    print(format_run_report(report, title=f"test ({len(data.test.grades)} images)"))
     print(f"run folder: {run_dir}")
     return 0

@@ -20,6 +20,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                  "sample_expectations", "transpile_for"],
     "layer": ["QuantumLayer", "encode_angles"],
     "digits": ["DigitNet", "accuracy", "classical_digit_net", "fit", "hybrid_digit_net",
-               "load_digit_pair", "train_step", "with_backend"],
+               "load_digit_tensors", "train_step", "with_backend"],
     "hhl": ["HHL", "HHLResult", "matrix_with_condition_number"],
 })

@@ -17,11 +17,11 @@ from qdr_course.quantum.circuits import ParameterizedCircuit, retinopathy_circui
 from qdr_course.quantum.layer import QuantumLayer, encode_angles
 from qdr_course.utils import check_digit_pair
 
-__all__ = ["load_digit_pair", "DigitNet", "hybrid_digit_net", "classical_digit_net",
+__all__ = ["load_digit_tensors", "DigitNet", "hybrid_digit_net", "classical_digit_net",
            "train_step", "accuracy", "fit", "with_backend"]
 
 
-def load_digit_pair(digits=(0, 1), test_size: float = 0.3, seed: int = 0):
+def load_digit_tensors(digits=(0, 1), test_size: float = 0.3, seed: int = 0):
     """Two classes of sklearn's bundled 8x8 digits as (1, 8, 8) tensors in [0, 1], stratified split. See lesson 03."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split

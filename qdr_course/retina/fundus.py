@@ -42,9 +42,10 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from qdr_course.retina.grades import one_grade
+
 __all__ = [
     "APTOS_COUNTS",
-    "GRADE_NAMES",
     "LESION_COLOURS",
     "LESION_TYPES",
     "class_prior",
@@ -54,7 +55,6 @@ __all__ = [
 ]
 
 #: ICDR grade names, index = grade.
-GRADE_NAMES = ("No DR", "Mild NPDR", "Moderate NPDR", "Severe NPDR", "Proliferative DR")
 
 #: Class counts of APTOS 2019 (3,662 training images), index = grade.
 APTOS_COUNTS = (1805, 370, 999, 193, 295)
@@ -140,14 +140,6 @@ def _check_size(size) -> int:
     if not _MIN_SIZE <= size <= _MAX_SIZE:
         raise ValueError(f"size must be between {_MIN_SIZE} and {_MAX_SIZE} pixels, got {size}")
     return int(size)
-
-
-def _check_grade(grade) -> int:
-    if isinstance(grade, bool) or not isinstance(grade, (int, np.integer)):
-        raise TypeError(f"grade must be an integer 0-4 (ICDR scale), got {grade!r}")
-    if not 0 <= grade <= 4:
-        raise ValueError(f"grade must be 0-4 on the ICDR scale (0 = no DR, 4 = proliferative), got {grade}")
-    return int(grade)
 
 
 class _Layer:
@@ -618,7 +610,7 @@ def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None, ey
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if grade is None:
         grade = int(rng.choice(5, p=class_prior(prior)))
-    grade = _check_grade(grade)
+    grade = one_grade(grade)
     if eye is None:
         eye = "right" if rng.uniform() < 0.5 else "left"
     if eye not in ("left", "right"):

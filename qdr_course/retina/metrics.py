@@ -24,44 +24,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from qdr_course.retina.grades import NUM_GRADES, REFERABLE_GRADE, SHORT_GRADE_NAMES, grade_labels
+
 __all__ = [
-    "NUM_GRADES",
-    "REFERABLE_GRADE",
     "confusion",
     "format_report",
     "grading_report",
+    "plot_confusion",
     "plot_confusion_matrix",
     "quadratic_weighted_kappa",
     "qwk_from_confusion",
 ]
 
-NUM_GRADES = 5
-#: Grades at or above this are referable DR (moderate NPDR or worse).
-REFERABLE_GRADE = 2
-
-
-def _check_grades(y, name: str) -> np.ndarray:
-    """Validate a 1-D array of integer grades 0-4."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one grade per image), got shape {y.shape}")
-    if y.size == 0:
-        raise ValueError(f"{name} is empty")
-    if y.dtype.kind == "f":
-        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
-            raise ValueError(f"{name} must hold integer grades 0-4, got non-integer values; "
-                             "take argmax over class scores first")
-        y = y.astype(np.int64)
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer grades 0-4, got dtype {y.dtype}")
-    bad = (y < 0) | (y >= NUM_GRADES)
-    if bad.any():
-        raise ValueError(f"{name} has grades outside 0-4 (ICDR scale): {sorted(set(y[bad].tolist()))[:10]}")
-    return y.astype(np.int64)
 
 
 def _check_pair(y_true, y_pred):
-    y_true, y_pred = _check_grades(y_true, "y_true"), _check_grades(y_pred, "y_pred")
+    y_true, y_pred = grade_labels(y_true, "y_true"), grade_labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
     return y_true, y_pred
@@ -166,9 +144,16 @@ def format_report(report: dict, digits: int = 3) -> str:
 
 def plot_confusion_matrix(y_true, y_pred, ax=None, normalize: bool = True, title: str | None = None):
     """Plot the 5 x 5 confusion matrix (rows true grade; row-normalised by default). See lesson 04."""
+    return plot_confusion(confusion(y_true, y_pred), ax=ax, normalize=normalize, title=title)
+
+
+def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None):
+    """Plot a 5 x 5 confusion matrix of counts O (rows true grade, columns predicted). See lesson 05."""
     import matplotlib.pyplot as plt
 
-    O = confusion(y_true, y_pred)
+    O = np.asarray(O, dtype=int)
+    if O.shape != (NUM_GRADES, NUM_GRADES):
+        raise ValueError(f"O must be a {NUM_GRADES} x {NUM_GRADES} confusion matrix, got shape {O.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(4.6, 4))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -182,8 +167,7 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, normalize: bool = True, title
                     color="white" if shown[i, j] > 0.6 * (1 if normalize else O.max()) else "black")
     ticks = [f"{g}" for g in range(NUM_GRADES)]
     ax.set_xticks(range(NUM_GRADES), ticks)
-    short = ("No DR", "Mild", "Moderate", "Severe", "PDR")
-    ax.set_yticks(range(NUM_GRADES), [f"{g} {short[g]}" for g in range(NUM_GRADES)])
+    ax.set_yticks(range(NUM_GRADES), [f"{g} {SHORT_GRADE_NAMES[g]}" for g in range(NUM_GRADES)])
     ax.set_xlabel("predicted grade")
     ax.set_ylabel("true grade")
     ax.set_title(title or f"QWK {qwk_from_confusion(O):.3f}")

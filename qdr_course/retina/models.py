@@ -21,9 +21,9 @@ import math
 import torch
 from torch import nn
 
+from qdr_course.retina.grades import NUM_GRADES
+
 #: The five ICDR grades, in order of severity (the seed sorted them alphabetically).
-GRADE_NAMES = ("No DR", "Mild", "Moderate", "Severe", "Proliferative")
-NUM_GRADES = len(GRADE_NAMES)
 
 
 def _check_positive_int(name: str, value, minimum: int = 1) -> int:
@@ -32,7 +32,7 @@ def _check_positive_int(name: str, value, minimum: int = 1) -> int:
     return value
 
 
-def check_images(x, image_size: int) -> torch.Tensor:
+def validate_images(x, image_size: int) -> torch.Tensor:
     """Check a batch of fundus images is float (B, 3, S, S); raise a clear error. See lesson 05."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"images must be a torch.Tensor of shape (B, 3, {image_size}, {image_size}), "
@@ -113,7 +113,7 @@ class _Grader(nn.Module):
 
     def angles(self, x: torch.Tensor) -> torch.Tensor:
         """Images -> rotation angles in (-pi, pi): the numbers the bottleneck receives."""
-        check_images(x, self.image_size)
+        validate_images(x, self.image_size)
         return math.pi * torch.tanh(self.compress(self.cnn(x)))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qdr_course.retina.metrics import plot_confusion
+
 CHECKPOINT, METRICS = "checkpoint.pt", "metrics.json"
 CONFUSION_PNG, CURVE_PNG = "confusion_matrix.png", "learning_curve.png"
 
@@ -85,8 +87,6 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     """
     import matplotlib.pyplot as plt
 
-    from qdr_course.retina.metrics import plot_confusion_matrix
-
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist; create it with create_run_dir")
@@ -96,11 +96,7 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     h = history if isinstance(history, dict) else history.as_dict()
 
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    counts = np.asarray(report["confusion"], dtype=int)  # rows true, columns predicted
-    pairs = [(i, j) for i in range(counts.shape[0]) for j in range(counts.shape[1])]
-    y_true = np.repeat([i for i, _ in pairs], counts.ravel())
-    y_pred = np.repeat([j for _, j in pairs], counts.ravel())
-    plot_confusion_matrix(y_true, y_pred, ax=ax)
+    plot_confusion(report["confusion"], ax=ax)  # rows true, columns predicted
     fig.tight_layout()
     fig.savefig(run_dir / CONFUSION_PNG, dpi=110)
     plt.close(fig)

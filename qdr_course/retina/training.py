@@ -5,7 +5,7 @@ class weighting (or a balanced sampler), a warm-up + cosine learning-rate schedu
 the validation quadratic weighted kappa (QWK), and checkpoints that are written atomically,
 loaded with ``torch.load(weights_only=True)`` (no pickled code runs) and can be resumed.
 :func:`evaluate_grader` returns the full grading report; :func:`compare_graders` repeats a
-run over several seeds and :func:`summarize_runs` prints mean +- standard deviation.
+run over several seeds and :func:`summarise_runs` prints mean +- standard deviation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomSampler
 
-from qdr_course.retina.models import NUM_GRADES, _Grader, build_grader, check_images
+from qdr_course.retina.grades import NUM_GRADES, REFERABLE_GRADE
+from qdr_course.retina.loaders import as_dataset, class_weights, grades_of
+from qdr_course.retina.metrics import grading_report, quadratic_weighted_kappa
+from qdr_course.retina.models import _Grader, build_grader, validate_images
+from qdr_course.utils import set_seed
 
 CHECKPOINT_FORMAT = "qdr-course-grader/1"
 CLASS_WEIGHTING = ("loss", "sampler", None)
@@ -51,57 +55,10 @@ class History:
         return dataclasses.asdict(self)
 
 
-# --------------------------------------------------------------------------------- data
-def grades_of(dataset) -> np.ndarray:
-    """The integer grades of a dataset (its ``grades`` attribute, or by iterating). See lesson 05."""
-    if hasattr(dataset, "grades"):
-        grades = dataset.grades
-    elif isinstance(dataset, TensorDataset):
-        grades = dataset.tensors[1]
-    else:
-        grades = [int(dataset[i][1]) for i in range(len(dataset))]
-    grades = np.asarray(torch.as_tensor(grades).cpu().numpy(), dtype=np.int64).reshape(-1)
-    if grades.size and (grades.min() < 0 or grades.max() >= NUM_GRADES):
-        raise ValueError(f"grades must be integers 0..{NUM_GRADES - 1}, got values from "
-                         f"{grades.min()} to {grades.max()}")
-    return grades
-
-
-def as_dataset(data, augment: bool = False) -> Dataset:
-    """A torch Dataset from a Dataset, a data split (``.images``, ``.grades``) or a pair. See lesson 05.
-
-    uint8 images (N, H, W, 3) go through :class:`~qdr_course.retina.datasets.FundusDataset`, so
-    training and evaluation see exactly the same pixel scaling.
-    """
-    if isinstance(data, Dataset):
-        dataset = data
-    else:
-        if hasattr(data, "images") and hasattr(data, "grades"):
-            images, grades = data.images, data.grades
-        elif isinstance(data, (tuple, list)) and len(data) == 2:
-            images, grades = data
-        else:
-            raise TypeError("expected a torch Dataset, a data split with .images and .grades, or a "
-                            f"pair (images, grades); got {type(data).__name__}")
-        from qdr_course.retina.datasets import FundusDataset
-
-        dataset = FundusDataset(images, grades, augment=augment)
-    if len(dataset) == 0:
-        raise ValueError("the dataset is empty: there is nothing to train or evaluate on; check the "
-                         "data split (e.g. n= large enough for every split)")
-    return dataset
-
-
 def _loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, sampler=None,
             generator: torch.Generator | None = None) -> DataLoader:
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None,
                       sampler=sampler, generator=generator, num_workers=0)
-
-
-def _class_weights(grades: np.ndarray) -> torch.Tensor:
-    from qdr_course.retina.datasets import class_weights
-
-    return torch.as_tensor(class_weights(grades), dtype=torch.float32)
 
 
 # ---------------------------------------------------------------------------- checkpoints
@@ -218,116 +175,151 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
     64 x 64 and, measured on the synthetic data, slowed learning.
     Returns the :class:`History`; the model ends with its best weights.
     """
-    from qdr_course.retina.metrics import quadratic_weighted_kappa
-
     if not isinstance(model, _Grader):
         raise TypeError(f"model must be a HybridGrader or ClassicalGrader, got {type(model).__name__}")
     _validate_training_args(epochs, lr, batch_size, patience, class_weighting, seed)
-    train_set = as_dataset(train_data, augment=augment)
-    val_set = as_dataset(val_data) if val_data is not None else None
-    for name, dataset in (("training", train_set), ("validation", val_set)):
-        if dataset is not None:  # fail now, with the model's own message, not after an epoch
-            try:
-                check_images(dataset[0][0].unsqueeze(0), model.image_size)
-            except (ValueError, TypeError) as error:
-                raise type(error)(f"{name} images do not fit the model: {error}") from None
+    train_set, val_set = _checked_sets(model, train_data, val_data, augment)
     grades = grades_of(train_set)
 
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sampler = None
-    if class_weighting == "loss":
-        loss_fn = nn.CrossEntropyLoss(weight=_class_weights(grades))
-    else:
-        loss_fn = nn.CrossEntropyLoss()
+    weight = class_weights(grades) if class_weighting == "loss" else None
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
     steps_per_epoch = math.ceil(len(train_set) / batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(epochs * steps_per_epoch))
-    history, best_state, start_epoch, bad_epochs = History(), None, 0, 0
-
+    settings = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
+                    class_weighting=class_weighting, seed=seed, n_train=len(train_set))
+    state = _TrainingState(History(), None, 0, 0)
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         if checkpoint.exists() and not resume:
             raise FileExistsError(f"checkpoint {checkpoint} exists; pass resume=True to continue that "
                                   "run, or choose another path (it is never overwritten silently)")
         if resume and checkpoint.exists():
-            payload = read_checkpoint(checkpoint)
-            load_checkpoint(checkpoint, model, best=False)
-            settings = payload["settings"]
-            mine = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
-                        class_weighting=class_weighting, seed=seed, n_train=len(train_set))
-            if settings != mine:
-                raise ValueError(f"cannot resume {checkpoint}: it was trained with {settings}, "
-                                 f"now called with {mine}")
-            optimizer.load_state_dict(payload["optimizer"])
-            scheduler.load_state_dict(payload["scheduler"])
-            history = History(**payload["history"])
-            best_state = payload.get("best_state_dict")
-            start_epoch = history.epochs
-            bad_epochs = payload["bad_epochs"]
-            if history.stopped_early or start_epoch >= epochs:
-                if best_state is not None:
-                    model.load_state_dict(best_state)
-                model.eval()
-                return history
+            state = _resume(checkpoint, model, optimizer, scheduler, settings)
+            if state.history.stopped_early or state.start_epoch >= epochs:
+                return _finish(model, state)
 
     from tqdm import tqdm  # plain text bar: works in terminals and notebooks, no widgets needed
 
-    bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=f"{model.kind}", unit="batch",
-               leave=False, **({} if progress else {"disable": True}))  # TQDM_DISABLE=1 also works
+    bar = tqdm(total=(epochs - state.start_epoch) * steps_per_epoch, desc=f"{model.kind}",
+               unit="batch", leave=False, **({} if progress else {"disable": True}))  # or TQDM_DISABLE=1
     try:
-        for epoch in range(start_epoch, epochs):
+        for epoch in range(state.start_epoch, epochs):
             started = time.perf_counter()
-            generator = _seed_epoch(seed, epoch)
-            if class_weighting == "sampler":
-                counts = np.bincount(grades, minlength=NUM_GRADES).astype(float)
-                sample_weights = torch.as_tensor(1.0 / np.maximum(counts[grades], 1.0), dtype=torch.double)
-                sampler = WeightedRandomSampler(sample_weights, len(grades), generator=generator)
-            loader = _loader(train_set, batch_size, shuffle=True, sampler=sampler, generator=generator)
-            model.train()
-            total, count = 0.0, 0
-            for x, y in loader:
-                optimizer.zero_grad()
-                loss = loss_fn(model(x), y)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                total += loss.item() * len(y)
-                count += len(y)
-                bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
-            history.train_loss.append(total / count)
-            history.lr.append(float(optimizer.param_groups[0]["lr"]))
-            if val_set is not None:
-                y_true, y_prob, val_loss = _predict(model, val_set, batch_size, loss_fn)
-                qwk = float(quadratic_weighted_kappa(y_true, y_prob.argmax(1)))
-                history.val_loss.append(val_loss)
-                history.val_qwk.append(qwk)
-            else:
-                qwk = math.nan  # without validation data, keep the last epoch
-            history.seconds.append(time.perf_counter() - started)
-            if val_set is None or qwk > history.best_qwk or best_state is None:
-                history.best_qwk, history.best_epoch, bad_epochs = qwk, epoch, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                bad_epochs += 1
-            if val_set is not None:
-                bar.set_postfix(epoch=epoch + 1, val_qwk=f"{qwk:.3f}")
-            if val_set is not None and patience is not None and bad_epochs >= patience:
-                history.stopped_early = epoch + 1 < epochs
+            loader = _epoch_loader(train_set, grades, batch_size, class_weighting,
+                                   _seed_epoch(seed, epoch))
+            state.history.train_loss.append(
+                _train_epoch(model, loader, optimizer, scheduler, loss_fn, bar, epoch))
+            state.history.lr.append(float(optimizer.param_groups[0]["lr"]))
+            _validate_epoch(model, val_set, batch_size, loss_fn, state, epoch, patience, epochs, bar)
+            state.history.seconds.append(time.perf_counter() - started)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, optimizer=optimizer.state_dict(),
-                                scheduler=scheduler.state_dict(), history=history.as_dict(),
-                                best_state_dict=best_state, bad_epochs=bad_epochs,
-                                settings=dict(epochs=epochs, lr=lr, batch_size=batch_size,
-                                              weight_decay=weight_decay, class_weighting=class_weighting,
-                                              seed=seed, n_train=len(train_set)))
-            if history.stopped_early:
+                                scheduler=scheduler.state_dict(), history=state.history.as_dict(),
+                                best_state_dict=state.best_state, bad_epochs=state.bad_epochs,
+                                settings=settings)
+            if state.history.stopped_early:
                 break
     finally:
         bar.close()
-    model.load_state_dict(best_state)
+    return _finish(model, state)
+
+
+@dataclasses.dataclass
+class _TrainingState:
+    """What carries over from epoch to epoch (and through a checkpoint)."""
+
+    history: History
+    best_state: dict | None
+    start_epoch: int
+    bad_epochs: int
+
+
+def _checked_sets(model: _Grader, train_data, val_data, augment: bool):
+    """The training and validation Datasets, checked against the model before the first epoch."""
+    train_set = as_dataset(train_data, augment=augment)
+    val_set = as_dataset(val_data) if val_data is not None else None
+    for name, dataset in (("training", train_set), ("validation", val_set)):
+        if dataset is not None:  # fail now, with the model's own message, not after an epoch
+            try:
+                validate_images(dataset[0][0].unsqueeze(0), model.image_size)
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"{name} images do not fit the model: {error}") from None
+    return train_set, val_set
+
+
+def _resume(checkpoint: Path, model: _Grader, optimizer, scheduler, settings: dict) -> _TrainingState:
+    """Continue from ``checkpoint``, which must have been written with the same settings."""
+    payload = read_checkpoint(checkpoint)
+    load_checkpoint(checkpoint, model, best=False)
+    if payload["settings"] != settings:
+        raise ValueError(f"cannot resume {checkpoint}: it was trained with {payload['settings']}, "
+                         f"now called with {settings}")
+    optimizer.load_state_dict(payload["optimizer"])
+    scheduler.load_state_dict(payload["scheduler"])
+    history = History(**payload["history"])
+    return _TrainingState(history, payload.get("best_state_dict"), history.epochs,
+                          payload["bad_epochs"])
+
+
+def _epoch_loader(train_set: Dataset, grades: np.ndarray, batch_size: int, class_weighting,
+                  generator: torch.Generator) -> DataLoader:
+    """The shuffled training batches of one epoch (balanced by a sampler if asked)."""
+    sampler = None
+    if class_weighting == "sampler":
+        counts = np.bincount(grades, minlength=NUM_GRADES).astype(float)
+        sample_weights = torch.as_tensor(1.0 / np.maximum(counts[grades], 1.0), dtype=torch.double)
+        sampler = WeightedRandomSampler(sample_weights, len(grades), generator=generator)
+    return _loader(train_set, batch_size, shuffle=True, sampler=sampler, generator=generator)
+
+
+def _train_epoch(model: _Grader, loader: DataLoader, optimizer, scheduler, loss_fn, bar,
+                 epoch: int) -> float:
+    """One pass over the training batches; return the mean training loss."""
+    model.train()
+    total, count = 0.0, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total += loss.item() * len(y)
+        count += len(y)
+        bar.update(1)
+        bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+    return total / count
+
+
+def _validate_epoch(model: _Grader, val_set, batch_size: int, loss_fn, state: _TrainingState,
+                    epoch: int, patience, epochs: int, bar) -> None:
+    """Validation QWK of this epoch; keep the best weights; decide on early stopping."""
+    history = state.history
+    if val_set is not None:
+        y_true, y_prob, val_loss = _predict(model, val_set, batch_size, loss_fn)
+        qwk = float(quadratic_weighted_kappa(y_true, y_prob.argmax(1)))
+        history.val_loss.append(val_loss)
+        history.val_qwk.append(qwk)
+    else:
+        qwk = math.nan  # without validation data, keep the last epoch
+    if val_set is None or qwk > history.best_qwk or state.best_state is None:
+        history.best_qwk, history.best_epoch, state.bad_epochs = qwk, epoch, 0
+        state.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    else:
+        state.bad_epochs += 1
+    if val_set is not None:
+        bar.set_postfix(epoch=epoch + 1, val_qwk=f"{qwk:.3f}")
+    if val_set is not None and patience is not None and state.bad_epochs >= patience:
+        history.stopped_early = epoch + 1 < epochs
+
+
+def _finish(model: _Grader, state: _TrainingState) -> History:
+    """Load the best weights, switch to evaluation mode, return the history."""
+    if state.best_state is not None:
+        model.load_state_dict(state.best_state)
     model.eval()
-    return history
+    return state.history
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -360,13 +352,11 @@ def referable_score(probs: np.ndarray) -> np.ndarray:
     probs = np.asarray(probs)
     if probs.ndim != 2 or probs.shape[1] != NUM_GRADES:
         raise ValueError(f"probs must have shape (N, {NUM_GRADES}), got {probs.shape}")
-    return probs[:, 2:].sum(axis=1)
+    return probs[:, REFERABLE_GRADE:].sum(axis=1)
 
 
 def evaluate_grader(model: _Grader, data, batch_size: int = 64) -> dict:
     """The grading report (QWK, accuracy, confusion, referable-DR sensitivity/specificity/AUC). See lesson 05."""
-    from qdr_course.retina.metrics import grading_report
-
     y_true, probs, _ = _predict(model, as_dataset(data), batch_size)
     return grading_report(y_true, probs.argmax(1), y_score=probs)
 
@@ -382,8 +372,6 @@ def compare_graders(builders: dict[str, Callable[[], _Grader]], data, seeds: Ite
     ``builders`` maps a name to a function that builds a fresh model (called after seeding,
     so the initial weights depend on the seed). ``data`` has ``.train``, ``.val`` and ``.test``.
     """
-    from qdr_course.utils import set_seed
-
     seeds = list(seeds)
     if not builders:
         raise ValueError("builders is empty: give at least one {name: function returning a model}")
@@ -402,7 +390,7 @@ def compare_graders(builders: dict[str, Callable[[], _Grader]], data, seeds: Ite
     return results
 
 
-def summarize_runs(results: dict[str, list[dict]], metrics: Iterable[str] = SUMMARY_METRICS) -> dict:
+def summarise_runs(results: dict[str, list[dict]], metrics: Iterable[str] = SUMMARY_METRICS) -> dict:
     """Mean and sample standard deviation of each metric over seeds. See lesson 05."""
     summary = {}
     for name, reports in results.items():
@@ -417,7 +405,7 @@ def summarize_runs(results: dict[str, list[dict]], metrics: Iterable[str] = SUMM
 
 
 def format_summary(summary: dict, digits: int = 3) -> str:
-    """A text table of :func:`summarize_runs`: one row per metric, one column per model."""
+    """A text table of :func:`summarise_runs`: one row per metric, one column per model."""
     names = list(summary)
     metrics = list(next(iter(summary.values())))
     width = max(len(m) for m in metrics)

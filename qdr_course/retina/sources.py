@@ -1,0 +1,243 @@
+"""Where retinopathy photographs come from: RetinaMNIST, APTOS and EyePACS folders. See lesson 04.
+
+Each loader returns a :class:`~qdr_course.retina.splits.GradingData`; the one entry point for
+all of them is :func:`qdr_course.retina.datasets.load_grading_data`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from qdr_course.retina.grades import grade_array
+from qdr_course.retina.splits import GradingData, Split, _check_images, _split_data
+
+__all__ = ["RETINAMNIST_FILES", "fetch_retinamnist", "load_aptos", "load_eyepacs",
+           "load_retinamnist", "save_aptos_folder"]
+
+_ZENODO = "https://zenodo.org/records/10519652/files/{name}?download=1"
+#: RetinaMNIST files (MedMNIST v2/+, CC BY 4.0) by image size: (file name, MD5).
+RETINAMNIST_FILES = {
+    28: ("retinamnist.npz", "bd4c0672f1bba3e3a89f0e4e876791e4"),
+    64: ("retinamnist_64.npz", "afda852cc34dcda56f86ad2b2457dbcc"),
+    128: ("retinamnist_128.npz", "e48e916a24454daf90583d4e6efb1a18"),
+    224: ("retinamnist_224.npz", "eae7e3b6f3fcbda4ae613ebdcbe35348"),
+}
+
+
+def _cache_dir(cache_dir) -> Path:
+    if cache_dir is None:
+        cache_dir = os.environ.get("QDR_COURSE_DATA")
+    if cache_dir is None:
+        import pooch
+
+        cache_dir = pooch.os_cache("qdr-course")
+    path = Path(cache_dir).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PermissionError(f"cannot create the data cache directory {path}: {error}; pass cache_dir=... "
+                              "(or set QDR_COURSE_DATA) to a folder you can write") from error
+    if not os.access(path, os.W_OK):
+        raise PermissionError(f"the data cache directory {path} is not writable; pass cache_dir=... "
+                              "(or set QDR_COURSE_DATA) to a folder you can write")
+    return path
+
+
+def fetch_retinamnist(size: int = 64, cache_dir=None, progress: bool = False) -> Path:
+    """Download (once) and checksum RetinaMNIST at ``size`` px; return the cached file. See lesson 04."""
+    import pooch
+
+    if size not in RETINAMNIST_FILES:
+        raise ValueError(f"RetinaMNIST comes in sizes {sorted(RETINAMNIST_FILES)}, got {size!r}")
+    name, md5 = RETINAMNIST_FILES[size]
+    path = _cache_dir(cache_dir)
+    try:
+        return Path(pooch.retrieve(_ZENODO.format(name=name), known_hash=f"md5:{md5}", fname=name, path=path,
+                                   progressbar=progress))
+    except ValueError:  # checksum mismatch: pooch says so, keep its message
+        raise
+    except Exception as error:  # network errors come in many types (requests, OSError, ...)
+        raise ConnectionError(
+            f"could not download RetinaMNIST ({name}) from zenodo.org: {type(error).__name__}: {error}. "
+            "Without network use the synthetic set: load_grading_data('synthetic'), or download the file "
+            f"elsewhere and load it with load_grading_data('retinamnist:/path/to/{name}')") from error
+
+
+def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
+    """RetinaMNIST with its official train / val / test splits (local ``path`` or download). See lesson 04."""
+    if path is None:
+        path = fetch_retinamnist(size, cache_dir)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no RetinaMNIST file at {path}")
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except Exception as error:
+        raise ValueError(f"{path} is not a readable .npz file ({error})") from error
+    with npz:
+        need = [f"{s}_{k}" for s in ("train", "val", "test") for k in ("images", "labels")]
+        missing = [k for k in need if k not in npz.files]
+        if missing:
+            raise ValueError(f"{path} is not in MedMNIST format: missing arrays {missing} (found {npz.files})")
+        splits = {}
+        for s in ("train", "val", "test"):
+            images, labels = npz[f"{s}_images"], npz[f"{s}_labels"]
+            try:
+                splits[s] = Split(images, labels)
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"{path}: {s} split is not in MedMNIST format: {error}") from error
+    return GradingData(splits["train"], splits["val"], splits["test"],
+                       f"RetinaMNIST ({path.name}, official splits; MedMNIST v2, CC BY 4.0)")
+
+
+def _read_labels(csv_path: Path, id_col: str, label_col: str):
+    if not csv_path.is_file():
+        raise FileNotFoundError(f"no label file {csv_path}")
+    with open(csv_path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = [c.strip() for c in (reader.fieldnames or [])]
+        missing = [c for c in (id_col, label_col) if c not in columns]
+        if missing:
+            raise ValueError(f"{csv_path} lacks column(s) {missing}; it has {columns}. "
+                             f"Expected a header line '{id_col},{label_col}'")
+        ids, grades, bad = [], [], []
+        for line, row in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+            try:
+                grade = int(row[label_col])
+            except ValueError:
+                bad.append(f"line {line}: {row[label_col]!r}")
+                continue
+            if not 0 <= grade <= 4:
+                bad.append(f"line {line}: {grade}")
+                continue
+            ids.append(row[id_col])
+            grades.append(grade)
+    if bad:
+        raise ValueError(f"{csv_path}: {len(bad)} grade(s) not an integer 0-4 (ICDR scale): {bad[:10]}")
+    if not ids:
+        raise ValueError(f"{csv_path} has no rows")
+    return ids, np.asarray(grades, np.int64)
+
+
+def _read_image(path: Path, size: int, preprocess: bool) -> np.ndarray:
+    from PIL import Image
+
+    from qdr_course.retina.preprocessing import pad_to_square, preprocess_fundus, resize
+
+    with Image.open(path) as im:
+        if im.mode in ("L", "LA", "I", "I;16", "F", "1"):
+            raise ValueError(f"{path.name} is greyscale (mode {im.mode}); fundus photographs must be colour")
+        image = np.asarray(im.convert("RGB"))
+    if preprocess:
+        return preprocess_fundus(image, size)
+    return resize(pad_to_square(image), size)
+
+
+def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, source, size, seed, val_fraction,
+                 test_fraction, on_error, preprocess, progress, limit):
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' (stop at bad files) or 'skip' (leave them out and report "
+                         f"them), got {on_error!r}")
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"no folder {root}")
+    ids, grades = _read_labels(root / csv_name, id_col, label_col)
+    if limit is not None:
+        ids, grades = ids[:limit], grades[:limit]
+    images, kept, problems = [], [], []
+    iterator = range(len(ids))
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc=f"reading {root.name}", unit="img")
+    for i in iterator:
+        candidates = [root / image_dir / f"{ids[i]}{ext}" for ext in extensions]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            problems.append(f"{image_dir}/{ids[i]}{extensions[0]}: missing")
+            continue
+        try:
+            images.append(_read_image(path, size, preprocess))
+        except Exception as error:  # PIL raises several types for corrupt files
+            problems.append(f"{image_dir}/{path.name}: {type(error).__name__}: {error}")
+            continue
+        kept.append(i)
+    if problems:
+        listing = "; ".join(problems[:20]) + (f"; ... ({len(problems) - 20} more)" if len(problems) > 20 else "")
+        if on_error == "raise":
+            raise ValueError(f"{len(problems)} of {len(ids)} image(s) in {root} could not be read: {listing}. "
+                             "Fix or remove them, or pass on_error='skip' to leave them out")
+        warnings.warn(f"skipped {len(problems)} of {len(ids)} image(s) in {root}: {listing}", stacklevel=3)
+    if not kept:
+        raise ValueError(f"no readable images in {root / image_dir}")
+    images = np.stack(images)
+    return _split_data(images, grades[kept], f"{source} ({root}, {len(kept)} images, stratified split)", seed,
+                       val_fraction, test_fraction, ids=[ids[i] for i in kept], skipped=problems)
+
+
+def load_aptos(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
+               on_error: str = "raise", preprocess: bool = True, progress: bool = False, limit=None) -> GradingData:
+    """An APTOS-2019 folder: ``train.csv`` (id_code, diagnosis) + ``train_images/<id>.png``. See lesson 04.
+
+    Each image is cropped to its field of view, padded to a square and resized
+    (``preprocess=False``: only padded and resized). ``on_error="raise"`` stops at missing,
+    corrupt or greyscale files and names them; ``"skip"`` leaves them out with a warning that
+    names them, and lists them in ``data.skipped``.
+    """
+    return _load_folder(root, "train.csv", "id_code", "diagnosis", "train_images", (".png", ".jpg", ".jpeg"),
+                        "APTOS 2019 format", size, seed, val_fraction, test_fraction, on_error, preprocess,
+                        progress, limit)
+
+
+def load_eyepacs(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
+                 on_error: str = "raise", preprocess: bool = True, progress: bool = False, limit=None) -> GradingData:
+    """An EyePACS (Kaggle DR 2015) folder: ``trainLabels.csv`` (image, level) + ``train/<image>.jpeg``. See lesson 04."""
+    return _load_folder(root, "trainLabels.csv", "image", "level", "train", (".jpeg", ".jpg", ".png"),
+                        "EyePACS format", size, seed, val_fraction, test_fraction, on_error, preprocess,
+                        progress, limit)
+
+
+def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: bool = False,
+                      progress: bool = False) -> Path:
+    """Write images and grades as an APTOS-2019 folder (``train.csv`` + PNGs). See lesson 04.
+
+    Refuses to write into a folder that already has a ``train.csv`` or ``train_images`` unless
+    ``overwrite=True``.
+    """
+    from PIL import Image
+
+    images = _check_images(images)
+    grades = grade_array(grades)
+    if len(images) != len(grades):
+        raise ValueError(f"{len(images)} images but {len(grades)} grades")
+    out = Path(out).expanduser()
+    existing = [p for p in (out / "train.csv", out / "train_images") if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{out} already holds {[p.name for p in existing]}; choose another folder or pass "
+                              "overwrite=True (--overwrite) to replace it")
+    try:
+        (out / "train_images").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PermissionError(f"cannot create {out / 'train_images'}: {error}") from error
+    width = max(5, len(str(len(images))))
+    iterator = range(len(images))
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc=f"writing {out.name}", unit="img")
+    names = []
+    for i in iterator:
+        name = f"{prefix}_{i:0{width}d}"
+        Image.fromarray(images[i]).save(out / "train_images" / f"{name}.png", compress_level=3)  # lossless, faster
+        names.append(name)
+    with open(out / "train.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id_code", "diagnosis"])
+        writer.writerows(zip(names, grades.tolist()))
+    return out
