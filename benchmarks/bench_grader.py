@@ -50,7 +50,8 @@ def speed(repeats: int) -> None:
 
 def quality(seeds: list[int], epochs: int) -> None:
     from qdr_course.retina.datasets import load_grading_data
-    from qdr_course.retina.training import evaluate_grader, format_summary, summarise_runs, train_grader
+    from qdr_course.retina.runs import format_summary, summarise_runs
+    from qdr_course.retina.training import evaluate_grader, train_grader
 
     # 2,860 images split 70 / 15 / 15 gives 2,002 training images
     data = load_grading_data("synthetic", size=64, n=2860, seed=0)

@@ -10,9 +10,10 @@ from torch.utils.data import TensorDataset
 
 from qdr_course.retina.models import ClassicalGrader
 from qdr_course.retina.loaders import grades_of
-from qdr_course.retina.training import (History, compare_graders, evaluate_grader, format_summary,
-                                 load_checkpoint, predict_grades, read_checkpoint, referable_score,
-                                 save_checkpoint, summarise_runs, train_grader)
+from qdr_course.retina.runs import compare_graders, format_summary, summarise_runs
+from qdr_course.retina.training import (History, evaluate_grader, load_checkpoint, predict_grades,
+                                        read_checkpoint, referable_score, save_checkpoint,
+                                        train_grader)
 
 SIZE = 8
 

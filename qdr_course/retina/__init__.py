@@ -23,7 +23,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                 "quadratic_weighted_kappa"],
     "models": ["ClassicalGrader", "HybridGrader", "count_parameters", "lesion_enrichment",
                "saliency_map", "sigmoid_pair_loss_floor"],
-    "training": ["compare_graders", "evaluate_grader", "format_summary", "load_checkpoint",
-                 "predict_grades", "summarise_runs", "train_grader"],
-    "runs": ["plot_learning_curve"],
+    "training": ["evaluate_grader", "load_checkpoint", "predict_grades", "train_grader"],
+    "runs": ["compare_graders", "format_summary", "plot_learning_curve", "summarise_runs"],
 })

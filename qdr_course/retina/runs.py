@@ -4,6 +4,8 @@ A run folder holds ``checkpoint.pt`` (the model, loadable with ``weights_only=Tr
 ``metrics.json`` (test metrics, history, data and model settings), ``confusion_matrix.png``
 and ``learning_curve.png``. Nothing in an existing folder is ever overwritten:
 :func:`create_run_dir` refuses a folder that exists, :func:`unique_run_dir` picks a fresh name.
+:func:`compare_graders` repeats a run over several seeds and :func:`summarise_runs` gives the
+mean +- standard deviation of each metric.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 
 from qdr_course.retina.metrics import plot_confusion
+from qdr_course.retina.models import _Grader
+from qdr_course.retina.training import evaluate_grader, train_grader
+from qdr_course.utils import set_seed
 
 CHECKPOINT, METRICS = "checkpoint.pt", "metrics.json"
 CONFUSION_PNG, CURVE_PNG = "confusion_matrix.png", "learning_curve.png"
@@ -125,3 +131,62 @@ def read_run(run_dir) -> dict:
         return json.loads((run_dir / METRICS).read_text())
     except json.JSONDecodeError as error:
         raise ValueError(f"{run_dir / METRICS} is not valid JSON: {error}") from error
+
+
+# ------------------------------------------------------------------------ several seeds
+SUMMARY_METRICS = ("qwk", "accuracy", "referable_sensitivity", "referable_specificity", "referable_auc")
+
+
+def compare_graders(builders: dict[str, Callable[[], _Grader]], data, seeds: Iterable[int] = (0, 1, 2),
+                    **train_kwargs) -> dict[str, list[dict]]:
+    """Train and test every model once per seed; return ``{name: [report per seed]}``. See lesson 05.
+
+    ``builders`` maps a name to a function that builds a fresh model (called after seeding,
+    so the initial weights depend on the seed). ``data`` has ``.train``, ``.val`` and ``.test``.
+    """
+    seeds = list(seeds)
+    if not builders:
+        raise ValueError("builders is empty: give at least one {name: function returning a model}")
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed")
+    results: dict[str, list[dict]] = {name: [] for name in builders}
+    for seed in seeds:
+        for name, build in builders.items():
+            set_seed(seed)
+            model = build()
+            history = train_grader(model, data.train, data.val, seed=seed, **train_kwargs)
+            report = evaluate_grader(model, data.test)
+            report["epochs"] = history.epochs
+            report["seconds"] = float(sum(history.seconds))
+            results[name].append(report)
+    return results
+
+
+def summarise_runs(results: dict[str, list[dict]], metrics: Iterable[str] = SUMMARY_METRICS) -> dict:
+    """Mean and sample standard deviation of each metric over seeds. See lesson 05."""
+    summary = {}
+    for name, reports in results.items():
+        if not reports:
+            raise ValueError(f"no runs for {name!r}")
+        summary[name] = {}
+        for metric in metrics:
+            values = np.array([float(r[metric]) for r in reports], dtype=float)
+            std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            summary[name][metric] = (float(values.mean()), std)
+    return summary
+
+
+def format_summary(summary: dict, digits: int = 3) -> str:
+    """A text table of :func:`summarise_runs`: one row per metric, one column per model."""
+    names = list(summary)
+    metrics = list(next(iter(summary.values())))
+    width = max(len(m) for m in metrics)
+    cell = 2 * digits + 8
+    lines = [" " * width + "".join(f"  {n:>{cell}}" for n in names)]
+    for metric in metrics:
+        row = f"{metric:<{width}}"
+        for name in names:
+            mean, std = summary[name][metric]
+            row += f"  {f'{mean:.{digits}f} ± {std:.{digits}f}':>{cell}}"
+        lines.append(row)
+    return "\n".join(lines)

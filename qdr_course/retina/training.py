@@ -4,8 +4,8 @@
 class weighting (or a balanced sampler), a warm-up + cosine learning-rate schedule, early stopping on
 the validation quadratic weighted kappa (QWK), and checkpoints that are written atomically,
 loaded with ``torch.load(weights_only=True)`` (no pickled code runs) and can be resumed.
-:func:`evaluate_grader` returns the full grading report; :func:`compare_graders` repeats a
-run over several seeds and :func:`summarise_runs` prints mean +- standard deviation.
+:func:`evaluate_grader` returns the full grading report; runs over several seeds are in
+:mod:`qdr_course.retina.runs`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import torch
@@ -26,7 +26,6 @@ from qdr_course.retina.grades import NUM_GRADES, REFERABLE_GRADE
 from qdr_course.retina.loaders import as_dataset, class_weights, grades_of
 from qdr_course.retina.metrics import grading_report, quadratic_weighted_kappa
 from qdr_course.retina.models import _Grader, build_grader, validate_images
-from qdr_course.utils import set_seed
 
 CHECKPOINT_FORMAT = "qdr-course-grader/1"
 CLASS_WEIGHTING = ("loss", "sampler", None)
@@ -359,62 +358,3 @@ def evaluate_grader(model: _Grader, data, batch_size: int = 64) -> dict:
     """The grading report (QWK, accuracy, confusion, referable-DR sensitivity/specificity/AUC). See lesson 05."""
     y_true, probs, _ = _predict(model, as_dataset(data), batch_size)
     return grading_report(y_true, probs.argmax(1), y_score=probs)
-
-
-# ------------------------------------------------------------------------ several seeds
-SUMMARY_METRICS = ("qwk", "accuracy", "referable_sensitivity", "referable_specificity", "referable_auc")
-
-
-def compare_graders(builders: dict[str, Callable[[], _Grader]], data, seeds: Iterable[int] = (0, 1, 2),
-                    **train_kwargs) -> dict[str, list[dict]]:
-    """Train and test every model once per seed; return ``{name: [report per seed]}``. See lesson 05.
-
-    ``builders`` maps a name to a function that builds a fresh model (called after seeding,
-    so the initial weights depend on the seed). ``data`` has ``.train``, ``.val`` and ``.test``.
-    """
-    seeds = list(seeds)
-    if not builders:
-        raise ValueError("builders is empty: give at least one {name: function returning a model}")
-    if not seeds:
-        raise ValueError("seeds is empty: give at least one seed")
-    results: dict[str, list[dict]] = {name: [] for name in builders}
-    for seed in seeds:
-        for name, build in builders.items():
-            set_seed(seed)
-            model = build()
-            history = train_grader(model, data.train, data.val, seed=seed, **train_kwargs)
-            report = evaluate_grader(model, data.test)
-            report["epochs"] = history.epochs
-            report["seconds"] = float(sum(history.seconds))
-            results[name].append(report)
-    return results
-
-
-def summarise_runs(results: dict[str, list[dict]], metrics: Iterable[str] = SUMMARY_METRICS) -> dict:
-    """Mean and sample standard deviation of each metric over seeds. See lesson 05."""
-    summary = {}
-    for name, reports in results.items():
-        if not reports:
-            raise ValueError(f"no runs for {name!r}")
-        summary[name] = {}
-        for metric in metrics:
-            values = np.array([float(r[metric]) for r in reports], dtype=float)
-            std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-            summary[name][metric] = (float(values.mean()), std)
-    return summary
-
-
-def format_summary(summary: dict, digits: int = 3) -> str:
-    """A text table of :func:`summarise_runs`: one row per metric, one column per model."""
-    names = list(summary)
-    metrics = list(next(iter(summary.values())))
-    width = max(len(m) for m in metrics)
-    cell = 2 * digits + 8
-    lines = [" " * width + "".join(f"  {n:>{cell}}" for n in names)]
-    for metric in metrics:
-        row = f"{metric:<{width}}"
-        for name in names:
-            mean, std = summary[name][metric]
-            row += f"  {f'{mean:.{digits}f} ± {std:.{digits}f}':>{cell}}"
-        lines.append(row)
-    return "\n".join(lines)
