@@ -11,7 +11,8 @@ from qdr_course.utils import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "grades": ["GRADE_NAMES", "NUM_GRADES", "REFERABLE_GRADE", "SHORT_GRADE_NAMES", "grade_counts",
                "grade_from_folder_name"],
-    "fundus": ["APTOS_COUNTS", "LESION_COLOURS", "LESION_TYPES", "class_prior", "overlay_lesions",
+    "lesions": ["LESION_COLOURS", "LESION_TYPES"],
+    "fundus": ["APTOS_COUNTS", "class_prior", "overlay_lesions",
                "synthetic_fundus", "synthetic_fundus_dataset"],
     "splits": ["GradingData", "Split", "stratified_split"],
     "sources": ["fetch_retinamnist", "load_aptos", "load_eyepacs", "load_retinamnist",

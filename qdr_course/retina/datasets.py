@@ -90,9 +90,12 @@ def _cached_synthetic(n, size, seed, prior, cache_dir):
     import hashlib
     import inspect
 
+    import qdr_course.retina.drawing as drawing
     import qdr_course.retina.fundus as fundus
+    import qdr_course.retina.lesions as lesions
 
-    key = hashlib.sha256(inspect.getsource(fundus).encode()).hexdigest()[:12]
+    generator = "".join(inspect.getsource(module) for module in (fundus, lesions, drawing))
+    key = hashlib.sha256(generator.encode()).hexdigest()[:12]
     p = fundus.class_prior(prior)
     prior_tag = prior if isinstance(prior, str) else hashlib.sha256(p.tobytes()).hexdigest()[:8]
     path = _cache_dir(cache_dir) / f"synthetic_fundus_n{n}_s{size}_seed{seed}_{prior_tag}_{key}.npz"
