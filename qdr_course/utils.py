@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from qdr_course.validate import non_negative_int
 
 #: The course's root folder when run from a checkout (lessons/, solutions/ beside the package).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -16,9 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def set_seed(seed: int = 0) -> np.random.Generator:
     """Seed Python, NumPy and torch (if imported); return a NumPy generator. See lesson 00."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = int(non_negative_int("seed", seed))
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)

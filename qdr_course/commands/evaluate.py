@@ -46,8 +46,6 @@ def _run(args: argparse.Namespace) -> int:
     settings = meta["settings"]
     if args.limit is not None and args.limit < 2:
         raise ValueError(f"--limit must be at least 2 images, got {args.limit}")
-    if args.shots < 1:
-        raise ValueError(f"--shots must be a positive integer, got {args.shots}")
     model = load_checkpoint(args.run_dir / CHECKPOINT)
     if args.device is not None:
         if model.kind != "HybridGrader":

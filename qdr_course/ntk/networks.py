@@ -12,6 +12,7 @@ import sys
 from typing import Iterable
 
 import numpy as np
+from qdr_course.validate import positive_int
 
 #: E[erf(z)^2] for z ~ N(0, 1), exactly (2/pi) arcsin(2/3) (the original estimated it by sampling).
 ERF_SCALE: float = 2.0 / math.pi * math.asin(2.0 / 3.0)
@@ -96,8 +97,7 @@ def fc_erf_network(depth: int, width: int = 512):
     stax = import_neural_tangents().stax
 
     _check_depth(depth, limit=None)
-    if not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width must be a positive integer, got {width!r}")
+    positive_int("width", width)
     layers = []
     for _ in range(depth):
         layers += [stax.Dense(width, W_std=W_STD, b_std=None), stax.Erf()]
@@ -122,8 +122,7 @@ def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):
     stax = import_neural_tangents().stax
 
     for name, value in (("conv_per_block", conv_per_block), ("channels", channels), ("n_pools", n_pools)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(name, value)
     conv = [stax.Conv(channels, (3, 3), W_std=math.sqrt(2.0), b_std=None, padding="SAME"), stax.Relu()]
     layers = []
     for _ in range(n_pools):
@@ -135,8 +134,7 @@ def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):
 
 def _check_depth(depth, limit: int | None) -> None:
     """Validate a depth; with a limit, refuse depths whose kernel would overflow. See lesson 06."""
-    if not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    positive_int("depth", depth)
     if limit is not None and depth > limit:
         raise ValueError(
             f"depth {depth} is too deep for neural-tangents' direct kernel computation in float64: "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qdr_course.quantum.compiled import GateAngles
+from qdr_course import validate
 
 __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "device_estimator",
            "transpile_for", "exact_expectations", "estimate_expectations", "sample_expectations",
@@ -57,8 +58,7 @@ def aer_estimator(precision: float = 0.0, seed: int | None = None, noise_model=N
 def aer_sampler(shots: int = 1024, seed: int | None = None):
     """Aer's SamplerV2: real shot noise, ``shots`` samples per binding. See lesson 01."""
     from qiskit_aer.primitives import SamplerV2
-    if shots < 1:
-        raise ValueError(f"shots must be >= 1, got {shots}")
+    validate.shots(shots)
     return SamplerV2(default_shots=shots, seed=seed)
 
 
@@ -91,8 +91,7 @@ def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
     estimator instead (``qiskit_ibm_runtime``), with the same ``QuantumLayer`` code.
     """
     from qiskit.primitives import BackendEstimatorV2
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    validate.shots(shots)
     options = {"default_precision": 1 / shots**0.5}
     if seed is not None:
         options["seed_simulator"] = seed

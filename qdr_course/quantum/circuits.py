@@ -18,6 +18,7 @@ from typing import Sequence
 
 from qiskit.circuit import Parameter, ParameterVector, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
+from qdr_course.validate import int_at_least
 
 __all__ = [
     "ParameterizedCircuit",
@@ -34,15 +35,9 @@ _ROTATIONS = ("rx", "ry", "rz")
 _ENTANGLERS = ("cz", "cx", None)
 
 
-def _check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
 def z_observables(n_qubits: int) -> list[SparsePauliOp]:
     """The single-qubit observables Z_0, ..., Z_{n-1} (Qiskit's little-endian labels). See lesson 01."""
-    _check_positive_int("n_qubits", n_qubits)
+    int_at_least("n_qubits", n_qubits)
     return [SparsePauliOp.from_sparse_list([("Z", [q], 1.0)], num_qubits=n_qubits)
             for q in range(n_qubits)]
 
@@ -53,7 +48,7 @@ def probability_observables(n_qubits: int) -> list[SparsePauliOp]:
     Bit string ``b`` is indexed like Qiskit's counts: index ``k`` has qubit ``q``'s bit at
     ``(k >> q) & 1``. ``|0><0| = (I + Z) / 2`` and ``|1><1| = (I - Z) / 2`` on each qubit.
     """
-    _check_positive_int("n_qubits", n_qubits)
+    int_at_least("n_qubits", n_qubits)
     zero = SparsePauliOp(["I", "Z"], [0.5, 0.5])
     one = SparsePauliOp(["I", "Z"], [0.5, -0.5])
     projectors = []
@@ -182,8 +177,8 @@ def retinopathy_circuit(n_qubits: int = 3, n_layers: int = 2) -> ParameterizedCi
     Each qubit gets its own input angle ``x_i`` (the seed fed one angle to three gates) and
     every layer has ``n_qubits`` trainable weights (the seed had none); outputs are <Z_i>.
     """
-    _check_positive_int("n_qubits", n_qubits)
-    _check_positive_int("n_layers", n_layers)
+    int_at_least("n_qubits", n_qubits)
+    int_at_least("n_layers", n_layers)
     x = ParameterVector("x", n_qubits)
     w = ParameterVector("w", n_qubits * n_layers)
     qc = QuantumCircuit(n_qubits, name="retinopathy")
@@ -200,8 +195,8 @@ def retinopathy_circuit(n_qubits: int = 3, n_layers: int = 2) -> ParameterizedCi
 
 def xia_kais_circuit(n_qubits: int = 3, n_layers: int = 3) -> ParameterizedCircuit:
     """Xia & Kais (arXiv 1912.06184): H + RY(a) with ONE shared input, then CNOT chain + RY(w) layers. See lesson 01."""
-    _check_positive_int("n_qubits", n_qubits)
-    _check_positive_int("n_layers", n_layers)
+    int_at_least("n_qubits", n_qubits)
+    int_at_least("n_layers", n_layers)
     a = Parameter("a")
     w = ParameterVector("w", n_qubits * n_layers)
     qc = QuantumCircuit(n_qubits, name="xia_kais")
@@ -223,8 +218,8 @@ def layered_ansatz(n_qubits: int, n_layers: int, rotations: Sequence[str] = ("ry
     ``rotations`` lists the trainable rotations applied to every qubit in each layer, so the
     circuit has ``n_layers * n_qubits * len(rotations)`` weights.
     """
-    _check_positive_int("n_qubits", n_qubits)
-    _check_positive_int("n_layers", n_layers)
+    int_at_least("n_qubits", n_qubits)
+    int_at_least("n_layers", n_layers)
     rotations = tuple(rotations)
     if not rotations or any(r not in _ROTATIONS for r in rotations):
         raise ValueError(f"rotations must be a non-empty sequence of {_ROTATIONS}, got {rotations!r}")

@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from qdr_course import validate
 
 #: Largest system HHL simulates here: 3 system qubits, an 8 x 8 matrix.
 MAX_SYSTEM_QUBITS = 3
@@ -212,8 +213,7 @@ class HHL:
         from qiskit import transpile
         from qiskit_aer.primitives import SamplerV2
 
-        if not isinstance(shots, (int, np.integer)) or shots < 1:
-            raise ValueError(f"shots must be a positive integer, got {shots!r}")
+        validate.shots(shots)
         b = self._check_vector(b, "b")
         k = self._check_vector(readout, "readout")
         # Decompose to u + cx first: Aer 0.18.2 crashes (segfault) on the controlled 8x8 unitaries.

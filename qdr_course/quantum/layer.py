@@ -32,6 +32,7 @@ from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import gate_angles
 from qdr_course.quantum.parameter_shift import gate_gradients
 from qdr_course.quantum.statevector import TorchStatevector
+from qdr_course import validate
 
 __all__ = ["QuantumLayer", "encode_angles"]
 
@@ -84,8 +85,7 @@ class QuantumLayer(torch.nn.Module):
             circuit = ParameterizedCircuit(circuit.circuit, circuit.input_params,
                                            circuit.weight_params, list(observables),
                                            name=circuit.name)
-        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
-            raise ValueError(f"shots must be a positive integer or None, got {shots!r}")
+        validate.shots(shots, allow_none=True)
         self.circuit = circuit
         self.in_features = circuit.num_inputs
         self.out_features = circuit.num_outputs

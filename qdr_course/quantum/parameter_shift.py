@@ -24,6 +24,7 @@ import numpy as np
 from qdr_course.quantum.backends import estimate_expectations
 from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import GateAngles, gate_angles
+from qdr_course import validate
 
 __all__ = [
     "shift_gradient",
@@ -102,8 +103,7 @@ def parameter_shift_jacobian(pc: ParameterizedCircuit | GateAngles, inputs, weig
 
 def shift_gradient_variance(e_plus, e_minus, shots: int):
     """Var of the shift estimate (E+ - E-)/2 from ``shots`` shots per term, for a +-1 observable. See lesson 02."""
-    if shots < 1:
-        raise ValueError(f"shots must be >= 1, got {shots}")
+    validate.shots(shots)
     e_plus, e_minus = np.asarray(e_plus, float), np.asarray(e_minus, float)
     return ((1 - e_plus**2) + (1 - e_minus**2)) / (4 * shots)
 

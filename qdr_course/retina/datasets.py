@@ -38,6 +38,7 @@ import numpy as np
 
 from qdr_course.retina.sources import _cache_dir, load_aptos, load_eyepacs, load_retinamnist
 from qdr_course.retina.splits import GradingData, _split_data
+from qdr_course.validate import positive_int
 
 __all__ = ["load_grading_data"]
 
@@ -114,6 +115,5 @@ def _grade_counts_for(n, prior) -> np.ndarray:
     """Grade counts of a synthetic set of n images (n validated by the generator)."""
     from qdr_course.retina.fundus import _grade_counts, class_prior
 
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    positive_int("n", n)
     return _grade_counts(int(n), class_prior(prior))

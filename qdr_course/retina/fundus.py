@@ -41,6 +41,7 @@ import numpy as np
 
 from qdr_course.retina.grades import one_grade
 from qdr_course.retina.lesions import LESION_COLOURS, LESION_TYPES, _render
+from qdr_course.validate import non_negative_int, positive_int
 
 __all__ = [
     "APTOS_COUNTS",
@@ -131,10 +132,8 @@ def synthetic_fundus_dataset(n: int = 2000, size: int = 64, seed: int = 0,
     probability appears at least once when ``n >= 5``), in a seeded random order; the set is
     the same for the same ``(n, size, seed, prior)``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    positive_int("n", n)
+    non_negative_int("seed", seed)
     size = _check_size(size)
     p = class_prior(prior)
     # the grade sequence: a permutation of exact counts (for n) -> drawn per index for stability

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from qdr_course.retina.drawing import (_blend, _Canvas, _grid, _mask, _random_points, _sigmoid,
-                                       _smooth_noise, _walk, _walks)
+                                       _smooth_noise, _Vessel, _vessel_tree, _walk)
 
 #: Lesion types, the keys of every mask dictionary.
 LESION_TYPES = (
@@ -53,54 +53,6 @@ _PRERETINAL = np.array([0.30, 0.01, 0.01], np.float32)
 _VITREOUS = np.array([0.36, 0.08, 0.05], np.float32)
 _DISC = np.array([1.00, 0.80, 0.52], np.float32)
 _CUP = np.array([1.00, 0.94, 0.78], np.float32)
-
-
-class _Vessel:
-    __slots__ = ("xs", "ys", "theta", "width", "is_vein", "depth")
-
-    def __init__(self, xs, ys, theta, width, is_vein, depth):
-        self.xs, self.ys, self.theta, self.width, self.is_vein, self.depth = xs, ys, theta, width, is_vein, depth
-
-
-def _vessel_tree(rng, disc, side, max_depth, n_branches=2, ds=0.02) -> list[_Vessel]:
-    """Four arcades (artery + vein each) from the disc, with recursive branches."""
-    dx, dy = disc
-    t = -side  # temporal direction along x (towards the macula)
-    # (initial heading in the right-eye frame, curvature, length) for the four arcades, vein then artery
-    arcades = [(-100, -3.6, 1.3), (100, 3.6, 1.3), (-60, 1.6, 0.8), (60, -1.6, 0.8)]
-    deg = np.repeat([a[0] for a in arcades], 2).astype(float)
-    is_vein = np.tile([True, False], 4)
-    theta0 = np.radians(deg + rng.normal(0, 6, 8) + np.where(is_vein, 7.0, -7.0) * np.sign(deg))
-    k = np.repeat([a[1] for a in arcades], 2) * rng.uniform(0.85, 1.15, 8)
-    if t > 0:  # mirror the right-eye frame for a left eye
-        theta0, k = math.pi - theta0, -k
-    length = np.repeat([a[2] for a in arcades], 2) * rng.uniform(0.9, 1.1, 8)
-    width = np.where(is_vein, 0.026, 0.018) * rng.uniform(0.9, 1.1, 8)
-    paths = _walks(rng, np.full(8, dx), np.full(8, dy), theta0, length, k, 0.3, ds, decay=0.45)
-    vessels = [_Vessel(*p, w, v, 0) for p, w, v in zip(paths, width.tolist(), is_vein.tolist())]
-    # small macular branches heading temporally
-    theta0 = np.arctan2([-0.25, 0.25], t) + rng.normal(0, 0.1, 2)
-    paths = _walks(rng, [dx, dx], [dy, dy], theta0, [0.35, 0.35], [0.0, 0.0], 0.8, ds)
-    vessels += [_Vessel(*p, 0.01, v, 1) for p, v in zip(paths, (False, True))]
-    frontier = list(vessels[:8])
-    for depth in range(1, max_depth + 1):
-        starts = []  # (parent, index along it)
-        for parent in frontier:
-            n_pts = len(parent.xs)
-            for _ in range(n_branches + (rng.random() < 0.5)):
-                starts.append((parent, int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5))))
-        if not starts:
-            break
-        m = len(starts)
-        sign = np.where(rng.random(m) < 0.5, 1.0, -1.0)
-        angle = np.array([p.theta[i] for p, i in starts]) + sign * (0.5 + 0.5 * rng.random(m))
-        length = np.array([len(p.xs) * ds for p, _ in starts]) * rng.uniform(0.3, 0.55, m)
-        paths = _walks(rng, [p.xs[i] for p, i in starts], [p.ys[i] for p, i in starts], angle, length,
-                       rng.normal(0, 1.0, m), 0.45, ds)
-        children = [_Vessel(*path, p.width * 0.62, p.is_vein, depth) for path, (p, _) in zip(paths, starts)]
-        vessels.extend(children)
-        frontier = children
-    return vessels
 
 
 def _lesion_plan(grade: int, rng: np.random.Generator) -> dict:

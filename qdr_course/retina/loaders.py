@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from qdr_course.retina.grades import NUM_GRADES, grade_array
 from qdr_course.retina.splits import GradingData, _check_images
+from qdr_course.validate import positive_int
 
 __all__ = ["FundusDataset", "as_dataset", "augment_batch", "class_weights", "grades_of",
            "make_loaders"]
@@ -86,8 +87,7 @@ def make_loaders(data: GradingData, batch_size: int = 64, augment: bool = True, 
     """DataLoaders: shuffled (seeded), optionally augmented ``train``; plain ``val`` and ``test``. See lesson 04."""
     if not isinstance(data, GradingData):
         raise TypeError(f"data must be a GradingData from load_grading_data, got {type(data).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    positive_int("batch_size", batch_size, numpy=False)
     generator = torch.Generator().manual_seed(seed)
     aug_generator = torch.Generator().manual_seed(seed + 1)
     loaders = {"train": DataLoader(FundusDataset(data.train.images, data.train.grades, augment, aug_generator),

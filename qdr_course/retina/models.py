@@ -22,14 +22,9 @@ import torch
 from torch import nn
 
 from qdr_course.retina.grades import NUM_GRADES
+from qdr_course.validate import int_at_least
 
 #: The five ICDR grades, in order of severity (the seed sorted them alphabetically).
-
-
-def _check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 def validate_images(x, image_size: int) -> torch.Tensor:
@@ -74,7 +69,7 @@ class FundusCNN(nn.Module):
         if len(channels) == 0:
             raise ValueError("channels must list at least one convolution width")
         for c in channels:
-            _check_positive_int("each entry of channels", c)
+            int_at_least("each entry of channels", c)
         if norm not in self.NORMS:
             raise ValueError(f"norm must be one of {self.NORMS}, got {norm!r}")
         layers: list[nn.Module] = []
@@ -104,7 +99,7 @@ class _Grader(nn.Module):
     def __init__(self, num_inputs: int, num_outputs: int, image_size: int,
                  channels: tuple[int, ...], norm: str = "batch"):
         super().__init__()
-        self.image_size = _check_positive_int("image_size", image_size, minimum=2 ** len(channels))
+        self.image_size = int_at_least("image_size", image_size, minimum=2 ** len(channels))
         self.cnn = FundusCNN(tuple(channels), norm=norm)
         self.norm = norm
         self.compress = nn.Linear(self.cnn.width, num_inputs)
@@ -160,8 +155,8 @@ class ClassicalGrader(_Grader):
 
     def __init__(self, num_inputs: int = 3, num_outputs: int = 3, image_size: int = 64,
                  channels: tuple[int, ...] = (8, 16, 32, 32), norm: str = "batch"):
-        _check_positive_int("num_inputs", num_inputs)
-        _check_positive_int("num_outputs", num_outputs)
+        int_at_least("num_inputs", num_inputs)
+        int_at_least("num_outputs", num_outputs)
         super().__init__(num_inputs, num_outputs, image_size, channels, norm)
         self.bottleneck = nn.Sequential(nn.Linear(num_inputs, num_outputs), nn.Tanh())
         self._channels = tuple(channels)
@@ -200,8 +195,8 @@ class HybridGrader(_Grader):
         from qdr_course.quantum.circuits import retinopathy_circuit
         from qdr_course.quantum.layer import QuantumLayer
 
-        _check_positive_int("n_qubits", n_qubits)
-        _check_positive_int("n_layers", n_layers)
+        int_at_least("n_qubits", n_qubits)
+        int_at_least("n_layers", n_layers)
         circuit = retinopathy_circuit(n_qubits=n_qubits, n_layers=n_layers)
         super().__init__(circuit.num_inputs, circuit.num_outputs, image_size, channels, norm)
         self.circuit = circuit
@@ -271,7 +266,7 @@ def sigmoid_pair_loss_floor(num_classes: int = NUM_GRADES) -> float:
 
     = 1.828 for K = 5: the loss can never approach 0, and its gradient never vanishes.
     """
-    _check_positive_int("num_classes", num_classes, minimum=2)
+    int_at_least("num_classes", num_classes, minimum=2)
     return -math.log(math.e / (math.e + 1 + (num_classes - 1) * 2 * math.exp(0.5)))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from qdr_course.validate import int_at_least
 
 __all__ = [
     "ben_graham",
@@ -89,8 +90,7 @@ def pad_to_square(image: np.ndarray) -> np.ndarray:
 def resize(image: np.ndarray, size: int) -> np.ndarray:
     """Resize a square image to ``size x size`` (Lanczos, antialiased). See lesson 04."""
     image = _check_rgb(image, square=True)
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 8:
-        raise ValueError(f"size must be an integer >= 8, got {size!r}")
+    int_at_least("size", size, 8, numpy=True)
     if image.shape[0] == size:
         return image.copy()
     return np.asarray(Image.fromarray(image).resize((int(size), int(size)), Image.Resampling.LANCZOS))

@@ -26,6 +26,7 @@ from qdr_course.retina.grades import NUM_GRADES, REFERABLE_GRADE
 from qdr_course.retina.loaders import as_dataset, class_weights, grades_of
 from qdr_course.retina.metrics import grading_report, quadratic_weighted_kappa
 from qdr_course.retina.models import _Grader, build_grader, validate_images
+from qdr_course.validate import non_negative_int, positive_int
 
 CHECKPOINT_FORMAT = "qdr-course-grader/1"
 CLASS_WEIGHTING = ("loss", "sampler", None)
@@ -144,18 +145,15 @@ def _seed_epoch(seed: int, epoch: int) -> torch.Generator:
 
 
 def _validate_training_args(epochs, lr, batch_size, patience, class_weighting, seed):
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    positive_int("epochs", epochs, numpy=False)
     if not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    positive_int("batch_size", batch_size, numpy=False)
     if patience is not None and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be a positive integer or None (no early stopping), got {patience!r}")
     if class_weighting not in CLASS_WEIGHTING:
         raise ValueError(f"class_weighting must be one of {CLASS_WEIGHTING}, got {class_weighting!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    non_negative_int("seed", seed, numpy=False)
 
 
 def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10, lr: float = 1e-2,
