@@ -37,13 +37,16 @@ def speed(repeats: int) -> None:
     for _ in range(repeats):
         for kind in times:  # interleaved, so machine load affects both alike
             model = build(kind, 0)
-            h = train_grader(model, (images, grades), epochs=1, batch_size=32, lr=1e-2, progress=False)
+            h = train_grader(model, (images, grades), epochs=1, batch_size=32, lr=1e-2,
+                             progress=False)
             times[kind].append(h.seconds[0])
     best = {k: min(v) for k, v in times.items()}
-    print(f"\n1) one training epoch, 1,000 images of 64 x 64, batch 32, torch threads = {torch.get_num_threads()}")
+    print("\n1) one training epoch, 1,000 images of 64 x 64, batch 32, torch threads = "
+          f"{torch.get_num_threads()}")
     print(f"{'model':10s} {'best s':>8s} {'median s':>9s} {'vs classical':>13s}")
     for kind in ("classical", "hybrid"):
-        print(f"{kind:10s} {best[kind]:8.2f} {np.median(times[kind]):9.2f} {best[kind] / best['classical']:12.2f}x")
+        print(f"{kind:10s} {best[kind]:8.2f} {np.median(times[kind]):9.2f} "
+              f"{best[kind] / best['classical']:12.2f}x")
     ok = best["hybrid"] <= 1.5 * best["classical"] and best["hybrid"] < 30
     print(f"target hybrid <= 1.5 x classical and < 30 s: {'met' if ok else 'NOT met'}")
 
@@ -65,8 +68,9 @@ def quality(seeds: list[int], epochs: int) -> None:
                              patience=4, seed=seed, progress=False)
             report = evaluate_grader(model, data.test)
             results[kind].append(report)
-            print(f"  seed {seed} {kind:9s} test QWK {report['qwk']:.3f}  accuracy {report['accuracy']:.3f}  "
-                  f"epochs {h.epochs}  {sum(h.seconds):.0f} s", flush=True)
+            print(f"  seed {seed} {kind:9s} test QWK {report['qwk']:.3f}  accuracy "
+                  f"{report['accuracy']:.3f}  epochs {h.epochs}  {sum(h.seconds):.0f} s",
+                  flush=True)
     summary = summarise_runs(results)
     print(format_summary(summary))
     worst = {k: min(r["qwk"] for r in v) for k, v in results.items()}
@@ -81,7 +85,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest for these small models)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: fastest for these small models)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started = time.perf_counter()

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The paper-style NTK n sweep, and the closed-form erf NTK against neural-tangents' analytic kernel.
+"""The paper-style NTK n sweep, and the closed-form erf NTK against neural-tangents' analytic
+kernel.
 
     python benchmarks/bench_ntk.py                 # n = 16 ... 256, 3 trials, depth factor 0.1
     python benchmarks/bench_ntk.py --trials 3 --factors 0.1 0.02 --repeat 3
@@ -14,7 +15,8 @@ Targets (issue 6):
    also jitted (``jax.jit(kernel_fn, static_argnames="get")``; compilation timed separately,
    then the best of ``--repeat`` calls). The 5x target is for one kernel evaluation as a sweep
    makes it (eager, or jit including compilation: the depth, hence the network, changes with n
-   and with every trial); the steady-state jitted ratio is printed too, and is smaller. Both must agree
+   and with every trial); the steady-state jitted ratio is printed too, and is smaller. Both must
+   agree
    within neural-tangents' own rounding error, about 1e-16 x 1.2257^depth on the diagonal
    (tests check agreement to 1e-10 at depths <= 12).
 Times are wall-clock seconds and CPU seconds of this process; with other load on the machine the
@@ -61,31 +63,36 @@ def main(argv=None) -> int:
 
     ok = True
     # ---------------------------------------------------------------- 1. the n sweep
-    print("1. Paper-style n sweep (8x8 digits 8 vs 9, exact / sparsified / diagonal NTK, all metrics)")
-    print(f"{'factor':>6} {'n':>4} {'trials':>6} {'depth':>5} {'acc exact':>9} {'acc sparse':>10} {'acc diag':>8} "
-          f"{'kappa':>7} {'N/P':>6} {'readout':>8} {'CPU s':>7} {'wall s':>7}")
+    print("1. Paper-style n sweep (8x8 digits 8 vs 9, exact / sparsified / diagonal NTK, all "
+          "metrics)")
+    print(f"{'factor':>6} {'n':>4} {'trials':>6} {'depth':>5} {'acc exact':>9} {'acc sparse':>10} "
+          f"{'acc diag':>8} {'kappa':>7} {'N/P':>6} {'readout':>8} {'CPU s':>7} {'wall s':>7}")
     total_cpu = total_wall = 0.0
     for factor in args.factors:
         for n in args.n:
-            records, cpu, wall = timed(lambda: ntk.sweep([n], trials=args.trials, depth_factor=factor,
-                                                         n_test=64, progress=False))
+            records, cpu, wall = timed(lambda: ntk.sweep([n], trials=args.trials,
+                                                         depth_factor=factor, n_test=64,
+                                                         progress=False))
             total_cpu += cpu
             total_wall += wall
             med = {k: float(np.median([r[k] for r in records])) for k in
-                   ("depth", "acc_exact", "acc_sparse", "acc_diag", "kappa_sparse", "state_prep", "readout_sparse")}
+                   ("depth", "acc_exact", "acc_sparse", "acc_diag", "kappa_sparse", "state_prep",
+                    "readout_sparse")}
             print(f"{factor:6} {n:4d} {args.trials:6d} {med['depth']:5.0f} {med['acc_exact']:9.3f} "
                   f"{med['acc_sparse']:10.3f} {med['acc_diag']:8.3f} {med['kappa_sparse']:7.2f} "
                   f"{med['state_prep']:6.2f} {med['readout_sparse']:8.2f} {cpu:7.2f} {wall:7.2f}")
     per_factor = total_wall / len(args.factors)
     verdict = "PASS" if per_factor < SWEEP_TARGET_S else "FAIL"
     ok &= per_factor < SWEEP_TARGET_S
-    print(f"total: {total_cpu:.1f} CPU s, {total_wall:.1f} wall s; per depth factor {per_factor:.1f} s "
-          f"(target < {SWEEP_TARGET_S:.0f} s): {verdict}\n")
+    print(f"total: {total_cpu:.1f} CPU s, {total_wall:.1f} wall s; per depth factor "
+          f"{per_factor:.1f} s (target < {SWEEP_TARGET_S:.0f} s): {verdict}\n")
 
     # ---------------------------------------------------------------- 2. kernel speed
-    print("2. Closed-form erf NTK vs neural-tangents' analytic kernel (same network, same inputs, train x train)")
-    print(f"{'n':>4} {'depth':>5} {'closed form s':>13} {'nt eager s':>10} {'nt jit s':>9} {'nt compile s':>12} "
-          f"{'eager/closed':>12} {'jit/closed':>10} {'max rel diff':>12} {'nt error':>9}")
+    print("2. Closed-form erf NTK vs neural-tangents' analytic kernel (same network, same inputs, "
+          "train x train)")
+    print(f"{'n':>4} {'depth':>5} {'closed form s':>13} {'nt eager s':>10} {'nt jit s':>9} "
+          f"{'nt compile s':>12} {'eager/closed':>12} {'jit/closed':>10} {'max rel diff':>12} "
+          f"{'nt error':>9}")
     for n in args.n:
         data = ntk.load_digit_pair(n, (8, 9), n_test=2, seed=0)
         depth = ntk.depth_for(data.x_train, 0.1)
@@ -96,16 +103,32 @@ def main(argv=None) -> int:
         jitted = jax.jit(kernel_fn, static_argnames="get")
         _, _, compile_wall = timed(lambda: np.asarray(jitted(x, None, "ntk")))
         jit_out, _, j_wall = best_of(lambda: np.asarray(jitted(x, None, "ntk")), args.repeat)
-        diff = float(max(np.max(np.abs(closed - eager)), np.max(np.abs(closed - jit_out))) / np.max(np.abs(closed)))
-        tolerance = max(1e-10, 100 * 1e-16 * ntk.DIAGONAL_GROWTH**depth)  # neural-tangents' own rounding
-        ok &= diff < tolerance and e_wall / c_wall >= SPEED_TARGET and (compile_wall + j_wall) / c_wall >= SPEED_TARGET
-        print(f"{n:4d} {depth:5d} {c_wall:13.4f} {e_wall:10.3f} {j_wall:9.4f} {compile_wall:12.2f} "
-              f"{e_wall / c_wall:11.0f}x {j_wall / c_wall:9.1f}x {diff:12.1e} {tolerance:9.0e}")
-    print("(eager = kernel_fn as documented; jit = jax.jit(kernel_fn) after compiling, which a sweep pays once per\n"
-          " depth, and the depth changes with n and every trial; the jit/closed ratio is the steady state)")
-    print(f"target: closed form >= {SPEED_TARGET:.0f}x faster than a neural-tangents call (eager, and jit incl. "
-          f"compilation) and equal within neural-tangents' rounding error (100 x 1e-16 x 1.2257^depth, at least 1e-10): "
-          f"{'PASS' if ok else 'FAIL'}")
+        diff = float(
+            max(np.max(np.abs(closed - eager)), np.max(np.abs(closed - jit_out)))
+            / np.max(np.abs(closed))
+        )
+        tolerance = max(
+            1e-10, 100 * 1e-16 * ntk.DIAGONAL_GROWTH**depth
+        )  # neural-tangents' own rounding
+        ok &= (
+            diff < tolerance
+            and e_wall / c_wall >= SPEED_TARGET
+            and (compile_wall + j_wall) / c_wall >= SPEED_TARGET
+        )
+        print(
+            f"{n:4d} {depth:5d} {c_wall:13.4f} {e_wall:10.3f} {j_wall:9.4f} {compile_wall:12.2f} "
+            f"{e_wall / c_wall:11.0f}x {j_wall / c_wall:9.1f}x {diff:12.1e} {tolerance:9.0e}"
+        )
+    print(
+        "(eager = kernel_fn as documented; jit = jax.jit(kernel_fn) after compiling, which a "
+        "sweep pays once per\n depth, and the depth changes with n and every trial; the "
+        "jit/closed ratio is the steady state)"
+    )
+    print(
+        f"target: closed form >= {SPEED_TARGET:.0f}x faster than a neural-tangents call (eager, "
+        "and jit incl. compilation) and equal within neural-tangents' rounding error (100 x "
+        f"1e-16 x 1.2257^depth, at least 1e-10): {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 1
 
 

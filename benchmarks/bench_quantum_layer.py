@@ -41,7 +41,8 @@ BATCHES = (1, 32, 256)
 
 
 def make_circuit():
-    """3 qubits: RY(x_i) encoding, 2 layers of [RZ(w), RY(w) on each qubit, CZ chain] = 12 weights."""
+    """3 qubits: RY(x_i) encoding, 2 layers of [RZ(w), RY(w) on each qubit, CZ chain] = 12 weights.
+    """
     return layered_ansatz(n_qubits=3, n_layers=2, rotations=("rz", "ry"), entangler="cz")
 
 
@@ -134,10 +135,12 @@ def main(argv=None) -> int:
     weights = np.random.default_rng(0).uniform(0, 2 * np.pi, pc.num_weights)
     ways = {
         "qiskit-ml EstimatorQNN + TorchConnector": lambda: torch_connector(pc, weights),
-        "PennyLane TorchLayer, parameter-shift": lambda: pennylane_layer(pc, weights, "parameter-shift"),
+        "PennyLane TorchLayer, "
+        "parameter-shift": lambda: pennylane_layer(pc, weights, "parameter-shift"),
         "QuantumLayer, Aer EstimatorV2 (1 call/pass)": lambda: ours("aer", pc, weights),
         "PennyLane TorchLayer, backprop": lambda: pennylane_layer(pc, weights, "backprop"),
-        "QuantumLayer, torch statevector float64": lambda: ours("statevector float64", pc, weights),
+        "QuantumLayer, torch statevector "
+        "float64": lambda: ours("statevector float64", pc, weights),
         "QuantumLayer, torch statevector float32": lambda: ours("statevector float32", pc, weights),
     }
     # the reference: Qiskit's own exact StatevectorEstimator, gradients by the exact shift rule
@@ -164,7 +167,8 @@ def main(argv=None) -> int:
             print(f"  {name:<45} B={batch:<4} {seconds[-1]:.5f} s", flush=True)
         rows.append((name, seconds, max(errors)))
     names = [r[0] for r in rows]
-    base_name = next((n for n in names if "TorchConnector" in n), next(n for n in names if "Aer" in n))
+    base_name = next((n for n in names if "TorchConnector" in n),
+                     next(n for n in names if "Aer" in n))
     base = dict((r[0], r[1]) for r in rows)[base_name]
     header = "| way | " + " | ".join(f"B={b} s" for b in args.batches) + " | " + \
         " | ".join(f"speed-up B={b}" for b in args.batches) + " | max error vs exact |"

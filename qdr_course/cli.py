@@ -23,9 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hybrid quantum-classical retinopathy grading and quantum NTK training: "
         "the course's command line.",
     )
-    parser.add_argument("--version", action="version", version=f"qdr-course {qdr_course.__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"qdr-course {qdr_course.__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module_info in sorted(pkgutil.iter_modules(qdr_course.commands.__path__), key=lambda m: m.name):
+    for module_info in sorted(pkgutil.iter_modules(qdr_course.commands.__path__),
+                              key=lambda m: m.name):
         module = importlib.import_module(f"qdr_course.commands.{module_info.name}")
         module.register(subparsers)
     return parser

@@ -54,7 +54,8 @@ def check_package(dist: str, module: str, spec: str, why: str) -> Finding:
         hint = ""
         if dist == "neural-tangents":
             hint = " (neural-tangents 0.6.5 needs jax==0.5.3, jaxlib==0.5.3, tf2jax==0.3.7)"
-        return Finding(dist, version, False, f"fails to import: {type(error).__name__}: {error}{hint}")
+        return Finding(dist, version, False,
+                       f"fails to import: {type(error).__name__}: {error}{hint}")
     base = version.split("+")[0]
     if base not in SpecifierSet(spec):
         return Finding(dist, version, False, f"untested version, the course wants {spec}")
@@ -76,7 +77,8 @@ def resources() -> list[tuple[str, str]]:
         ("python", f"{platform.python_version()} ({sys.executable})"),
         ("platform", platform.platform()),
         ("cpus", str(os.cpu_count())),
-        ("memory", f"{memory.total / 2**30:.1f} GiB total, {memory.available / 2**30:.1f} GiB free"),
+        ("memory",
+         f"{memory.total / 2**30:.1f} GiB total, {memory.available / 2**30:.1f} GiB free"),
         ("binder", "yes" if on_binder() else "no"),
     ]
     if limit:

@@ -37,9 +37,11 @@ def validate_lesson_shape(nb: nbformat.NotebookNode, path: Path) -> tuple[int, i
         raise AuthoringError(path, None, "the first markdown cell needs the line "
                              "'**Teaching:** N min · **Exercises:** M min'.")
     if "## Objectives" not in markdown[0]:
-        raise AuthoringError(path, None, "the first markdown cell needs an '## Objectives' section.")
+        raise AuthoringError(path, None,
+                             "the first markdown cell needs an '## Objectives' section.")
     if "## Key points" not in markdown[-1]:
-        raise AuthoringError(path, None, "the last markdown cell must be the '## Key points' section.")
+        raise AuthoringError(path, None,
+                             "the last markdown cell must be the '## Key points' section.")
     return int(minutes.group(1)), int(minutes.group(2))
 
 

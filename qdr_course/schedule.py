@@ -44,7 +44,8 @@ def minutes_table(lessons: list[LessonSummary]) -> list[str]:
 
 
 def track_timetable(name: str, track: list[LessonSummary], length: int | None) -> list[str]:
-    """One workshop format's timetable: breaks every 90 minutes, lessons past its length left out."""
+    """One workshop format's timetable: breaks every 90 minutes, lessons past its length left out.
+    """
     out = ["", f"**{name}**" + (f" ({length // 60} h {length % 60:02d} min)" if length else ""),
            "", "| time | session |", "|---|---|"]
     clock, since_break, lunch_done, left = 0, 0, False, []
@@ -66,7 +67,8 @@ def track_timetable(name: str, track: list[LessonSummary], length: int | None) -
     out.append(f"| {_clock(clock)} | end ({clock // 60} h {clock % 60:02d} min with breaks) |")
     if left:
         out += ["", "Not in the time: "
-                + ", ".join(f"{lesson.number} {lesson.title} ({lesson.minutes} min)" for lesson in left)
+                + ", ".join(f"{lesson.number} {lesson.title} ({lesson.minutes} "
+                            "min)" for lesson in left)
                 + " - a second session, or self-study with `solutions/`."]
     return out
 

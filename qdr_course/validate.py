@@ -17,8 +17,11 @@ def is_integer(value, numpy: bool = True) -> bool:
     return isinstance(value, kinds) and not isinstance(value, bool)
 
 
-def integer(name: str, value, minimum: int, what: str, numpy: bool = True, allow_none: bool = False):
-    """``value`` if it is an integer >= ``minimum`` (or None when allowed), else "{name} must be {what}"."""
+def integer(name: str, value, minimum: int, what: str, numpy: bool = True,
+            allow_none: bool = False):
+    """``value`` if it is an integer >= ``minimum`` (or None when allowed), else "{name} must be
+    {what}".
+    """
     if value is None and allow_none:
         return None
     if not is_integer(value, numpy) or value < minimum:

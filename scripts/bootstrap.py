@@ -57,7 +57,8 @@ def set_up() -> None:
         venv.create(VENV, with_pip=True)
     pip = [venv_bin("python"), "-m", "pip", "install", "--disable-pip-version-check"]
     torch_index = os.environ.get("TORCH_INDEX_URL")
-    run(*pip, "--no-deps", f"torch=={TORCH}", *(["--index-url", torch_index] if torch_index else []))
+    run(*pip, "--no-deps", f"torch=={TORCH}",
+        *(["--index-url", torch_index] if torch_index else []))
     run(*pip, "-r", LOCK)
     run(*pip, "--no-deps", "-e", ROOT)
     run(venv_bin("python"), "-m", "pip", "check")
@@ -75,15 +76,18 @@ def main(argv: list[str]) -> int:
     try:
         set_up()
     except subprocess.CalledProcessError as error:
-        print(f"error: set-up step failed (exit {error.returncode}): {' '.join(map(str, error.cmd))}\n"
-              "Fix what it printed above and run this command again (installed packages are kept).",
-              file=sys.stderr)
+        print(f"error: set-up step failed (exit {error.returncode}): "
+              f"{' '.join(map(str, error.cmd))}\nFix what it printed above and run this command "
+              "again (installed packages are kept).", file=sys.stderr)
         return 1
     command, extra = argv[0], argv[1:]
     if command == "lab":
-        os.execv(str(venv_bin("qdr-course")), [str(venv_bin("qdr-course")), "lab", "--root", str(ROOT), *extra])
+        os.execv(str(venv_bin("qdr-course")), [str(venv_bin("qdr-course")), "lab", "--root",
+                                               str(ROOT), *extra])
     if command == "test":
-        return subprocess.run([str(venv_bin("python")), "-m", "pytest", "-n", "2", *extra], cwd=ROOT).returncode
+        return subprocess.run(
+            [str(venv_bin("python")), "-m", "pytest", "-n", "2", *extra], cwd=ROOT
+        ).returncode
     return 0
 
 

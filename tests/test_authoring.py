@@ -92,10 +92,13 @@ def line_of(text: str, needle: str, occurrence: int = 1) -> int:
 def test_regions_are_found_with_their_lines_and_kind():
     text = HEADER + EXERCISE + FOOTER
     code, markdown = find_regions(text)
-    assert (code.begin, code.end) == (line_of(text, "BEGIN SOLUTION"), line_of(text, "END SOLUTION"))
+    assert (code.begin, code.end) == (line_of(text, "BEGIN SOLUTION"),
+                                      line_of(text, "END SOLUTION"))
     assert code.indent == "    " and not code.markdown
-    assert [line.strip() for line in code.lines] == ["result = x * x  # the secret sauce", "return result"]
-    assert markdown.markdown and markdown.lines == ["Because a real number times itself has the sign plus twice."]
+    assert [line.strip() for line in code.lines] == ["result = x * x  # the secret sauce",
+                                                     "return result"]
+    assert markdown.markdown and markdown.lines == ["Because a real number times itself has the "
+                                                    "sign plus twice."]
 
 
 def test_unclosed_region_names_file_and_line():
@@ -121,7 +124,8 @@ def test_nested_regions_are_an_error():
 def test_exercise_without_a_check_call_is_an_error():
     body = EXERCISE.replace("check_square(square)", "square(2)")
     error = markers_error(body)
-    assert "check_" in str(error) and error.line == line_of(HEADER + body + FOOTER, '# %% tags=["exercise"]')
+    assert "check_" in str(error) and error.line == line_of(HEADER + body + FOOTER,
+                                                            '# %% tags=["exercise"]')
 
 
 def test_empty_and_malformed_markers_are_errors():
@@ -145,7 +149,8 @@ def test_stub_is_valid_python_and_names_the_check():
 def test_build_writes_lessons_and_check_detects_every_kind_of_drift(tmp_path):
     source = write_course(tmp_path)
     assert build(tmp_path, log=lambda *_: None) == [
-        "solutions/01_tiny.ipynb is out of date (missing): run 'qdr-course build --execute solutions/01_tiny.py'."]
+        "solutions/01_tiny.ipynb is out of date (missing): run 'qdr-course build --execute "
+        "solutions/01_tiny.py'."]
     lesson = (tmp_path / "lessons" / "01_tiny.py").read_text()
     assert "raise NotImplementedError" in lesson and "secret sauce" not in lesson
     assert "*Write your answer here.*" in lesson and "sign plus twice" not in lesson
@@ -171,7 +176,8 @@ def test_build_writes_lessons_and_check_detects_every_kind_of_drift(tmp_path):
     lesson_path = tmp_path / "lessons" / "01_tiny.py"
     lesson_path.write_text(lesson_path.read_text() + "\n# my own note\n")
     assert build(tmp_path, check=True) == [
-        "lessons/01_tiny.py is out of date: do not edit lessons/ by hand: edit the solution and run 'qdr-course build'."]
+        "lessons/01_tiny.py is out of date: do not edit lessons/ by hand: edit the solution and "
+        "run 'qdr-course build'."]
 
 
 def test_missing_pair_is_reported(tmp_path):
@@ -179,7 +185,8 @@ def test_missing_pair_is_reported(tmp_path):
     build(tmp_path, log=lambda *_: None)
     (tmp_path / "lessons" / "02_orphan.ipynb").write_text("{}")
     problems = build(tmp_path, check=True)
-    assert any(p.startswith("lessons/02_orphan.ipynb has no source solutions/02_orphan.py") for p in problems)
+    assert any(p.startswith("lessons/02_orphan.ipynb has no source "
+                            "solutions/02_orphan.py") for p in problems)
 
 
 def test_lesson_shape_is_enforced(tmp_path):
@@ -195,14 +202,16 @@ def test_lesson_shape_is_enforced(tmp_path):
 def test_leaks_are_found():
     text = HEADER + EXERCISE + FOOTER
     regions = find_regions(text)
-    assert find_leaks(regions, text, "result = x * x  # the secret sauce") == ["result = x * x  # the secret sauce"]
+    assert find_leaks(regions, text, "result = x * x  # the secret "
+                      "sauce") == ["result = x * x  # the secret sauce"]
     assert find_leaks(regions, text, "raise NotImplementedError()") == []
     # a line that also stands outside the markers is not a leak
     assert find_leaks(regions, text, "print(square.__name__)") == []
 
 
 def test_build_refuses_a_leaking_solution(tmp_path):
-    body = EXERCISE.replace("check_square(square)", "check_square(square)\nresult = x * x  # the secret sauce")
+    body = EXERCISE.replace("check_square(square)",
+                            "check_square(square)\nresult = x * x  # the secret sauce")
     write_course(tmp_path, body)
     # the duplicated line stands outside the markers too, so it is not a leak; a true leak cannot
     # be produced by the build itself, which is what this guards
@@ -212,7 +221,8 @@ def test_build_refuses_a_leaking_solution(tmp_path):
 
 
 def test_failing_notebook_names_file_cell_and_line(tmp_path):
-    source = write_course(tmp_path, EXERCISE.replace("check_square(square)", "check_square(square)\n1 / 0"))
+    source = write_course(tmp_path, EXERCISE.replace("check_square(square)",
+                                                     "check_square(square)\n1 / 0"))
     with pytest.raises(AuthoringError) as info:
         build(tmp_path, execute_notebooks=True, log=lambda *_: None)
     text = source.read_text()
@@ -243,22 +253,30 @@ def test_no_solution_text_reaches_lessons(source):
     text = source.read_text(encoding="utf-8")
     regions = find_regions(text, source)
     lesson_py = (REPO_ROOT / "lessons" / source.name).read_text(encoding="utf-8")
-    lesson_nb = json.loads((REPO_ROOT / "lessons" / f"{source.stem}.ipynb").read_text(encoding="utf-8"))
+    lesson_path = REPO_ROOT / "lessons" / f"{source.stem}.ipynb"
+    lesson_nb = json.loads(lesson_path.read_text(encoding="utf-8"))
     nb_text = "\n".join("".join(cell["source"]) for cell in lesson_nb["cells"])
     assert find_leaks(regions, text, lesson_py) == []
     assert find_leaks(regions, text, nb_text) == []
-    assert all(not cell.get("outputs") for cell in lesson_nb["cells"]), "lessons are stored unexecuted"
+    assert all(not cell.get("outputs") for cell in lesson_nb["cells"]), (
+        "lessons are stored unexecuted"
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
 def test_every_exercise_cell_is_tagged_and_keeps_its_tags(source):
     lesson_nb = nbformat.read(REPO_ROOT / "lessons" / f"{source.stem}.ipynb", as_version=4)
-    stubs = [c for c in lesson_nb.cells if c.cell_type == "code" and "NotImplementedError(\"Exercise" in c.source]
+    stubs = [
+        c
+        for c in lesson_nb.cells
+        if c.cell_type == "code" and 'NotImplementedError("Exercise' in c.source
+    ]
     assert all("exercise" in c.metadata.get("tags", []) for c in stubs)
     assert len(stubs) == sum(not r.markdown for r in find_regions(source.read_text(), source))
 
 
 # ---------------------------------------------------------------- the schedule
+
 
 def test_schedule_is_computed_from_minutes_with_breaks():
     lessons = [LessonSummary(f"{i:02d}", f"L{i}", 30, 20, [f"goal {i}"]) for i in range(8)]
@@ -267,7 +285,10 @@ def test_schedule_is_computed_from_minutes_with_breaks():
     assert "| **all** | 220 min | 145 min | **365 min** |" in text
     half_day = text.split("**Half day, hybrid track**")[1].split("**Half day, NTK")[0]
     # 15 + 50 = 65 min, then 50 more would pass 90: a break; the half day stops within 3 h 30 min
-    assert "| 09:00 | 00 Welcome (10 + 5 min) |" in half_day and "| 10:05 | break (15 min) |" in half_day
+    assert (
+        "| 09:00 | 00 Welcome (10 + 5 min) |" in half_day
+        and "| 10:05 | break (15 min) |" in half_day
+    )
     assert "Not in the time: 04 L4 (50 min), 05 L5 (50 min)" in half_day
     full_day = text.split("**Full day, the whole course**")[1]
     assert "lunch (60 min)" in full_day and "07 L7" in full_day

@@ -1,4 +1,6 @@
-"""Lesson 04's exercise checks accept right answers and reject the seed's bugs with a helpful message."""
+"""Lesson 04's exercise checks accept right answers and reject the seed's bugs with a helpful
+message.
+"""
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
@@ -20,7 +22,8 @@ def test_label_map(capsys):
 def test_stratified_split(capsys):
     assert check_stratified_split(lambda g, f, seed: stratified_split(g, f / 2, f / 2, seed)[:1]
                                   + (np.concatenate(stratified_split(g, f / 2, f / 2, seed)[1:]),))
-    cut = lambda g, f, seed: (np.arange(int(len(g) * (1 - f))), np.arange(int(len(g) * (1 - f)), len(g)))  # noqa
+    cut = lambda g, f, seed: (np.arange(int(len(g) * (1 - f))),
+                              np.arange(int(len(g) * (1 - f)), len(g)))  # noqa
     assert not check_stratified_split(cut)
     assert "unshuffled" in capsys.readouterr().out
 
@@ -54,10 +57,14 @@ def test_qwk(capsys):
 def test_ben_graham(capsys):
     def right(image, sigma):
         x = image.astype(np.float64)
-        return np.clip(np.rint(4 * x - 4 * gaussian_filter(x, (sigma, sigma, 0)) + 128), 0, 255).astype(np.uint8)
+        return np.clip(
+            np.rint(4 * x - 4 * gaussian_filter(x, (sigma, sigma, 0)) + 128), 0, 255
+        ).astype(np.uint8)
 
     def overflow(image, sigma):
-        return np.clip(4 * image - 4 * gaussian_filter(image, (sigma, sigma, 0)) + 128, 0, 255).astype(np.uint8)
+        return np.clip(
+            4 * image - 4 * gaussian_filter(image, (sigma, sigma, 0)) + 128, 0, 255
+        ).astype(np.uint8)
 
     assert check_ben_graham(right)
     assert not check_ben_graham(overflow)

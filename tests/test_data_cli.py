@@ -1,4 +1,6 @@
-"""``qdr-course data``: synth writes an APTOS folder the loader reads back; download and info errors."""
+"""``qdr-course data``: synth writes an APTOS folder the loader reads back; download and info
+errors.
+"""
 
 import numpy as np
 
@@ -32,7 +34,22 @@ def test_synth_never_overwrites_without_asking(tmp_path, capsys):
 
 
 def test_synth_bad_size(tmp_path, capsys):
-    assert main(["data", "synth", "--n", "2", "--size", "20", "--out", str(tmp_path / "x"), "--no-progress"]) == 1
+    assert (
+        main(
+            [
+                "data",
+                "synth",
+                "--n",
+                "2",
+                "--size",
+                "20",
+                "--out",
+                str(tmp_path / "x"),
+                "--no-progress",
+            ]
+        )
+        == 1
+    )
     assert "between 28 and 512" in capsys.readouterr().err
 
 

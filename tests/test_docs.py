@@ -15,8 +15,9 @@ def glossary_terms() -> list[str]:
 def test_glossary_has_the_core_terms_in_order():
     terms = glossary_terms()
     assert terms == sorted(terms, key=str.lower), "keep the glossary alphabetical"
-    for term in ("Qubit", "Expectation value", "Parameter-shift rule", "Neural tangent kernel (NTK)",
-                 "Condition number", "Quadratic weighted kappa (QWK)", "ICDR grade", "HHL"):
+    for term in ("Qubit", "Expectation value", "Parameter-shift rule",
+                 "Neural tangent kernel (NTK)", "Condition number",
+                 "Quadratic weighted kappa (QWK)", "ICDR grade", "HHL"):
         assert any(t.startswith(term) for t in terms), f"{term} is missing from the glossary"
 
 
@@ -34,7 +35,11 @@ def test_readme_lesson_table_matches_the_lessons():
     readme = (REPO_ROOT / "README.md").read_text()
     for source in sorted((REPO_ROOT / "solutions").glob("[0-9][0-9]_*.py")):
         lesson = summarise(source)
-        row = next((line for line in readme.splitlines() if line.startswith(f"| {lesson.number} |")), None)
+        row = next(
+            (line for line in readme.splitlines() if line.startswith(f"| {lesson.number} |")), None
+        )
         assert row, f"lesson {lesson.number} is missing from the README's lesson table"
         assert f"lessons/{source.stem}.ipynb" in row
-        assert f"{lesson.teaching} + {lesson.exercises} min" in row, f"README minutes of {lesson.number} are stale"
+        assert f"{lesson.teaching} + {lesson.exercises} min" in row, (
+            f"README minutes of {lesson.number} are stale"
+        )

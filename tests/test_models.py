@@ -1,4 +1,6 @@
-"""Tests for qdr_course.retina.models: shapes, bad input, the honest baseline, the seed's loss floor."""
+"""Tests for qdr_course.retina.models: shapes, bad input, the honest baseline, the seed's loss
+floor.
+"""
 
 import math
 
@@ -83,7 +85,8 @@ def test_classical_bottleneck_parameter_count():
 def test_gradients_reach_every_parameter():
     torch.manual_seed(1)
     model = small_classical()
-    loss = torch.nn.functional.cross_entropy(model(torch.rand(4, 3, 16, 16)), torch.tensor([0, 1, 2, 4]))
+    loss = torch.nn.functional.cross_entropy(model(torch.rand(4, 3, 16, 16)),
+                                             torch.tensor([0, 1, 2, 4]))
     loss.backward()
     for name, p in model.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), name
@@ -113,7 +116,8 @@ def test_sigmoid_pair_loss_floor_matches_optimisation():
     p = torch.sigmoid(z).detach()[0]
     assert p[2] > 0.99 and torch.allclose(p[[0, 1, 3, 4]], torch.full((4,), 0.5), atol=1e-3)
     # proper logits have no floor
-    assert float(torch.nn.functional.cross_entropy(torch.tensor([[0., 0., 30., 0., 0.]]), target)) < 1e-6
+    logits = torch.tensor([[0., 0., 30., 0., 0.]])
+    assert float(torch.nn.functional.cross_entropy(logits, target)) < 1e-6
     with pytest.raises(ValueError):
         sigmoid_pair_loss_floor(1)
 
@@ -145,10 +149,15 @@ def test_hybrid_and_classical_twin_are_comparable():
     twin = ClassicalGrader.matching(hybrid)
     assert twin.num_inputs == hybrid.num_inputs and twin.num_outputs == hybrid.num_outputs
     # everything but the bottleneck is identical in shape
-    h_shapes = {k: v.shape for k, v in hybrid.state_dict().items() if not k.startswith("bottleneck")}
+    h_shapes = {
+        k: v.shape for k, v in hybrid.state_dict().items() if not k.startswith("bottleneck")
+    }
     c_shapes = {k: v.shape for k, v in twin.state_dict().items() if not k.startswith("bottleneck")}
     assert h_shapes == c_shapes
-    assert abs(count_parameters(hybrid) - count_parameters(twin)) <= 2 * hybrid.num_inputs * hybrid.num_outputs
+    assert (
+        abs(count_parameters(hybrid) - count_parameters(twin))
+        <= 2 * hybrid.num_inputs * hybrid.num_outputs
+    )
 
 
 def test_hybrid_gradient_matches_finite_differences():

@@ -1,11 +1,14 @@
-"""Preprocessing: field-of-view crop, square padding, resize, Ben Graham's filter (formula and effect)."""
+"""Preprocessing: field-of-view crop, square padding, resize, Ben Graham's filter (formula and
+effect).
+"""
 
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
 from qdr_course.retina.fundus import synthetic_fundus
-from qdr_course.retina.preprocessing import (ben_graham, circular_mask, crop_to_fov, fov_mask, pad_to_square,
+from qdr_course.retina.preprocessing import (ben_graham, circular_mask, crop_to_fov, fov_mask,
+                                             pad_to_square,
                                       preprocess_fundus, resize)
 
 
@@ -42,7 +45,8 @@ def test_ben_graham_is_the_stated_formula(photo):
     img, _ = photo
     sigma = 3.0
     x = img.astype(float)
-    expected = np.clip(np.rint(4 * x - 4 * gaussian_filter(x, sigma=(sigma, sigma, 0)) + 128), 0, 255)
+    expected = np.clip(np.rint(4 * x - 4 * gaussian_filter(x, sigma=(sigma, sigma, 0)) + 128), 0,
+                       255)
     out = ben_graham(img, sigma=sigma, rim=None)
     assert np.array_equal(out, expected.astype(np.uint8))
     assert ben_graham(img).shape == img.shape  # default sigma = size / 30

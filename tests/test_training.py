@@ -34,7 +34,8 @@ def tiny_model(seed=0):
 def test_training_reduces_loss_and_keeps_best_epoch():
     model = tiny_model()
     train, val = tiny_data(60, 0), tiny_data(20, 1)
-    h = train_grader(model, train, val, epochs=4, lr=0.05, batch_size=10, patience=None, progress=False)
+    h = train_grader(model, train, val, epochs=4, lr=0.05, batch_size=10, patience=None,
+                     progress=False)
     assert isinstance(h, History) and h.epochs == 4
     assert h.train_loss[-1] < h.train_loss[0]
     assert len(h.val_qwk) == 4 and len(h.seconds) == 4
@@ -102,7 +103,8 @@ def test_existing_checkpoint_is_not_overwritten(tmp_path):
 
 def test_resume_with_other_settings_is_refused(tmp_path):
     ckpt = tmp_path / "c.pt"
-    train_grader(tiny_model(), tiny_data(10), tiny_data(5), epochs=1, checkpoint=ckpt, progress=False)
+    train_grader(tiny_model(), tiny_data(10), tiny_data(5), epochs=1, checkpoint=ckpt,
+                 progress=False)
     with pytest.raises(ValueError, match="cannot resume"):
         train_grader(tiny_model(), tiny_data(10), tiny_data(5), epochs=1, lr=0.1, checkpoint=ckpt,
                      resume=True, progress=False)
@@ -132,7 +134,8 @@ def test_checkpoint_round_trip_and_wrong_model(tmp_path):
         kind = "HybridGrader"
 
     with pytest.raises(ValueError, match="holds a ClassicalGrader"):
-        load_checkpoint(path, OtherKind(num_inputs=3, num_outputs=3, image_size=SIZE, channels=(4,)))
+        load_checkpoint(path, OtherKind(num_inputs=3, num_outputs=3, image_size=SIZE,
+                                        channels=(4,)))
     with pytest.raises(TypeError):
         save_checkpoint(tmp_path / "x.pt", torch.nn.Linear(2, 2))
 
@@ -178,7 +181,8 @@ def test_empty_dataset_and_wrong_images():
 
 
 def test_sampler_weighting_runs():
-    h = train_grader(tiny_model(), tiny_data(20), epochs=1, class_weighting="sampler", progress=False)
+    h = train_grader(tiny_model(), tiny_data(20), epochs=1, class_weighting="sampler",
+                     progress=False)
     assert h.epochs == 1 and math.isnan(h.best_qwk)
 
 

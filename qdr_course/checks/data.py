@@ -20,22 +20,28 @@ def check_label_map(label_map) -> str:
         raise ExerciseError(f"return a dict {{folder name: grade}}, got {type(answer).__name__}")
     alphabetical = {name: i for i, name in enumerate(sorted(_FOLDERS))}
     if {k: int(v) for k, v in answer.items()} == alphabetical:
-        raise ExerciseError("this is the alphabetical order (Mild=0, Moderate=1, No_DR=2, ...): the seed's bug. "
-                            "Map each name to its place on the ICDR scale: No_DR=0, Mild=1, ... Proliferate_DR=4")
+        raise ExerciseError("this is the alphabetical order (Mild=0, Moderate=1, No_DR=2, ...): "
+                            "the seed's bug. Map each name to its place on the ICDR scale: "
+                            "No_DR=0, Mild=1, ... Proliferate_DR=4")
     if set(answer) != set(_FOLDERS):
-        raise ExerciseError(f"the keys must be exactly the folder names {sorted(_FOLDERS)}, got {sorted(answer)}")
+        raise ExerciseError(f"the keys must be exactly the folder names {sorted(_FOLDERS)}, got "
+                            f"{sorted(answer)}")
     wrong = {k: answer[k] for k in _FOLDERS if answer[k] != _TRUE[k]}
     if wrong:
-        raise ExerciseError(f"wrong grade for {wrong}; expected {{{', '.join(f'{k}: {_TRUE[k]}' for k in wrong)}}}")
+        raise ExerciseError(f"wrong grade for {wrong}; expected "
+                            f"{{{', '.join(f'{k}: {_TRUE[k]}' for k in wrong)}}}")
     shuffled = label_map(list(reversed(_FOLDERS)))
     if shuffled != answer:
-        raise ExerciseError("the answer changes with the order of the folder names; it must depend on the names only")
+        raise ExerciseError("the answer changes with the order of the folder names; it must depend "
+                            "on the names only")
     return "No_DR=0 < Mild=1 < Moderate=2 < Severe=3 < Proliferate_DR=4."
 
 
 @exercise_check("Stratified split without a leak")
 def check_stratified_split(split_indices) -> str:
-    """``split_indices(grades, val_fraction, seed) -> (train_idx, val_idx)``: disjoint, complete, stratified."""
+    """``split_indices(grades, val_fraction, seed) -> (train_idx, val_idx)``: disjoint, complete,
+    stratified.
+    """
     counts = (180, 37, 100, 19, 30)  # APTOS proportions, sorted by class as a folder listing is
     grades = np.repeat(np.arange(5), counts)
     result = split_indices(grades, 0.2, 0)
@@ -43,13 +49,16 @@ def check_stratified_split(split_indices) -> str:
         raise ExerciseError("return a tuple (train_idx, val_idx)")
     train, val = (np.asarray(r).ravel() for r in result)
     if train.dtype.kind not in "iu" or val.dtype.kind not in "iu":
-        raise ExerciseError("return integer index arrays (positions into grades), not masks or grades")
+        raise ExerciseError("return integer index arrays (positions into grades), not masks or "
+                            "grades")
     if np.intersect1d(train, val).size:
-        raise ExerciseError(f"{np.intersect1d(train, val).size} image(s) are in both splits: a leak")
+        raise ExerciseError(f"{np.intersect1d(train, val).size} image(s) are in both splits: a "
+                            "leak")
     if len(np.unique(train)) != len(train) or len(np.unique(val)) != len(val):
         raise ExerciseError("an index appears twice within a split")
     if not np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(grades))):
-        raise ExerciseError("every image must be in exactly one split (some are missing or out of range)")
+        raise ExerciseError("every image must be in exactly one split (some are missing or out of "
+                            "range)")
     for g, n in enumerate(counts):
         n_val = int((grades[val] == g).sum())
         if n_val == 0 or n_val == n:
@@ -57,8 +66,8 @@ def check_stratified_split(split_indices) -> str:
             raise ExerciseError(f"grade {g} is only in {where}: that is the seed's unshuffled cut. "
                                 "Split within each grade (stratify)")
         if abs(n_val - 0.2 * n) > 1.5:
-            raise ExerciseError(f"grade {g}: {n_val} of {n} in validation, expected about {0.2 * n:.0f} "
-                                "(stratify: the same fraction of every grade)")
+            raise ExerciseError(f"grade {g}: {n_val} of {n} in validation, expected about "
+                                f"{0.2 * n:.0f} (stratify: the same fraction of every grade)")
     if np.array_equal(np.sort(np.asarray(split_indices(grades, 0.2, 1)[1]).ravel()), np.sort(val)):
         raise ExerciseError("the split ignores the seed: shuffle with np.random.default_rng(seed)")
     return f"{len(train)} training and {len(val)} validation images, every grade in both."
@@ -79,12 +88,13 @@ def check_qwk(qwk) -> str:
         expected = cohen_kappa_score(y_true, y_pred, weights="quadratic", labels=list(range(5)))
         got = float(qwk(np.asarray(y_true), np.asarray(y_pred)))
         if not np.isclose(got, expected, atol=1e-9):
-            raise ExerciseError(f"for y_true={list(y_true)[:6]}..., y_pred={list(y_pred)[:6]}... you return "
-                                f"{got:.4f}, expected {expected:.4f}. Check W_ij = (i-j)^2/(K-1)^2 and "
-                                "E = outer(row sums, column sums) / N")
+            raise ExerciseError(f"for y_true={list(y_true)[:6]}..., y_pred={list(y_pred)[:6]}... "
+                                f"you return {got:.4f}, expected {expected:.4f}. Check W_ij = "
+                                "(i-j)^2/(K-1)^2 and E = outer(row sums, column sums) / N")
     constant = float(qwk(y, np.zeros_like(y)))
     if not np.isclose(constant, 0, atol=1e-9):
-        raise ExerciseError(f"always predicting grade 0 must give QWK 0 (chance level), you return {constant:.4f}")
+        raise ExerciseError("always predicting grade 0 must give QWK 0 (chance level), you return "
+                            f"{constant:.4f}")
     return "It matches scikit-learn; always predicting one grade scores 0."
 
 
@@ -97,15 +107,21 @@ def check_ben_graham(ben_graham) -> str:
     image = synthetic_fundus(3, size=64, seed=4)[0]
     out = np.asarray(ben_graham(image, 2.0))
     if out.shape != image.shape:
-        raise ExerciseError(f"the output must have the image's shape {image.shape}, got {out.shape}")
+        raise ExerciseError(f"the output must have the image's shape {image.shape}, got "
+                            f"{out.shape}")
     if out.dtype != np.uint8:
-        raise ExerciseError(f"return uint8 (clip to 0..255, round, then .astype(np.uint8)), got {out.dtype}")
+        raise ExerciseError("return uint8 (clip to 0..255, round, then .astype(np.uint8)), got "
+                            f"{out.dtype}")
     expected = reference(image, sigma=2.0, rim=None)
     diff = np.abs(out.astype(int) - expected.astype(int))
-    diff[:6], diff[-6:], diff[:, :6], diff[:, -6:] = 0, 0, 0, 0  # borders depend on the blur's edge mode
+    # the borders depend on the blur's edge mode
+    diff[:6], diff[-6:], diff[:, :6], diff[:, -6:] = 0, 0, 0, 0
     if diff.max() > 1:
         i, j, c = np.unravel_index(np.argmax(diff), diff.shape)
-        raise ExerciseError(f"pixel ({i}, {j}, channel {c}) is {out[i, j, c]}, expected {expected[i, j, c]}. "
-                            "Work in floats (x = image.astype(np.float64): 4 * a uint8 array wraps around at 256) and "
-                            "blur each channel separately: gaussian_filter(x, sigma=(sigma, sigma, 0))")
+        raise ExerciseError(
+            f"pixel ({i}, {j}, channel {c}) is {out[i, j, c]}, expected "
+            f"{expected[i, j, c]}. Work in floats (x = image.astype(np.float64): 4 "
+            "* a uint8 array wraps around at 256) and blur each channel "
+            "separately: gaussian_filter(x, sigma=(sigma, sigma, 0))"
+        )
     return "Illumination is gone; lesions and vessels stand out on grey."

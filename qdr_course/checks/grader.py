@@ -21,7 +21,8 @@ def check_sigmoid_pair_floor(sigmoid_pair_floor) -> str:
         try:
             got = float(got)
         except (TypeError, ValueError):
-            raise ExerciseError(f"return a number; for K={k} you returned {type(got).__name__}") from None
+            raise ExerciseError(f"return a number; for K={k} you returned "
+                                f"{type(got).__name__}") from None
         want = sigmoid_pair_loss_floor(k)
         if abs(got - want) > 1e-6:
             hint = ""
@@ -34,7 +35,8 @@ def check_sigmoid_pair_floor(sigmoid_pair_floor) -> str:
 
 @exercise_check("Gradient saliency map")
 def check_saliency_map(saliency) -> str:
-    """``saliency(model, image)`` must return |d logit_pred / d pixel| maxed over channels, (H, W)."""
+    """``saliency(model, image)`` must return |d logit_pred / d pixel| maxed over channels, (H, W).
+    """
     import torch
 
     from qdr_course.retina.models import ClassicalGrader, saliency_map
@@ -49,15 +51,17 @@ def check_saliency_map(saliency) -> str:
         raise ExerciseError(f"return a torch tensor, got {type(got).__name__}")
     want = saliency_map(model, image)
     if tuple(got.shape) != tuple(want.shape):
-        raise ExerciseError(f"the map must have shape (H, W) = {tuple(want.shape)}, got {tuple(got.shape)}; "
-                            "take the absolute gradient and its maximum over the colour axis")
+        raise ExerciseError(f"the map must have shape (H, W) = {tuple(want.shape)}, got "
+                            f"{tuple(got.shape)}; take the absolute gradient and its maximum over "
+                            "the colour axis")
     got = got.detach().float()
     if (got < 0).any():
-        raise ExerciseError("saliency must be non-negative: take the absolute value of the gradient")
+        raise ExerciseError("saliency must be non-negative: take the absolute value of the "
+                            "gradient")
     if not torch.allclose(got, want, rtol=1e-4, atol=1e-7):
-        raise ExerciseError("the values differ from |d logit[predicted grade] / d image| maxed over "
-                            "channels; did you differentiate the predicted grade's logit (not the "
-                            "loss or the softmax)?")
+        raise ExerciseError("the values differ from |d logit[predicted grade] / d image| maxed "
+                            "over channels; did you differentiate the predicted grade's logit (not "
+                            "the loss or the softmax)?")
     if any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters()):
         raise ExerciseError("your function left gradients on the model's parameters; use "
                             "torch.autograd.grad(output, image) instead of .backward()")
@@ -88,7 +92,8 @@ def check_lesion_enrichment(enrichment) -> str:
         except (TypeError, ValueError):
             raise ExerciseError(f"return one number, got {type(got).__name__}") from None
         if abs(got - want) > 1e-6:
-            raise ExerciseError(f"for {what} (top fraction {frac}) the enrichment is {want:.3f}, you "
-                                f"returned {got:.3f}. Divide the lesion fraction among the top "
-                                "k = round(top_fraction * H * W) pixels by the lesion fraction of the image")
+            raise ExerciseError(f"for {what} (top fraction {frac}) the enrichment is {want:.3f}, "
+                                f"you returned {got:.3f}. Divide the lesion fraction among the top "
+                                "k = round(top_fraction * H * W) pixels by the lesion fraction of "
+                                "the image")
     return "A perfect saliency scores 1 / P(lesion) = 20 here; chance scores about 1."

@@ -32,14 +32,18 @@ def check_convergence_depth(convergence_depth) -> str:
         if not np.isclose(float(got), want, rtol=1e-9):
             hint = (" Use mu = 1 - 4 / (3 pi erf_scale), not erf_scale." if np.isclose(
                 float(got), 8.0 * math.log(n / delta) / ERF_SCALE, rtol=1e-6) else "")
-            raise ExerciseError(f"for n = {n}, delta = {delta} you returned {float(got):.6g}, expected "
-                                f"{want:.6g} = 8 ln(n / delta) / mu with mu = {MU:.7f}.{hint}")
+            raise ExerciseError(f"for n = {n}, delta = {delta} you returned {float(got):.6g}, "
+                                f"expected {want:.6g} = 8 ln(n / delta) / mu with mu = "
+                                f"{MU:.7f}.{hint}")
     return f"For n = 16, delta = 0.05: L_conv = {8 * math.log(16 / 0.05) / MU:.0f} layers."
 
 
 @exercise_check("closed-form NTK of the erf network")
 def check_erf_ntk(erf_ntk) -> str:
-    """Compare the learner's recursion with neural-tangents' analytic kernel (depths 1 and 4). See lesson 06."""
+    """Compare the learner's recursion with neural-tangents' analytic kernel (depths 1 and 4).
+
+    See lesson 06.
+    """
     from qdr_course.ntk import nt_erf_ntk
 
     data = _digits()
@@ -53,9 +57,10 @@ def check_erf_ntk(erf_ntk) -> str:
             raise ExerciseError(f"shape {got.shape}, expected {want.shape} = (len(x1), len(x2))")
         err = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
         if err > 1e-10:
-            hint = (" At depth 1 it is only Sigma_1 + w^2 Sigma_dot Theta_1: check the first Dense layer "
-                    "(w^2 x.x'/d) and the derivative kernel." if depth == 1 else
-                    " Depth 1 was right: do you update Theta with the *old* covariance before updating it?")
+            hint = (" At depth 1 it is only Sigma_1 + w^2 Sigma_dot Theta_1: check the first Dense "
+                    "layer (w^2 x.x'/d) and the derivative kernel." if depth == 1 else
+                    " Depth 1 was right: do you update Theta with the *old* covariance before "
+                    "updating it?")
             raise ExerciseError(f"at depth {depth} your kernel differs from neural-tangents' by "
                                 f"{err:.2e} (relative), expected below 1e-10.{hint}")
     return "It matches neural-tangents' analytic kernel to 1e-10 at depths 1 and 4."
@@ -63,7 +68,10 @@ def check_erf_ntk(erf_ntk) -> str:
 
 @exercise_check("sparsity pattern of the sparsified NTK")
 def check_sparsity_pattern(sparsity_pattern) -> str:
-    """Check symmetry, the diagonal, no cross-class entries and the number of nonzeros. See lesson 07."""
+    """Check symmetry, the diagonal, no cross-class entries and the number of nonzeros.
+
+    See lesson 07.
+    """
     from qdr_course.ntk import sparsity_pattern as reference
 
     y = np.repeat([1.0, -1.0], 32)[np.random.default_rng(5).permutation(64)]
@@ -86,14 +94,18 @@ def check_sparsity_pattern(sparsity_pattern) -> str:
         ref_counts.append(reference(y, np.random.default_rng(1000 + seed)).sum(axis=1).mean())
     mean, ref = float(np.mean(counts)), float(np.mean(ref_counts))
     if abs(mean - ref) > 0.6:
-        raise ExerciseError(f"on average {mean:.2f} nonzeros per row, expected about {ref:.2f}: each row draws "
-                            "c ~ Binomial(n, p) columns with p = min(2 ln n / n, 1)")
-    return f"About {mean:.1f} nonzeros per row for n = 64 (2 ln n = {2 * math.log(64):.1f} drawn, half in the class)."
+        raise ExerciseError(f"on average {mean:.2f} nonzeros per row, expected about {ref:.2f}: "
+                            "each row draws c ~ Binomial(n, p) columns with p = min(2 ln n / n, 1)")
+    return (f"About {mean:.1f} nonzeros per row for n = 64 (2 ln n = {2 * math.log(64):.1f} "
+            "drawn, half in the class).")
 
 
 @exercise_check("HHL rotation angles")
 def check_rotation_angles(rotation_angles) -> str:
-    """Compare theta_j = 2 arcsin(C / lambda_j) (0 at lambda = 0) with the reference. See lesson 07."""
+    """Compare theta_j = 2 arcsin(C / lambda_j) (0 at lambda = 0) with the reference.
+
+    See lesson 07.
+    """
     from qdr_course.quantum.hhl import clock_eigenvalues, rotation_angles as reference
 
     lam = clock_eigenvalues(4, 2 * np.pi / 16)  # -8 ... 7 in steps of 1
@@ -104,21 +116,31 @@ def check_rotation_angles(rotation_angles) -> str:
     got = np.asarray(got, dtype=np.float64)
     want = reference(lam, c)
     if got.shape != want.shape:
-        raise ExerciseError(f"expected one angle per clock state, shape {want.shape}, got {got.shape}")
+        raise ExerciseError(
+            f"expected one angle per clock state, shape {want.shape}, got {got.shape}"
+        )
     if not np.isfinite(got).all():
-        raise ExerciseError("some angles are nan/inf: clock state 0 (lambda = 0) gets angle 0, and "
-                            "|C / lambda| > 1 must be capped at 1 before arcsin")
+        raise ExerciseError(
+            "some angles are nan/inf: clock state 0 (lambda = 0) gets angle 0, and "
+            "|C / lambda| > 1 must be capped at 1 before arcsin"
+        )
     bad = np.flatnonzero(~np.isclose(got, want, atol=1e-9))
     if len(bad):
         j = bad[0]
-        raise ExerciseError(f"for lambda = {lam[j]:g} (clock state {j}) and C = {c} you gave {got[j]:.6f}, "
-                            f"expected {want[j]:.6f}: sin(theta / 2) = C / lambda, keeping the sign")
+        raise ExerciseError(
+            f"for lambda = {lam[j]:g} (clock state {j}) and C = {c} you gave "
+            f"{got[j]:.6f}, expected {want[j]:.6f}: sin(theta / 2) = C / lambda, "
+            "keeping the sign"
+        )
     return "sin(theta/2) = C/lambda puts C/lambda on the ancilla's |1> amplitude."
 
 
 @exercise_check("readout overlap o")
 def check_readout_overlap(readout_overlap) -> str:
-    """Compare o = <k_*|K^-1 y / ||K^-1 y||> (or <k_*|y>) per test row with the reference. See lesson 07."""
+    """Compare o = <k_*|K^-1 y / ||K^-1 y||> (or <k_*|y>) per test row with the reference.
+
+    See lesson 07.
+    """
     from qdr_course.ntk import erf_ntk, readout_overlap as reference
 
     data = _digits(8, 4)
@@ -131,9 +153,18 @@ def check_readout_overlap(readout_overlap) -> str:
         got = np.asarray(got, dtype=np.float64)
         want = reference(k_test, data.y_train, kern)
         if got.shape != want.shape:
-            raise ExerciseError(f"expected one overlap per test row, shape {want.shape}, got {got.shape}")
+            raise ExerciseError(
+                f"expected one overlap per test row, shape {want.shape}, got {got.shape}"
+            )
         if not np.allclose(got, want, atol=1e-10):
-            which = "the diagonal case (kernel=None): o = <k_*|y>" if kern is None else "the sparse case"
-            raise ExerciseError(f"{which} differs: got {np.round(got[:2], 4)}, expected {np.round(want[:2], 4)}; "
-                                "normalise both k_* and the solution to unit length")
+            which = (
+                "the diagonal case (kernel=None): o = <k_*|y>"
+                if kern is None
+                else "the sparse case"
+            )
+            raise ExerciseError(
+                f"{which} differs: got {np.round(got[:2], 4)}, expected "
+                f"{np.round(want[:2], 4)}; normalise both k_* and the solution to "
+                "unit length"
+            )
     return "Both the diagonal and the linear-system readout overlaps are right."

@@ -1,4 +1,5 @@
-"""``qdr-course data``: write the synthetic fundus set, download RetinaMNIST, summarise a data source.
+"""``qdr-course data``: write the synthetic fundus set, download RetinaMNIST, summarise a data
+source.
 
 Examples::
 
@@ -15,37 +16,47 @@ import sys
 
 def register(subparsers) -> None:
     """Add the ``data`` command and its sub-commands."""
-    parser = subparsers.add_parser("data", help="synthetic fundus images, RetinaMNIST download, data summaries",
-                                   description="Retinopathy data helpers (lesson 04).")
+    parser = subparsers.add_parser("data",
+                                   help="synthetic fundus images, RetinaMNIST download, data "
+                                   "summaries", description="Retinopathy data helpers (lesson 04).")
     sub = parser.add_subparsers(title="data commands", metavar="ACTION")
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
-    synth = sub.add_parser("synth", help="write synthetic fundus photographs as an APTOS-2019 folder",
-                           description="Write N synthetic fundus images (train.csv + train_images/*.png, the "
-                           "APTOS 2019 layout), readable with load_grading_data('aptos:DIR').")
+    synth = sub.add_parser("synth",
+                           help="write synthetic fundus photographs as an APTOS-2019 folder",
+                           description="Write N synthetic fundus images (train.csv + "
+                           "train_images/*.png, the APTOS 2019 layout), readable with "
+                           "load_grading_data('aptos:DIR').")
     synth.add_argument("--n", type=int, required=True, help="number of images")
-    synth.add_argument("--size", type=int, default=224, help="image size in pixels, 28-512 (default 224)")
+    synth.add_argument("--size", type=int, default=224,
+                       help="image size in pixels, 28-512 (default 224)")
     synth.add_argument("--out", required=True, help="output folder (created)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--prior", choices=["aptos", "balanced"], default="aptos",
                        help="grade distribution: APTOS 2019's (49%% grade 0, default) or balanced")
-    synth.add_argument("--overwrite", action="store_true", help="replace an existing train.csv / train_images")
+    synth.add_argument("--overwrite", action="store_true",
+                       help="replace an existing train.csv / train_images")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
     synth.set_defaults(func=_synth)
 
-    download = sub.add_parser("download", help="download a real dataset into the cache (needs network)")
+    download = sub.add_parser("download",
+                              help="download a real dataset into the cache (needs network)")
     download.add_argument("name", choices=["retinamnist"], help="dataset")
-    download.add_argument("--size", type=int, default=64, choices=[28, 64, 128, 224], help="image size (default 64)")
-    download.add_argument("--cache-dir", default=None, help="cache folder (default: $QDR_COURSE_DATA or the "
+    download.add_argument("--size", type=int, default=64, choices=[28, 64, 128, 224],
+                          help="image size (default 64)")
+    download.add_argument("--cache-dir", default=None,
+                          help="cache folder (default: $QDR_COURSE_DATA or the "
                           "user cache directory)")
     download.set_defaults(func=_download)
 
     info = sub.add_parser("info", help="images per grade and split of a data source")
-    info.add_argument("source", help="'synthetic', 'retinamnist', 'retinamnist:FILE.npz', 'aptos:DIR' or "
+    info.add_argument("source",
+                      help="'synthetic', 'retinamnist', 'retinamnist:FILE.npz', 'aptos:DIR' or "
                       "'eyepacs:DIR'")
     info.add_argument("--size", type=int, default=64, help="image size (default 64)")
     info.add_argument("--n", type=int, default=2000, help="synthetic set size (default 2000)")
-    info.add_argument("--skip-bad", action="store_true", help="leave unreadable images out (and list them) "
+    info.add_argument("--skip-bad", action="store_true",
+                      help="leave unreadable images out (and list them) "
                       "instead of stopping")
     info.set_defaults(func=_info)
 
@@ -66,10 +77,12 @@ def _synth(args: argparse.Namespace) -> int:
         # check the target before spending time on images
         existing = [p.name for p in (out / "train.csv", out / "train_images") if p.exists()]
         if existing and not args.overwrite:
-            raise FileExistsError(f"{out} already holds {existing}; choose another --out or pass --overwrite")
+            raise FileExistsError(f"{out} already holds {existing}; choose another --out or pass "
+                                  "--overwrite")
         images, grades = synthetic_fundus_dataset(args.n, args.size, args.seed, args.prior,
                                                   progress=not args.no_progress)
-        save_aptos_folder(images, grades, out, overwrite=args.overwrite, progress=not args.no_progress)
+        save_aptos_folder(images, grades, out, overwrite=args.overwrite,
+                          progress=not args.no_progress)
     except (ValueError, TypeError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

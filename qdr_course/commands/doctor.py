@@ -7,10 +7,12 @@ import argparse
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("doctor", help="check that this machine can run the course",
-                                   description="Print the versions of the key packages, CPU and memory, "
-                                   "whether this is Binder; exit 1 naming anything missing or broken.")
+                                   description="Print the versions of the key packages, CPU and "
+                                   "memory, whether this is Binder; exit 1 naming anything missing "
+                                   "or broken.")
     parser.add_argument("--fast", action="store_true",
-                        help="import everything in this process (quicker, but one crash stops the report)")
+                        help="import everything in this process (quicker, but one crash stops the "
+                        "report)")
     parser.set_defaults(func=run)
 
 

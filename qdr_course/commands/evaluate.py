@@ -12,17 +12,19 @@ from qdr_course.commands.train import _positive_int
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="re-evaluate the checkpoint of a run folder written by `qdr-course train`",
-        description="Load RUN_DIR/checkpoint.pt safely (weights_only), rebuild the run's test split "
-        "(or the data given with --data) and print the metrics next to the ones stored at training "
-        "time. With --device the hybrid grader's circuit runs on a noisy fake IBM device.")
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a folder written by qdr-course train")
+        description="Load RUN_DIR/checkpoint.pt safely (weights_only), rebuild the run's test "
+        "split (or the data given with --data) and print the metrics next to the ones stored at "
+        "training time. With --device the hybrid grader's circuit runs on a noisy fake IBM device.")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="a folder written by qdr-course train")
     parser.add_argument("--data", default=None, metavar="SPEC",
-                        help="evaluate on other data (synthetic, retinamnist, aptos:DIR, eyepacs:DIR); "
-                        "default: the run's own test split")
+                        help="evaluate on other data (synthetic, retinamnist, aptos:DIR, "
+                        "eyepacs:DIR); default: the run's own test split")
     parser.add_argument("--device", default=None, metavar="FAKE_DEVICE",
-                        help="hybrid only: run the circuit on this fake IBM device, e.g. FakeManilaV2 "
-                        "(noisy, slow: combine with --limit)")
-    parser.add_argument("--shots", type=_positive_int, default=4000, help="shots per expectation value with --device")
+                        help="hybrid only: run the circuit on this fake IBM device, e.g. "
+                        "FakeManilaV2 (noisy, slow: combine with --limit)")
+    parser.add_argument("--shots", type=_positive_int, default=4000,
+                        help="shots per expectation value with --device")
     parser.add_argument("--limit", type=int, default=None,
                         help="evaluate only the first N test images (N >= 2)")
     parser.set_defaults(func=run)

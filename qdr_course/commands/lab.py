@@ -16,7 +16,8 @@ def register(subparsers) -> None:
                         help="the course's root folder (default: the current folder)")
     parser.add_argument("--folder", default="lessons", choices=["lessons", "solutions"],
                         help="which folder to open (default: lessons)")
-    parser.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the command instead of running it")
     parser.set_defaults(func=run, parse_unknown=True)
 
 

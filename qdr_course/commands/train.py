@@ -11,14 +11,19 @@ _NEEDS_DIR = ("aptos", "eyepacs")
 
 
 def parse_data_spec(spec: str) -> tuple[str, Path | None]:
-    """``"synthetic"``, ``"retinamnist"``, ``"aptos:DIR"``, ``"eyepacs:DIR"`` -> (kind, dir). See lesson 05."""
+    """``"synthetic"``, ``"retinamnist"``, ``"aptos:DIR"``, ``"eyepacs:DIR"`` -> (kind, dir).
+
+    See lesson 05.
+    """
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError("--data must be one of synthetic, retinamnist, aptos:DIR, eyepacs:DIR; got an empty value")
+        raise ValueError("--data must be one of synthetic, retinamnist, aptos:DIR, eyepacs:DIR; "
+                         "got an empty value")
     kind, sep, rest = spec.strip().partition(":")
     kind = kind.lower()
     if kind not in DATA_KINDS:
         raise ValueError(f"cannot parse --data {spec!r}: the kind must be one of "
-                         f"{', '.join(DATA_KINDS)} (aptos and eyepacs need a folder, e.g. aptos:~/data/aptos)")
+                         f"{', '.join(DATA_KINDS)} (aptos and eyepacs need a folder, e.g. "
+                         "aptos:~/data/aptos)")
     if kind in _NEEDS_DIR:
         if not sep or not rest:
             raise ValueError(f"--data {spec!r}: {kind} needs the folder of the downloaded data, "
@@ -62,24 +67,33 @@ def register(subparsers) -> None:
         "train", help="train a hybrid or classical retinopathy grader and write a run folder",
         description="Train a grader (CNN -> circuit or classical bottleneck -> 5 grades), keep the "
         "epoch with the best validation QWK, test it on the held-out split, print the metrics and "
-        "write a run folder (checkpoint.pt, metrics.json, confusion_matrix.png, learning_curve.png). "
-        "With no arguments it trains the hybrid grader on synthetic fundus images, offline.")
+        "write a run folder (checkpoint.pt, metrics.json, confusion_matrix.png, "
+        "learning_curve.png). With no arguments it trains the hybrid grader on synthetic fundus "
+        "images, offline.")
     parser.add_argument("--model", choices=("hybrid", "classical"), default="hybrid",
-                        help="hybrid (quantum circuit bottleneck) or classical (Linear+tanh twin); default hybrid")
+                        help="hybrid (quantum circuit bottleneck) or classical (Linear+tanh twin); "
+                        "default hybrid")
     parser.add_argument("--data", default="synthetic", metavar="SPEC",
-                        help="synthetic (default, offline), retinamnist (downloads once), aptos:DIR or eyepacs:DIR")
-    parser.add_argument("--size", type=_positive_int, default=64, help="image side in pixels (default 64)")
+                        help="synthetic (default, offline), retinamnist (downloads once), "
+                        "aptos:DIR or eyepacs:DIR")
+    parser.add_argument("--size", type=_positive_int, default=64,
+                        help="image side in pixels (default 64)")
     parser.add_argument("--n", type=_positive_int, default=2000,
                         help="number of synthetic images to generate, all splits (default 2000)")
-    parser.add_argument("--epochs", type=_positive_int, default=10, help="maximum epochs (default 10)")
+    parser.add_argument("--epochs", type=_positive_int, default=10,
+                        help="maximum epochs (default 10)")
     parser.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
-    parser.add_argument("--lr", type=_positive_float, default=1e-2, help="peak learning rate (default 1e-2)")
+    parser.add_argument("--lr", type=_positive_float, default=1e-2,
+                        help="peak learning rate (default 1e-2)")
     parser.add_argument("--patience", type=_positive_int, default=3,
-                        help="stop after this many epochs without a better validation QWK (default 3)")
+                        help="stop after this many epochs without a better validation QWK (default "
+                        "3)")
     parser.add_argument("--class-weighting", choices=("loss", "sampler", "none"), default="loss",
                         help="weighted cross-entropy (default), a balanced sampler, or none")
-    parser.add_argument("--n-qubits", type=_positive_int, default=3, help="hybrid: qubits (default 3)")
-    parser.add_argument("--n-layers", type=_positive_int, default=2, help="hybrid: circuit layers (default 2)")
+    parser.add_argument("--n-qubits", type=_positive_int, default=3,
+                        help="hybrid: qubits (default 3)")
+    parser.add_argument("--n-layers", type=_positive_int, default=2,
+                        help="hybrid: circuit layers (default 2)")
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, default=None,
                         help="run folder to create (must not exist); default runs/MODEL-DATA-sSEED "
@@ -147,8 +161,8 @@ def _run(args: argparse.Namespace) -> int:
     model = build_model(args)
     print(f"model: {model.kind}, {count_parameters(model)} parameters "
           f"({model.bottleneck_parameters()} in the bottleneck); "
-          f"train/val/test = {len(data.train.grades)}/{len(data.val.grades)}/{len(data.test.grades)}",
-          flush=True)
+          "train/val/test = "
+          f"{len(data.train.grades)}/{len(data.val.grades)}/{len(data.test.grades)}", flush=True)
     run_dir = create_run_dir(args.out if args.out is not None
                              else unique_run_dir("runs", f"{args.model}-{kind}-s{args.seed}"))
     weighting = None if args.class_weighting == "none" else args.class_weighting
@@ -159,8 +173,8 @@ def _run(args: argparse.Namespace) -> int:
     report = evaluate_grader(model, data.test)
     settings = {"model": args.model, "kind": model.kind, "config": model.config, "data": spec,
                 "data_source": str(getattr(data, "source", spec)), "size": args.size, "n": args.n,
-                "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                "patience": args.patience, "class_weighting": args.class_weighting,
+                "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
+                "lr": args.lr, "patience": args.patience, "class_weighting": args.class_weighting,
                 "augment": args.augment}
     write_run(run_dir, report=report, history=history, settings=settings)
     print(f"trained {history.epochs} epochs in {sum(history.seconds):.1f} s; best validation QWK "

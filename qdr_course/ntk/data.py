@@ -1,4 +1,7 @@
-"""The paper's data: two digit classes, labels +-1, standardised to unit-norm images. See lesson 06."""
+"""The paper's data: two digit classes, labels +-1, standardised to unit-norm images.
+
+See lesson 06.
+"""
 
 from __future__ import annotations
 
@@ -53,11 +56,15 @@ def _load_images(source: str, data_home: str | None) -> tuple[np.ndarray, np.nda
                 "source='digits' (scikit-learn's bundled 8x8 digits, works offline)."
             ) from error
         return np.asarray(x, dtype=np.float64), np.asarray(y).astype(int)
-    raise ValueError(f"source must be 'digits' (offline, 8x8) or 'mnist' (28x28, online), got {source!r}")
+    raise ValueError("source must be 'digits' (offline, 8x8) or 'mnist' (28x28, online), got "
+                     f"{source!r}")
 
 
 def standardise_images(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One global mean and std (from the training set), then unit L2 norm per image. See lesson 06."""
+    """One global mean and std (from the training set), then unit L2 norm per image.
+
+    See lesson 06.
+    """
     x_train = np.asarray(x_train, dtype=np.float64)
     x_test = np.asarray(x_test, dtype=np.float64)
     mean, std = x_train.mean(), x_train.std()
@@ -68,14 +75,18 @@ def standardise_images(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndar
         z = (x - mean) / std
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         if np.any(norms == 0):
-            raise ValueError("an image equals the mean image exactly and cannot be scaled to unit norm")
+            raise ValueError("an image equals the mean image exactly and cannot be scaled to unit "
+                             "norm")
         out.append(z / norms)
     return out[0], out[1]
 
 
 def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int | None = None,
-                    seed: int = 0, source: str = "digits", data_home: str | None = None) -> DigitPair:
-    """n training images (n/2 per digit, +1 for the first digit) and a balanced test set. See lesson 06.
+                    seed: int = 0, source: str = "digits",
+                    data_home: str | None = None) -> DigitPair:
+    """n training images (n/2 per digit, +1 for the first digit) and a balanced test set.
+
+    See lesson 06.
 
     ``n_test`` defaults to the paper's 256 test images, or fewer (balanced) when a class of the
     8x8 digits has too few images left. Sampling without replacement, seeded by ``seed``.
@@ -94,7 +105,8 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
         raise ValueError(
             f"n = {n} needs {n // 2} training images per class (and at least one test image), but "
             f"the {source!r} data have only {available} images of the rarer digit of {digits}. "
-            f"Use n <= {2 * (available - 1)}" + (" or source='mnist' when online." if source == "digits" else ".")
+            f"Use n <= {2 * (available - 1)}" + (" or source='mnist' when "
+                                                 "online." if source == "digits" else ".")
         )
     if n_test is None:
         n_test = min(256, 2 * (available - n // 2))
@@ -103,7 +115,8 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
     if n // 2 + n_test // 2 > available:
         raise ValueError(
             f"n = {n} and n_test = {n_test} need {n // 2 + n_test // 2} images per class, but only "
-            f"{available} exist for the rarer digit of {digits}; lower n_test to <= {2 * (available - n // 2)}."
+            f"{available} exist for the rarer digit of {digits}; lower n_test to <= "
+            f"{2 * (available - n // 2)}."
         )
     rng = np.random.default_rng(seed)
     train_idx, test_idx = [], []

@@ -1,4 +1,6 @@
-"""The closed-form NTK of the erf network, stable at any depth, and kernel regression. See lesson 06.
+"""The closed-form NTK of the erf network, stable at any depth, and kernel regression.
+
+See lesson 06.
 
 :func:`erf_ntk` equals neural-tangents' analytic kernel of
 :func:`qdr_course.ntk.networks.fc_erf_network` but stays finite at any depth.
@@ -46,7 +48,8 @@ def erf_ntk(x1: np.ndarray, x2: np.ndarray | None = None, depth: int = 1, get: s
     same = x2 is None
     x2 = x1 if same else np.asarray(x2, dtype=np.float64)
     if x1.ndim != 2 or x2.ndim != 2 or x1.shape[1] != x2.shape[1]:
-        raise ValueError(f"x1 and x2 must be 2-D with the same number of features, got {x1.shape} and {x2.shape}")
+        raise ValueError(f"x1 and x2 must be 2-D with the same number of features, got {x1.shape} "
+                         f"and {x2.shape}")
     w2 = float(w_std) ** 2
     d = x1.shape[1]
     q1 = w2 * np.einsum("ij,ij->i", x1, x1) / d  # variances of the pre-activations of x1
@@ -57,7 +60,8 @@ def erf_ntk(x1: np.ndarray, x2: np.ndarray | None = None, depth: int = 1, get: s
         theta, cov = _erf_ntk_general(x1, x2, same, depth, q1, q2, w2)
     out = theta if get == "ntk" else cov
     if not np.all(np.isfinite(out)):
-        raise FloatingPointError(f"the NTK overflowed float64 at depth {depth}; use a smaller depth")
+        raise FloatingPointError(f"the NTK overflowed float64 at depth {depth}; use a smaller "
+                                 "depth")
     return out
 
 
@@ -75,7 +79,11 @@ def _erf_ntk_general(x1, x2, same, depth, q1, q2, w2):
         cov = w2 * erf_nngp_map(a, b, cov)
         theta = cov + dot_sigma * theta
         theta1 = w2 * erf_nngp_map(q1, q1, q1) + w2 * erf_derivative_map(q1, q1, q1) * theta1
-        theta2 = theta1 if same else w2 * erf_nngp_map(q2, q2, q2) + w2 * erf_derivative_map(q2, q2, q2) * theta2
+        theta2 = (
+            theta1
+            if same
+            else w2 * erf_nngp_map(q2, q2, q2) + w2 * erf_derivative_map(q2, q2, q2) * theta2
+        )
         q1_new = w2 * erf_nngp_map(q1, q1, q1)
         q2 = q1_new if same else w2 * erf_nngp_map(q2, q2, q2)
         q1 = q1_new
@@ -86,7 +94,8 @@ def _erf_ntk_general(x1, x2, same, depth, q1, q2, w2):
 
 
 def _erf_ntk_equal_norms(x1, x2, depth, q, w2):
-    """The recursion of :func:`erf_ntk` when every input has the same norm (the paper's unit-norm images).
+    """The recursion of :func:`erf_ntk` when every input has the same norm (the paper's unit-norm
+    images).
 
     One scalar variance q per layer; in-place updates; for a square kernel only the upper
     triangle is computed, and its diagonal follows the scalar recursion at correlation exactly 1.
@@ -133,7 +142,10 @@ def _erf_ntk_equal_norms(x1, x2, depth, q, w2):
 
 
 def test_kernel_threshold(depth: int, dim: int, get: str = "ntk") -> float:
-    """k_thresh = k(x0, x1) for unit vectors with x0 . x1 = 1 - 1e-5 (paper's normalisation). See lesson 07."""
+    """k_thresh = k(x0, x1) for unit vectors with x0 . x1 = 1 - 1e-5 (paper's normalisation).
+
+    See lesson 07.
+    """
     if dim < 2:
         raise ValueError(f"dim must be >= 2, got {dim}")
     c = 1.0 - 1e-5
@@ -144,7 +156,10 @@ def test_kernel_threshold(depth: int, dim: int, get: str = "ntk") -> float:
 
 
 def normalised_test_kernel(k_test: np.ndarray, k_thresh: float) -> np.ndarray:
-    """The paper's k_* / k_thresh, clipped to [-1, 1] (only near-duplicates of training images). See lesson 07."""
+    """The paper's k_* / k_thresh, clipped to [-1, 1] (only near-duplicates of training images).
+
+    See lesson 07.
+    """
     if not k_thresh > 0:
         raise ValueError(f"k_thresh must be positive, got {k_thresh}")
     return np.clip(np.asarray(k_test, dtype=np.float64) / k_thresh, -1.0, 1.0)
@@ -156,12 +171,17 @@ def kernel_regression(kernel: np.ndarray, k_test: np.ndarray, y: np.ndarray) -> 
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] != len(y):
         raise ValueError(f"kernel must be n x n with n = len(y) = {len(y)}, got {kernel.shape}")
     if np.shape(k_test)[-1] != len(y):
-        raise ValueError(f"k_test must have n = {len(y)} columns (test x train), got {np.shape(k_test)}")
+        raise ValueError(
+            f"k_test must have n = {len(y)} columns (test x train), got {np.shape(k_test)}"
+        )
     return np.asarray(k_test, np.float64) @ np.linalg.solve(kernel, np.asarray(y, np.float64))
 
 
 def diagonal_regression(kernel: np.ndarray, k_test: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Prediction with the diagonal NTK: k_* diag(K)^-1 y (= k_* y / K_ii for unit-norm inputs). See lesson 07."""
+    """Prediction with the diagonal NTK: k_* diag(K)^-1 y (= k_* y / K_ii for unit-norm inputs).
+
+    See lesson 07.
+    """
     return np.asarray(k_test, np.float64) @ (np.asarray(y, np.float64) / np.diag(kernel))
 
 

@@ -1,4 +1,6 @@
-"""Wide erf networks built with neural-tangents' stax, their exact constants and depth. See lesson 06.
+"""Wide erf networks built with neural-tangents' stax, their exact constants and depth.
+
+See lesson 06.
 
 Float64 is used throughout; importing this module switches jax to 64-bit floats.
 """
@@ -20,7 +22,7 @@ ERF_SCALE: float = 2.0 / math.pi * math.asin(2.0 / 3.0)
 W_STD: float = math.sqrt(1.0 / ERF_SCALE)
 #: Coefficient of nonlinearity mu = 1 - E[z s(z)]^2 of the normalised erf s = erf / sqrt(ERF_SCALE).
 MU: float = 1.0 - 4.0 / (3.0 * math.pi * ERF_SCALE)
-#: Growth factor per layer of the NTK diagonal (and of rounding errors in it): W_STD^2 * 4/(pi sqrt 5).
+#: Growth factor per layer of the NTK diagonal (and of its rounding errors): W_STD^2 4/(pi sqrt 5).
 DIAGONAL_GROWTH: float = W_STD**2 * 4.0 / (math.pi * math.sqrt(5.0))
 #: Deepest fully connected erf network whose kernel neural-tangents computes reliably in float64.
 MAX_DIRECT_DEPTH: int = 150
@@ -29,7 +31,9 @@ MAX_STABLE_DEPTH: int = int(math.log(np.finfo(np.float64).max / 1e3) / math.log(
 
 
 def import_neural_tangents():
-    """Import neural_tangents with TensorFlow's C++ start-up log lines kept off stderr. See lesson 06.
+    """Import neural_tangents with TensorFlow's C++ start-up log lines kept off stderr.
+
+    See lesson 06.
 
     TensorFlow (imported by neural-tangents) writes "oneDNN ..." and "Could not find cuda
     drivers" lines straight to file descriptor 2 before Python can filter them; they would land
@@ -69,12 +73,17 @@ def min_margin(x: np.ndarray) -> float:
     np.fill_diagonal(gram, -np.inf)
     delta = 1.0 - float(gram.max())
     if delta <= 0:
-        raise ValueError("two training images are identical (or opposite): delta = 0, remove duplicates")
+        raise ValueError(
+            "two training images are identical (or opposite): delta = 0, remove duplicates"
+        )
     return delta
 
 
 def convergence_depth(n: int, delta: float) -> float:
-    """L_conv = 8 ln(n / delta) / mu, the depth at which the NTK is nearly diagonal. See lesson 06."""
+    """L_conv = 8 ln(n / delta) / mu, the depth at which the NTK is nearly diagonal.
+
+    See lesson 06.
+    """
     if n < 2 or not 0 < delta <= 1:
         raise ValueError(f"need n >= 2 and 0 < delta <= 1, got n={n}, delta={delta}")
     return 8.0 * math.log(n / delta) / MU
@@ -83,13 +92,17 @@ def convergence_depth(n: int, delta: float) -> float:
 def depth_for(x_train: np.ndarray, depth_factor: float = 0.1) -> int:
     """Depth round(depth_factor * L_conv) (the paper: 0.1), at least 1. See lesson 06."""
     if not depth_factor > 0:
-        raise ValueError(f"depth_factor must be positive (the paper uses 0.1), got {depth_factor!r}")
+        raise ValueError(
+            f"depth_factor must be positive (the paper uses 0.1), got {depth_factor!r}"
+        )
     l_conv = convergence_depth(len(x_train), min_margin(x_train))
     return max(1, int(round(depth_factor * l_conv)))
 
 
 def fc_erf_network(depth: int, width: int = 512):
-    """depth x [Dense(W_std = sqrt(1/erf_scale)), Erf], Dense(1): stax (init, apply, kernel). See lesson 06.
+    """depth x [Dense(W_std = sqrt(1/erf_scale)), Erf], Dense(1): stax (init, apply, kernel).
+
+    See lesson 06.
 
     Past :data:`MAX_DIRECT_DEPTH` layers the returned ``kernel_fn`` raises a ``ValueError`` that
     points to :func:`erf_ntk` instead of returning neural-tangents' wrong (eventually nan) kernel.
@@ -114,21 +127,34 @@ def fc_erf_network(depth: int, width: int = 512):
 
 
 def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):
-    """Myrtle-like CNN of the paper: [Conv3x3, Relu] x k, AvgPool(2) blocks, Dense, Erf, Dense. See lesson 06.
+    """Myrtle-like CNN of the paper: [Conv3x3, Relu] x k, AvgPool(2) blocks, Dense, Erf, Dense.
+
+    See lesson 06.
 
     The paper uses 32 convolutions per block and four pools at 28x28 (depth 96, about 80
     CPU-hours); on 8x8 images three pools reach 1x1. Inputs are NHWC arrays.
     """
     stax = import_neural_tangents().stax
 
-    for name, value in (("conv_per_block", conv_per_block), ("channels", channels), ("n_pools", n_pools)):
+    for name, value in (
+        ("conv_per_block", conv_per_block),
+        ("channels", channels),
+        ("n_pools", n_pools),
+    ):
         positive_int(name, value)
-    conv = [stax.Conv(channels, (3, 3), W_std=math.sqrt(2.0), b_std=None, padding="SAME"), stax.Relu()]
+    conv = [
+        stax.Conv(channels, (3, 3), W_std=math.sqrt(2.0), b_std=None, padding="SAME"),
+        stax.Relu(),
+    ]
     layers = []
     for _ in range(n_pools):
         layers += conv * conv_per_block + [stax.AvgPool((2, 2), strides=(2, 2))]
-    layers += [stax.Flatten(), stax.Dense(channels, W_std=math.sqrt(2.0), b_std=None), stax.Erf(),
-               stax.Dense(1, W_std=math.sqrt(2.0), b_std=None)]
+    layers += [
+        stax.Flatten(),
+        stax.Dense(channels, W_std=math.sqrt(2.0), b_std=None),
+        stax.Erf(),
+        stax.Dense(1, W_std=math.sqrt(2.0), b_std=None),
+    ]
     return stax.serial(*layers)
 
 
@@ -138,15 +164,18 @@ def _check_depth(depth, limit: int | None) -> None:
     if limit is not None and depth > limit:
         raise ValueError(
             f"depth {depth} is too deep for neural-tangents' direct kernel computation in float64: "
-            f"rounding errors in the NTK diagonal grow like {DIAGONAL_GROWTH:.4f}^depth (5 % wrong near "
-            f"160 layers, inf/nan near 200-320). Use the stable closed-form recursion "
-            f"qdr_course.ntk.erf_ntk(x1, x2, depth) instead (stable up to depth {MAX_STABLE_DEPTH})."
+            f"rounding errors in the NTK diagonal grow like {DIAGONAL_GROWTH:.4f}^depth (5 % wrong "
+            f"near 160 layers, inf/nan near 200-320). Use the stable closed-form recursion "
+            "qdr_course.ntk.erf_ntk(x1, x2, depth) instead (stable up to depth "
+            f"{MAX_STABLE_DEPTH})."
         )
 
 
 @functools.lru_cache(maxsize=1)
 def _nt_layers():
-    """neural-tangents kernel functions of the first Dense layer and of one jitted [Erf, Dense] block."""
+    """neural-tangents kernel functions of the first Dense layer and of one jitted [Erf, Dense]
+    block.
+    """
     import jax
 
     stax = import_neural_tangents().stax
@@ -155,9 +184,12 @@ def _nt_layers():
     return first, jax.jit(block)
 
 
-def nt_erf_ntk_by_depth(x1: np.ndarray, x2: np.ndarray | None, depths: Iterable[int],
-                        get: str = "ntk") -> dict[int, np.ndarray]:
-    """neural-tangents' analytic kernels of :func:`fc_erf_network` at several depths, in one pass. See lesson 06.
+def nt_erf_ntk_by_depth(
+    x1: np.ndarray, x2: np.ndarray | None, depths: Iterable[int], get: str = "ntk"
+) -> dict[int, np.ndarray]:
+    """neural-tangents' analytic kernels of :func:`fc_erf_network` at several depths, in one pass.
+
+    See lesson 06.
 
     The first Dense layer's kernel is pushed through one jitted [Erf, Dense] block ``depth``
     times: the same layer rules as ``fc_erf_network(depth)[2]``, compiled once. Depths above
@@ -181,6 +213,9 @@ def nt_erf_ntk_by_depth(x1: np.ndarray, x2: np.ndarray | None, depths: Iterable[
 
 
 def nt_erf_ntk(x1: np.ndarray, x2: np.ndarray | None, depth: int, get: str = "ntk") -> np.ndarray:
-    """neural-tangents' analytic kernel of :func:`fc_erf_network` (refuses overflowing depths). See lesson 06."""
+    """neural-tangents' analytic kernel of :func:`fc_erf_network` (refuses overflowing depths).
+
+    See lesson 06.
+    """
     _check_depth(depth, MAX_DIRECT_DEPTH)
     return nt_erf_ntk_by_depth(x1, x2, [depth], get)[depth]

@@ -1,4 +1,6 @@
-"""Cost model: a quantum linear-system algorithm against classical solvers for NTK regression. See lesson 07.
+"""Cost model: a quantum linear-system algorithm against classical solvers for NTK regression.
+
+See lesson 07.
 
 Costs are counted in *queries* (one kernel entry, one sparse-matrix access or one elementary
 step), all constants set to 1. The model is the one the paper's argument rests on, with the
@@ -74,7 +76,8 @@ def quantum_queries(n: float, s: float, kappa: float, state_prep: float, readout
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     if not state_prep >= 1 or not readout >= 0:
-        raise ValueError(f"state_prep (N/P) must be >= 1 and readout (1/o^2 - 1) >= 0, got {state_prep}, {readout}")
+        raise ValueError("state_prep (N/P) must be >= 1 and readout (1/o^2 - 1) >= 0, got "
+                         f"{state_prep}, {readout}")
     solve = (hhl_queries if solver == "hhl" else cks_queries)(n, s, kappa, eps)
     return (readout + 1.0) * (solve + state_prep)
 

@@ -1,4 +1,7 @@
-"""The sparsified NTK of the original code, and the sparsity and condition number a QLSA needs. See lesson 07."""
+"""The sparsified NTK of the original code, and the sparsity and condition number a QLSA needs.
+
+See lesson 07.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ def sparsity_probability(n: int) -> float:
 
 
 def sparsity_pattern(y: np.ndarray, rng: np.random.Generator | int = 0) -> np.ndarray:
-    """The original's random pattern F: Binomial(n, p) columns per row, symmetrised, same-class only, diagonal kept. See lesson 07.
+    """The original's random pattern F: Binomial(n, p) columns per row, symmetrised, same-class
+    only, diagonal kept. See lesson 07.
 
     Row i draws c_i ~ Binomial(n, p) distinct random columns; F is symmetrised as
     tril(F) + tril(F, -1).T; entries between different classes are removed; F_ii = 1.
@@ -40,7 +44,8 @@ def sparsify(kernel: np.ndarray, pattern: np.ndarray) -> np.ndarray:
     """The sparsified NTK K ⊙ F. See lesson 07."""
     kernel, pattern = np.asarray(kernel), np.asarray(pattern)
     if kernel.shape != pattern.shape or kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
-        raise ValueError(f"kernel and pattern must be square with the same shape, got {kernel.shape}, {pattern.shape}")
+        raise ValueError("kernel and pattern must be square with the same shape, got "
+                         f"{kernel.shape}, {pattern.shape}")
     return np.where(pattern, kernel, 0.0)
 
 

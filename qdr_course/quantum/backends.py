@@ -1,4 +1,6 @@
-"""Where circuits run: Qiskit V2 primitives (exact, shot-based, a fake noisy IBM device). See lesson 03.
+"""Where circuits run: Qiskit V2 primitives (exact, shot-based, a fake noisy IBM device).
+
+See lesson 03.
 
 Qiskit 2.x has no ``execute`` / ``Aer.get_backend`` and no V1 primitives: circuits run through a
 ``BaseEstimatorV2`` (expectation values) or a ``BaseSamplerV2`` (shots). Every execution of a
@@ -23,11 +25,16 @@ __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "dev
 
 _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were removed in Qiskit 2.0; "
             "pass a V2 primitive such as qiskit_aer.primitives.EstimatorV2(), "
-            "qiskit.primitives.StatevectorEstimator() or qdr_course.quantum.backends.device_estimator(device)")
+            "qiskit.primitives.StatevectorEstimator() or "
+            "qdr_course.quantum.backends.device_estimator(device)")
 
 
 def primitive_kind(primitive) -> str:
-    """``"estimator"`` or ``"sampler"`` for a V2 primitive; TypeError (saying what to use) otherwise. See lesson 03."""
+    """``"estimator"`` or ``"sampler"`` for a V2 primitive; TypeError (saying what to use)
+    otherwise.
+
+    See lesson 03.
+    """
     from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2
     if isinstance(primitive, BaseEstimatorV2):
         return "estimator"
@@ -38,14 +45,20 @@ def primitive_kind(primitive) -> str:
     except ImportError:  # pragma: no cover - a future Qiskit without the V1 bases
         BaseEstimatorV1 = BaseSamplerV1 = ()
     if (BaseEstimatorV1 and isinstance(primitive, (BaseEstimatorV1, BaseSamplerV1))) or \
-            type(primitive).__name__ in ("Estimator", "Sampler", "BackendEstimator", "BackendSampler"):
-        raise TypeError(f"{type(primitive).__module__}.{type(primitive).__name__} is a V1 primitive. {_V1_HINT}")
+            type(primitive).__name__ in ("Estimator", "Sampler", "BackendEstimator",
+                                         "BackendSampler"):
+        raise TypeError(f"{type(primitive).__module__}.{type(primitive).__name__} is a V1 "
+                        f"primitive. {_V1_HINT}")
     raise TypeError(f"backend must be 'statevector' or a Qiskit V2 primitive (BaseEstimatorV2 or "
                     f"BaseSamplerV2), got {type(primitive).__name__}. {_V1_HINT}")
 
 
 def aer_estimator(precision: float = 0.0, seed: int | None = None, noise_model=None):
-    """Aer's EstimatorV2: exact when ``precision`` is 0 (else Gaussian noise of that size, not shots). See lesson 01."""
+    """Aer's EstimatorV2: exact when ``precision`` is 0 (else Gaussian noise of that size, not
+    shots).
+
+    See lesson 01.
+    """
     from qiskit_aer.primitives import EstimatorV2
     backend_options = {} if noise_model is None else {"noise_model": noise_model}
     if precision < 0:
@@ -63,7 +76,11 @@ def aer_sampler(shots: int = 1024, seed: int | None = None):
 
 
 def fake_device(name: str = "FakeManilaV2"):
-    """An offline snapshot of an IBM device (qubits, couplings, gate errors) from qiskit-ibm-runtime. See lesson 03."""
+    """An offline snapshot of an IBM device (qubits, couplings, gate errors) from
+    qiskit-ibm-runtime.
+
+    See lesson 03.
+    """
     from qiskit_ibm_runtime import fake_provider
     cls = getattr(fake_provider, name, None)
     if cls is None or not name.startswith("Fake"):
@@ -73,7 +90,8 @@ def fake_device(name: str = "FakeManilaV2"):
 
 
 def _device_simulator(backend, seed):
-    """Aer with the device's noise model, coupling map and basis gates (a fake device runs offline)."""
+    """Aer with the device's noise model, coupling map and basis gates (a fake device runs offline).
+    """
     from qiskit_aer import AerSimulator
     if isinstance(backend, AerSimulator):
         return backend
@@ -83,7 +101,8 @@ def _device_simulator(backend, seed):
 
 
 def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
-    """An EstimatorV2 that measures on ``backend`` with real shots; a fake device runs locally on Aer with its noise. See lesson 03.
+    """An EstimatorV2 that measures on ``backend`` with real shots; a fake device runs locally on
+    Aer with its noise. See lesson 03.
 
     Qiskit's ``BackendEstimatorV2`` measures every Pauli term with ``shots`` shots (precision
     1/sqrt(shots)), in one backend job per call. Circuits must be transpiled for the device:
@@ -99,7 +118,10 @@ def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
 
 
 def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
-    """Transpile once for ``backend`` (a BackendV2 or Target); return the ISA circuit. See lesson 03."""
+    """Transpile once for ``backend`` (a BackendV2 or Target); return the ISA circuit.
+
+    See lesson 03.
+    """
     from qiskit.transpiler import Target, generate_preset_pass_manager
     if isinstance(backend, Target):
         pm = generate_preset_pass_manager(optimization_level=optimization_level, target=backend,
@@ -118,18 +140,23 @@ def _columns(ga: GateAngles, circuit) -> list[int]:
 
 
 def exact_expectations(ga: GateAngles, angle_values: np.ndarray) -> np.ndarray:
-    """Exact <O_k> for every row of gate angles (N, G), from the cached torch simulator. See lesson 02."""
+    """Exact <O_k> for every row of gate angles (N, G), from the cached torch simulator.
+
+    See lesson 02.
+    """
     import torch
 
     from qdr_course.quantum.statevector import cached_simulator
 
     values = np.atleast_2d(np.asarray(angle_values, dtype=float))
     with torch.no_grad():
-        return cached_simulator(ga).expectations(torch.as_tensor(values, dtype=torch.float64)).numpy()
+        angles = torch.as_tensor(values, dtype=torch.float64)
+        return cached_simulator(ga).expectations(angles).numpy()
 
 
-def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=None,
-                          circuit=None, observables=None) -> np.ndarray:
+def estimate_expectations(
+    ga: GateAngles, angle_values: np.ndarray, estimator=None, circuit=None, observables=None
+) -> np.ndarray:
     """<O_k> for every row of angle values (N, num_angles), in ONE estimator call. See lesson 02.
 
     ``estimator=None`` uses the exact, fast torch simulator (:func:`exact_expectations`).
@@ -139,7 +166,9 @@ def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=No
     values = np.atleast_2d(np.asarray(angle_values, dtype=float))
     if estimator is None:
         if circuit is not None or observables is not None:
-            raise ValueError("a transpiled circuit or mapped observables need an estimator to run on")
+            raise ValueError(
+                "a transpiled circuit or mapped observables need an estimator to run on"
+            )
         return exact_expectations(ga, values)
     circuit = ga.circuit if circuit is None else circuit
     observables = ga.observables if observables is None else observables
@@ -150,8 +179,9 @@ def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=No
     return np.asarray(result[0].data.evs, dtype=float).reshape(len(values), len(observables))
 
 
-def sample_expectations(ga: GateAngles, angle_values: np.ndarray, sampler, circuit,
-                        shots: int | None = None) -> np.ndarray:
+def sample_expectations(
+    ga: GateAngles, angle_values: np.ndarray, sampler, circuit, shots: int | None = None
+) -> np.ndarray:
     """<O_k> from a sampler's shots for every row (N, G), in ONE call. See lesson 03.
 
     ``circuit`` is ``ga.circuit`` with every qubit measured (and maybe transpiled); the
@@ -170,7 +200,9 @@ def sample_expectations(ga: GateAngles, angle_values: np.ndarray, sampler, circu
 
 @dataclass
 class PrimitiveRunner:
-    """A compiled circuit ready for a V2 primitive: ``runner(theta)`` gives <O_k>, ONE call each. See lesson 03.
+    """A compiled circuit ready for a V2 primitive: ``runner(theta)`` gives <O_k>, ONE call each.
+
+    See lesson 03.
 
     The circuit is measured (for a sampler) and transpiled (for ``transpile_to``) once;
     an estimator's observables are mapped to the transpiled layout. ``num_calls`` counts the
@@ -192,8 +224,10 @@ class PrimitiveRunner:
         if self.kind == "sampler":  # measure every qubit: bit i of each shot is qubit i
             for i, obs in enumerate(observables):
                 if obs.paulis.x.any():
-                    raise ValueError(f"observable {i} ({obs}) is not diagonal in the Z basis; a "
-                                     "sampler only measures Z: use an estimator for it")
+                    raise ValueError(
+                        f"observable {i} ({obs}) is not diagonal in the Z basis; a "
+                        "sampler only measures Z: use an estimator for it"
+                    )
             circuit = circuit.copy()
             circuit.measure_all()
         if self.transpile_to is not None:
@@ -206,6 +240,7 @@ class PrimitiveRunner:
         """<O_k> for every row of gate angles theta (N, G): ONE primitive call."""
         self.num_calls += 1
         if self.kind == "estimator":
-            return estimate_expectations(self.angles, theta, self.primitive, self.circuit,
-                                         self.observables)
+            return estimate_expectations(
+                self.angles, theta, self.primitive, self.circuit, self.observables
+            )
         return sample_expectations(self.angles, theta, self.primitive, self.circuit, self.shots)

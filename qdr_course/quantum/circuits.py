@@ -36,7 +36,10 @@ _ENTANGLERS = ("cz", "cx", None)
 
 
 def z_observables(n_qubits: int) -> list[SparsePauliOp]:
-    """The single-qubit observables Z_0, ..., Z_{n-1} (Qiskit's little-endian labels). See lesson 01."""
+    """The single-qubit observables Z_0, ..., Z_{n-1} (Qiskit's little-endian labels).
+
+    See lesson 01.
+    """
     int_at_least("n_qubits", n_qubits)
     return [SparsePauliOp.from_sparse_list([("Z", [q], 1.0)], num_qubits=n_qubits)
             for q in range(n_qubits)]
@@ -90,7 +93,8 @@ class ParameterizedCircuit:
 
     def __post_init__(self):
         if not isinstance(self.circuit, QuantumCircuit):
-            raise TypeError(f"circuit must be a qiskit QuantumCircuit, got {type(self.circuit).__name__}")
+            raise TypeError("circuit must be a qiskit QuantumCircuit, got "
+                            f"{type(self.circuit).__name__}")
         self.input_params = list(self.input_params)
         self.weight_params = list(self.weight_params)
         self.observables = [SparsePauliOp(o) if not isinstance(o, SparsePauliOp) else o
@@ -110,7 +114,8 @@ class ParameterizedCircuit:
             if obs.num_qubits != self.circuit.num_qubits:
                 raise ValueError(
                     f"observable {i} acts on {obs.num_qubits} qubits but the circuit has "
-                    f"{self.circuit.num_qubits}; build it with num_qubits={self.circuit.num_qubits}")
+                    f"{self.circuit.num_qubits}; build it with "
+                    f"num_qubits={self.circuit.num_qubits}")
         if any(op.operation.name in ("measure", "reset") for op in self.circuit.data):
             raise ValueError("the circuit must not measure or reset: outputs are expectation "
                              "values; use circuit.remove_final_measurements() first")
@@ -161,7 +166,8 @@ class ParameterizedCircuit:
 
     def __repr__(self) -> str:
         return (f"ParameterizedCircuit({self.name or 'circuit'!s}: {self.num_qubits} qubits, "
-                f"{self.num_inputs} inputs, {self.num_weights} weights, {self.num_outputs} outputs)")
+                f"{self.num_inputs} inputs, {self.num_weights} weights, {self.num_outputs} "
+                "outputs)")
 
 
 def _entangle(qc: QuantumCircuit, entangler: str | None) -> None:
@@ -172,7 +178,9 @@ def _entangle(qc: QuantumCircuit, entangler: str | None) -> None:
 
 
 def retinopathy_circuit(n_qubits: int = 3, n_layers: int = 2) -> ParameterizedCircuit:
-    """The retinopathy circuit done right: H + RY(x_i), then layers of CZ chain + trainable RY. See lesson 01.
+    """The retinopathy circuit done right: H + RY(x_i), then layers of CZ chain + trainable RY.
+
+    See lesson 01.
 
     Each qubit gets its own input angle ``x_i`` (the seed fed one angle to three gates) and
     every layer has ``n_qubits`` trainable weights (the seed had none); outputs are <Z_i>.
@@ -194,7 +202,11 @@ def retinopathy_circuit(n_qubits: int = 3, n_layers: int = 2) -> ParameterizedCi
 
 
 def xia_kais_circuit(n_qubits: int = 3, n_layers: int = 3) -> ParameterizedCircuit:
-    """Xia & Kais (arXiv 1912.06184): H + RY(a) with ONE shared input, then CNOT chain + RY(w) layers. See lesson 01."""
+    """Xia & Kais (arXiv 1912.06184): H + RY(a) with ONE shared input, then CNOT chain + RY(w)
+    layers.
+
+    See lesson 01.
+    """
     int_at_least("n_qubits", n_qubits)
     int_at_least("n_layers", n_layers)
     a = Parameter("a")
@@ -213,7 +225,9 @@ def xia_kais_circuit(n_qubits: int = 3, n_layers: int = 3) -> ParameterizedCircu
 
 def layered_ansatz(n_qubits: int, n_layers: int, rotations: Sequence[str] = ("ry",),
                    entangler: str | None = "cz", encoding: str = "ry") -> ParameterizedCircuit:
-    """A general layered ansatz: encode x_i by ``encoding``, then L x [rotations, entangler chain]. See lesson 01.
+    """A general layered ansatz: encode x_i by ``encoding``, then L x [rotations, entangler chain].
+
+    See lesson 01.
 
     ``rotations`` lists the trainable rotations applied to every qubit in each layer, so the
     circuit has ``n_layers * n_qubits * len(rotations)`` weights.
@@ -222,7 +236,8 @@ def layered_ansatz(n_qubits: int, n_layers: int, rotations: Sequence[str] = ("ry
     int_at_least("n_layers", n_layers)
     rotations = tuple(rotations)
     if not rotations or any(r not in _ROTATIONS for r in rotations):
-        raise ValueError(f"rotations must be a non-empty sequence of {_ROTATIONS}, got {rotations!r}")
+        raise ValueError(f"rotations must be a non-empty sequence of {_ROTATIONS}, got "
+                         f"{rotations!r}")
     if entangler not in _ENTANGLERS:
         raise ValueError(f"entangler must be one of {_ENTANGLERS}, got {entangler!r}")
     if encoding not in _ROTATIONS:
@@ -244,7 +259,10 @@ def layered_ansatz(n_qubits: int, n_layers: int, rotations: Sequence[str] = ("ry
 
 
 def textbook_circuit() -> ParameterizedCircuit:
-    """The old Qiskit textbook's 1-qubit "quantum layer": H, RY(t), output P(1) = (1 + sin t) / 2. See lesson 01."""
+    """The old Qiskit textbook's 1-qubit "quantum layer": H, RY(t), output P(1) = (1 + sin t) / 2.
+
+    See lesson 01.
+    """
     t = Parameter("t")
     qc = QuantumCircuit(1, name="textbook")
     qc.h(0)
@@ -254,7 +272,8 @@ def textbook_circuit() -> ParameterizedCircuit:
 
 
 def seed_retinopathy_circuit() -> ParameterizedCircuit:
-    """The seed's 3-qubit circuit as published: t0 in THREE gates, 7 inputs, no weights, 8 probabilities. See lesson 02.
+    """The seed's 3-qubit circuit as published: t0 in THREE gates, 7 inputs, no weights, 8
+    probabilities. See lesson 02.
 
     Kept to show its flaws (a shared parameter, no trainable weights); outputs are the
     probabilities of the 8 bit strings, which the seed estimated from 1000 shots.

@@ -1,4 +1,6 @@
-"""The compiled circuit: every parameterised gate with its own angle, affine in the parameters. See lesson 02.
+"""The compiled circuit: every parameterised gate with its own angle, affine in the parameters.
+
+See lesson 02.
 
 A circuit parameter ``p`` may appear in several gates and inside expressions such as
 ``2*p + 1``: each gate ``g`` gets its own angle ``theta_g = c_g . p + b_g``. :func:`gate_angles`
@@ -26,7 +28,8 @@ FOUR_TERM_GATES = frozenset({"crx", "cry", "crz"})
 
 @dataclass
 class GateAngles:
-    """A circuit in which every parameterised gate has its own angle theta_g = jacobian[g] . p + offset[g].
+    """A circuit in which every parameterised gate has its own angle theta_g = jacobian[g] . p +
+    offset[g].
 
     ``circuit`` uses the parameters ``angles`` (one per gate occurrence, in circuit order);
     ``p`` is the concatenation of the original circuit's inputs and weights. See lesson 02.
@@ -51,7 +54,8 @@ class GateAngles:
         return np.asarray(p, dtype=float) @ self.jacobian.T + self.offset
 
     def check_shift_rule(self) -> None:
-        """Raise ValueError if a gate whose angle depends on a parameter has no two-term shift rule."""
+        """Raise ValueError if a gate whose angle depends on a parameter has no two-term shift rule.
+        """
         for g, name in enumerate(self.gate_names):
             if not np.any(self.jacobian[g]):
                 continue
@@ -60,7 +64,8 @@ class GateAngles:
                     f"parameterised gate number {g} ({name}) is a controlled rotation: its "
                     "generator |1><1| x sigma/2 has three eigenvalues (0, +1/2, -1/2), so the "
                     "two-term parameter-shift rule is wrong for it; it needs the four-term "
-                    "rule (shifts +-pi/2 and +-3pi/2). Decompose it (circuit.decompose()) into RY/RZ and CX gates first.")
+                    "rule (shifts +-pi/2 and +-3pi/2). Decompose it (circuit.decompose()) into "
+                    "RY/RZ and CX gates first.")
             if name not in SHIFT_RULE_GATES:
                 raise ValueError(
                     f"parameterised gate number {g} ({name}) has no known two-eigenvalue "
@@ -76,7 +81,8 @@ def _affine_coefficients(expr, parameters: list, where: str) -> tuple[np.ndarray
     index = {p: i for i, p in enumerate(parameters)}
     for p in expr.parameters:
         if p not in index:
-            raise ValueError(f"{where} uses parameter {p.name!r}, which is neither an input nor a weight")
+            raise ValueError(f"{where} uses parameter {p.name!r}, which is neither an input nor a "
+                             "weight")
         derivative = expr.gradient(p)
         if isinstance(derivative, ParameterExpression):
             raise ValueError(
@@ -92,7 +98,10 @@ def _affine_coefficients(expr, parameters: list, where: str) -> tuple[np.ndarray
 
 
 def gate_angles(pc: ParameterizedCircuit) -> GateAngles:
-    """Give every parameterised gate its own angle and record the affine map from (inputs, weights). See lesson 02."""
+    """Give every parameterised gate its own angle and record the affine map from (inputs, weights).
+
+    See lesson 02.
+    """
     if not isinstance(pc, ParameterizedCircuit):
         raise TypeError("expected a ParameterizedCircuit (e.g. from qdr_course.quantum.circuits."
                         f"retinopathy_circuit()), got {type(pc).__name__}")
@@ -107,10 +116,13 @@ def gate_angles(pc: ParameterizedCircuit) -> GateAngles:
     for i, inst in enumerate(pc.circuit.data):
         op = inst.operation
         if g < len(occurrences) and occurrences[g] == i:
-            where = f"gate {i} ({op.name} on qubits {[pc.circuit.find_bit(q).index for q in inst.qubits]})"
+            qubits = [pc.circuit.find_bit(q).index for q in inst.qubits]
+            where = f"gate {i} ({op.name} on qubits {qubits})"
             if len(op.params) != 1:
-                raise ValueError(f"{where} has {len(op.params)} parameters; use single-angle "
-                                 "rotations (e.g. RZ RY RZ instead of U)")
+                raise ValueError(
+                    f"{where} has {len(op.params)} parameters; use single-angle "
+                    "rotations (e.g. RZ RY RZ instead of U)"
+                )
             c, b = _affine_coefficients(op.params[0], parameters, where)
             rows.append(c)
             offsets.append(b)
@@ -122,5 +134,13 @@ def gate_angles(pc: ParameterizedCircuit) -> GateAngles:
         else:
             out.append(op, inst.qubits, inst.clbits)
     jacobian = np.array(rows, dtype=float).reshape(len(rows), len(parameters))
-    return GateAngles(out, list(theta), jacobian, np.array(offsets, dtype=float), names,
-                      list(pc.observables), pc.num_inputs, pc.num_weights)
+    return GateAngles(
+        out,
+        list(theta),
+        jacobian,
+        np.array(offsets, dtype=float),
+        names,
+        list(pc.observables),
+        pc.num_inputs,
+        pc.num_weights,
+    )

@@ -22,7 +22,10 @@ __all__ = ["load_digit_tensors", "DigitNet", "hybrid_digit_net", "classical_digi
 
 
 def load_digit_tensors(digits=(0, 1), test_size: float = 0.3, seed: int = 0):
-    """Two classes of sklearn's bundled 8x8 digits as (1, 8, 8) tensors in [0, 1], stratified split. See lesson 03."""
+    """Two classes of sklearn's bundled 8x8 digits as (1, 8, 8) tensors in [0, 1], stratified split.
+
+    See lesson 03.
+    """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     digits = check_digit_pair(digits)
@@ -32,14 +35,20 @@ def load_digit_tensors(digits=(0, 1), test_size: float = 0.3, seed: int = 0):
     keep = np.isin(data.target, digits)
     x = (data.images[keep] / 16.0).astype(np.float32)[:, None]
     y = (data.target[keep] == digits[1]).astype(np.int64)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
-    return (torch.from_numpy(x_tr), torch.from_numpy(y_tr), torch.from_numpy(x_te), torch.from_numpy(y_te))
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=seed,
+                                              stratify=y)
+    return (torch.from_numpy(x_tr), torch.from_numpy(y_tr), torch.from_numpy(x_te),
+            torch.from_numpy(y_te))
 
 
 class DigitNet(nn.Module):
-    """Conv(1->4) + pool -> Linear(64 -> n_features) -> angles -> bottleneck -> Linear(-> 2). See lesson 03."""
+    """Conv(1->4) + pool -> Linear(64 -> n_features) -> angles -> bottleneck -> Linear(-> 2).
 
-    def __init__(self, bottleneck: nn.Module, n_features: int, n_bottleneck_out: int, n_classes: int = 2):
+    See lesson 03.
+    """
+
+    def __init__(self, bottleneck: nn.Module, n_features: int, n_bottleneck_out: int,
+                 n_classes: int = 2):
         super().__init__()
         self.features = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                                       nn.Flatten(), nn.Linear(64, n_features))
@@ -53,20 +62,33 @@ class DigitNet(nn.Module):
         return self.head(self.bottleneck(encode_angles(self.features(images))))
 
 
-def hybrid_digit_net(circuit: ParameterizedCircuit | None = None, backend="statevector", **layer_kwargs) -> DigitNet:
-    """DigitNet with a QuantumLayer bottleneck (default: 3-qubit, 2-layer retinopathy circuit). See lesson 03."""
+def hybrid_digit_net(circuit: ParameterizedCircuit | None = None, backend="statevector",
+                     **layer_kwargs) -> DigitNet:
+    """DigitNet with a QuantumLayer bottleneck (default: 3-qubit, 2-layer retinopathy circuit).
+
+    See lesson 03.
+    """
     circuit = retinopathy_circuit(3, 2) if circuit is None else circuit
     layer = QuantumLayer(circuit, backend=backend, **layer_kwargs)
     return DigitNet(layer, layer.in_features, layer.out_features)
 
 
 def classical_digit_net(n_features: int = 3) -> DigitNet:
-    """The matched classical twin: the same CNN and head, bottleneck Linear + tanh (outputs in [-1, 1]). See lesson 03."""
-    return DigitNet(nn.Sequential(nn.Linear(n_features, n_features), nn.Tanh()), n_features, n_features)
+    """The matched classical twin: the same CNN and head, bottleneck Linear + tanh (outputs in [-1,
+    1]).
+
+    See lesson 03.
+    """
+    return DigitNet(nn.Sequential(nn.Linear(n_features, n_features), nn.Tanh()), n_features,
+                    n_features)
 
 
-def train_step(model: nn.Module, optimiser: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> float:
-    """One step: zero grads, cross-entropy, backward, step; return the loss before the update. See lesson 03."""
+def train_step(model: nn.Module, optimiser: torch.optim.Optimizer, x: torch.Tensor,
+               y: torch.Tensor) -> float:
+    """One step: zero grads, cross-entropy, backward, step; return the loss before the update.
+
+    See lesson 03.
+    """
     optimiser.zero_grad()
     loss = nn.functional.cross_entropy(model(x), y)
     loss.backward()
@@ -86,10 +108,14 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def fit(model: nn.Module, x_train, y_train, x_test=None, y_test=None, epochs: int = 5,
         batch_size: int = 32, lr: float = 0.02, seed: int = 0) -> dict:
-    """Train with Adam over shuffled mini-batches; history of loss and accuracy per epoch. See lesson 03."""
+    """Train with Adam over shuffled mini-batches; history of loss and accuracy per epoch.
+
+    See lesson 03.
+    """
     from tqdm import tqdm  # plain text bar: no ipywidgets needed, honours TQDM_DISABLE
     if epochs < 1 or batch_size < 1 or not lr > 0:
-        raise ValueError(f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
+        raise ValueError(f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, "
+                         f"{lr}")
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
@@ -105,12 +131,16 @@ def fit(model: nn.Module, x_train, y_train, x_test=None, y_test=None, epochs: in
 
 
 def with_backend(model: DigitNet, backend, **layer_kwargs) -> DigitNet:
-    """A copy of a trained hybrid DigitNet whose circuit runs on ``backend`` (e.g. a fake device). See lesson 03."""
+    """A copy of a trained hybrid DigitNet whose circuit runs on ``backend`` (e.g. a fake device).
+
+    See lesson 03.
+    """
     if not isinstance(model.bottleneck, QuantumLayer):
         raise TypeError("with_backend needs a hybrid DigitNet (its bottleneck is a QuantumLayer)")
     old = model.bottleneck
     clone = copy.deepcopy(nn.ModuleDict({"features": model.features, "head": model.head}))
-    layer = QuantumLayer(old.circuit, backend=backend, init_weights=old.weights.detach(), **layer_kwargs)
+    layer = QuantumLayer(old.circuit, backend=backend, init_weights=old.weights.detach(),
+                         **layer_kwargs)
     new = DigitNet(layer, old.in_features, old.out_features)
     new.features, new.head = clone["features"], clone["head"]
     return new.train(model.training)

@@ -38,7 +38,10 @@ PHASE_OF_LAMBDA_MAX = 3 / 8
 
 
 def check_hermitian(matrix) -> np.ndarray:
-    """Return A as a complex array after checking it is a Hermitian 2x2, 4x4 or 8x8 matrix. See lesson 07."""
+    """Return A as a complex array after checking it is a Hermitian 2x2, 4x4 or 8x8 matrix.
+
+    See lesson 07.
+    """
     a = np.asarray(matrix)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"A must be a square matrix, got shape {a.shape}")
@@ -48,24 +51,31 @@ def check_hermitian(matrix) -> np.ndarray:
                          "pad it with an identity block to the next power of two")
     if n > 2**MAX_SYSTEM_QUBITS:
         raise ValueError(f"A is {n}x{n}: too large for the simulated HHL circuit (at most "
-                         f"{2**MAX_SYSTEM_QUBITS}x{2**MAX_SYSTEM_QUBITS}); solve it classically or sparsify a smaller block")
+                         f"{2**MAX_SYSTEM_QUBITS}x{2**MAX_SYSTEM_QUBITS}); solve it classically or "
+                         "sparsify a smaller block")
     if not np.all(np.isfinite(a)):
         raise ValueError("A contains nan or inf")
     if not np.allclose(a, a.conj().T, atol=1e-12 * max(1.0, np.abs(a).max())):
-        raise ValueError("A must be Hermitian (A == A^dagger); for a general matrix solve the Hermitian "
-                         "system [[0, A], [A^dagger, 0]] (twice the size) instead")
+        raise ValueError("A must be Hermitian (A == A^dagger); for a general matrix solve the "
+                         "Hermitian system [[0, A], [A^dagger, 0]] (twice the size) instead")
     return a.astype(np.complex128)
 
 
 def clock_eigenvalues(num_clock: int, t: float) -> np.ndarray:
-    """Eigenvalue lambda~_j = 2 pi phi_j / t that clock state j stands for (two's complement phases). See lesson 07."""
+    """Eigenvalue lambda~_j = 2 pi phi_j / t that clock state j stands for (two's complement
+    phases).
+
+    See lesson 07.
+    """
     j = np.arange(2**num_clock)
     phase = np.where(j < 2 ** (num_clock - 1), j, j - 2**num_clock) / 2**num_clock
     return 2.0 * np.pi * phase / t
 
 
 def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
-    """theta_j = 2 arcsin(C / lambda~_j), 0 for lambda~ = 0, and +-pi where |C / lambda~| > 1. See lesson 07.
+    """theta_j = 2 arcsin(C / lambda~_j), 0 for lambda~ = 0, and +-pi where |C / lambda~| > 1.
+
+    See lesson 07.
 
     The ancilla's |1> amplitude is sin(theta/2) = C / lambda~. Clock states with |lambda~| < C
     (reached only by phase-estimation leakage when C <= min |lambda|) get the largest possible
@@ -82,15 +92,17 @@ def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
 class HHLResult:
     """Outcome of one HHL run (exact statevector simulation). See lesson 07."""
 
-    solution: np.ndarray           # post-selected system state (largest clock component's phase fixed)
-    classical: np.ndarray          # A^-1 b / ||A^-1 b||
-    fidelity: float                # <x|rho|x> of the post-selected system state
-    success_probability: float     # P(ancilla = 1)
-    clock_leakage: float           # P(clock != 0 | ancilla = 1): imperfect uncomputation
+    solution: np.ndarray  # post-selected system state (largest clock component's phase fixed)
+    classical: np.ndarray  # A^-1 b / ||A^-1 b||
+    fidelity: float  # <x|rho|x> of the post-selected system state
+    success_probability: float  # P(ancilla = 1)
+    clock_leakage: float  # P(clock != 0 | ancilla = 1): imperfect uncomputation
 
 
 class HHL:
-    """HHL solver for a small Hermitian matrix: build, simulate and read out the circuit. See lesson 07.
+    """HHL solver for a small Hermitian matrix: build, simulate and read out the circuit.
+
+    See lesson 07.
 
     Parameters: ``matrix`` (Hermitian, 2x2 to 8x8), ``num_clock`` (phase-estimation qubits),
     ``lambda_max`` and ``lambda_min`` (bounds on |eigenvalues|; by default from a classical
@@ -106,11 +118,19 @@ class HHL:
     (1.0, 0.34375)
     """
 
-    def __init__(self, matrix, num_clock: int = 6, lambda_max: float | None = None,
-                 lambda_min: float | None = None, t: float | None = None):
+    def __init__(
+        self,
+        matrix,
+        num_clock: int = 6,
+        lambda_max: float | None = None,
+        lambda_min: float | None = None,
+        t: float | None = None,
+    ):
         self.matrix = check_hermitian(matrix)
         if not isinstance(num_clock, (int, np.integer)) or not MIN_CLOCK <= num_clock <= MAX_CLOCK:
-            raise ValueError(f"num_clock must be an integer from {MIN_CLOCK} to {MAX_CLOCK}, got {num_clock!r}")
+            raise ValueError(
+                f"num_clock must be an integer from {MIN_CLOCK} to {MAX_CLOCK}, got {num_clock!r}"
+            )
         self.num_clock = int(num_clock)
         self.num_system = int(round(math.log2(self.matrix.shape[0])))
         eig = np.linalg.eigvalsh(self.matrix)
@@ -119,13 +139,17 @@ class HHL:
         self.lambda_max = float(np.abs(eig).max()) if lambda_max is None else float(lambda_max)
         self.lambda_min = float(np.abs(eig).min()) if lambda_min is None else float(lambda_min)
         if not 0 < self.lambda_min <= self.lambda_max:
-            raise ValueError(f"need 0 < lambda_min <= lambda_max, got {self.lambda_min}, {self.lambda_max}")
+            raise ValueError(
+                f"need 0 < lambda_min <= lambda_max, got {self.lambda_min}, {self.lambda_max}"
+            )
         # lambda_max at phase 3/8: a margin of 2^m / 8 clock steps before the sign wraps (at 1/2),
         # so phase-estimation leakage of the largest eigenvalues cannot flip their sign.
         self.t = 2.0 * np.pi * PHASE_OF_LAMBDA_MAX / self.lambda_max if t is None else float(t)
         if not self.t > 0 or self.lambda_max * self.t / (2 * np.pi) >= 0.5:
-            raise ValueError(f"t = {self.t} must be positive and map |lambda| <= {self.lambda_max} to phases "
-                             "below 1/2 (two's complement); leave t=None to choose it")
+            raise ValueError(
+                f"t = {self.t} must be positive and map |lambda| <= {self.lambda_max} "
+                "to phases below 1/2 (two's complement); leave t=None to choose it"
+            )
         self.grid = clock_eigenvalues(self.num_clock, self.t)
         step = self.grid[1]
         self.c = max(step, step * math.floor(self.lambda_min / step + 0.5))
@@ -154,7 +178,9 @@ class HHL:
         return qc
 
     def circuit(self, b, readout=None, measure: bool = False):
-        """The HHL circuit for |b>; with ``readout`` = k, also undo the preparation of |k>. See lesson 07.
+        """The HHL circuit for |b>; with ``readout`` = k, also undo the preparation of |k>.
+
+        See lesson 07.
 
         Qubits: system 0..log2 N - 1, clock, then the ancilla (last). With ``measure``, the
         ancilla and the system register are measured (classical bits: system, then ancilla).
@@ -181,7 +207,10 @@ class HHL:
         """A right-hand side or readout vector, as a unit vector. See lesson 07."""
         v = np.asarray(v, dtype=np.complex128).ravel()
         if v.shape != (self.matrix.shape[0],):
-            raise ValueError(f"{name} must have {self.matrix.shape[0]} entries (one per row of A), got {v.shape[0]}")
+            raise ValueError(
+                f"{name} must have {self.matrix.shape[0]} entries (one per row of A), "
+                f"got {v.shape[0]}"
+            )
         norm = np.linalg.norm(v)
         if not np.isfinite(norm) or norm == 0:
             raise ValueError(f"{name} must be a finite, nonzero vector")
@@ -205,7 +234,9 @@ class HHL:
         return HHLResult(solution, classical, fidelity, p_success, leak)
 
     def estimate_overlap(self, b, readout, shots: int = 4000, seed: int = 0) -> dict:
-        """Estimate |<k|x>|^2 from shots: P(system = 0 and ancilla = 1) / P(ancilla = 1). See lesson 07.
+        """Estimate |<k|x>|^2 from shots: P(system = 0 and ancilla = 1) / P(ancilla = 1).
+
+        See lesson 07.
 
         Runs the measured circuit on Aer's SamplerV2 (real sampled shots); returns the estimate,
         its binomial standard error, the exact value and the shot counts.
@@ -217,8 +248,12 @@ class HHL:
         b = self._check_vector(b, "b")
         k = self._check_vector(readout, "readout")
         # Decompose to u + cx first: Aer 0.18.2 crashes (segfault) on the controlled 8x8 unitaries.
-        qc = transpile(self.circuit(b, readout=k, measure=True), basis_gates=["u", "cx"],
-                       optimization_level=1, seed_transpiler=seed)
+        qc = transpile(
+            self.circuit(b, readout=k, measure=True),
+            basis_gates=["u", "cx"],
+            optimization_level=1,
+            seed_transpiler=seed,
+        )
         counts = SamplerV2(seed=seed).run([qc], shots=shots).result()[0].data.meas.get_counts()
         ns, m = self.num_system, self.num_clock
         success = hits = 0
@@ -233,8 +268,13 @@ class HHL:
         estimate = hits / success
         x = np.linalg.solve(self.matrix, b)
         exact = float(abs(np.vdot(k, x / np.linalg.norm(x))) ** 2)
-        return dict(estimate=estimate, stderr=math.sqrt(max(estimate * (1 - estimate), 1e-12) / success),
-                    exact=exact, successes=success, shots=shots)
+        return dict(
+            estimate=estimate,
+            stderr=math.sqrt(max(estimate * (1 - estimate), 1e-12) / success),
+            exact=exact,
+            successes=success,
+            shots=shots,
+        )
 
 
 def matrix_with_condition_number(kappa: float, dim: int = 4, seed: int = 0) -> np.ndarray:

@@ -49,7 +49,8 @@ def encode_angles(z: torch.Tensor) -> torch.Tensor:
 
 
 class QuantumLayer(torch.nn.Module):
-    """Map inputs (B, in_features) to expectation values (B, out_features) of a parameterised circuit. See lesson 03.
+    """Map inputs (B, in_features) to expectation values (B, out_features) of a parameterised
+    circuit. See lesson 03.
 
     Args:
         circuit: a :class:`~qdr_course.quantum.circuits.ParameterizedCircuit`; its inputs receive
@@ -74,8 +75,9 @@ class QuantumLayer(torch.nn.Module):
                  transpile_to=None, shots: int | None = None, init_weights=None):
         super().__init__()
         if not isinstance(circuit, ParameterizedCircuit):
-            raise TypeError("circuit must be a ParameterizedCircuit (e.g. qdr_course.quantum.circuits."
-                            f"retinopathy_circuit()), got {type(circuit).__name__}")
+            raise TypeError("circuit must be a ParameterizedCircuit (e.g. "
+                            "qdr_course.quantum.circuits.retinopathy_circuit()), got "
+                            f"{type(circuit).__name__}")
         if circuit.num_inputs == 0:
             raise ValueError("the circuit has no input parameters, so the layer would ignore its "
                              "input; build it with at least one input")
@@ -95,7 +97,8 @@ class QuantumLayer(torch.nn.Module):
 
         if isinstance(backend, str):
             if backend != "statevector":
-                raise ValueError(f"backend must be 'statevector' or a Qiskit V2 primitive, got {backend!r}")
+                raise ValueError("backend must be 'statevector' or a Qiskit V2 primitive, got "
+                                 f"{backend!r}")
             self.kind = "statevector"
             if transpile_to is not None or shots is not None:
                 raise ValueError("transpile_to and shots apply to Qiskit primitives, not to the "
@@ -127,7 +130,9 @@ class QuantumLayer(torch.nn.Module):
 
     @property
     def num_primitive_calls(self) -> int:
-        """Primitive calls made so far (one per forward and one per backward pass); 0 for statevector."""
+        """Primitive calls made so far (one per forward and one per backward pass); 0 for
+        statevector.
+        """
         return 0 if self.runner is None else self.runner.num_calls
 
     @property
@@ -163,13 +168,17 @@ class QuantumLayer(torch.nn.Module):
         return out.to(x.dtype)
 
     def extra_repr(self) -> str:
-        backend = self.kind if self.kind == "statevector" else f"{self.kind}={type(self.backend).__name__}"
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"num_weights={self.circuit.num_weights}, backend={backend}, dtype={self.dtype}")
+        backend = self.kind
+        if self.kind != "statevector":
+            backend = f"{self.kind}={type(self.backend).__name__}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"num_weights={self.circuit.num_weights}, backend={backend}, dtype={self.dtype}"
+        )
 
 
 class _ShiftRuleFunction(torch.autograd.Function):
-    """Forward: ONE primitive call for the batch; backward: the shift rule, ONE call for all shifts."""
+    """Forward: ONE primitive call for the batch; backward: ONE call for all shifted angles."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weights: torch.Tensor, layer: QuantumLayer) -> torch.Tensor:
@@ -183,8 +192,9 @@ class _ShiftRuleFunction(torch.autograd.Function):
     def backward(ctx, grad_out: torch.Tensor):
         layer = ctx.layer
         dtheta = gate_gradients(layer.runner, ctx.theta)  # (B, G, n_out)
-        grad_p = np.einsum("bo,bgo,gp->bp", grad_out.detach().cpu().numpy(), dtheta,
-                           layer._angles.jacobian)
+        grad_p = np.einsum(
+            "bo,bgo,gp->bp", grad_out.detach().cpu().numpy(), dtheta, layer._angles.jacobian
+        )
         grad_p = torch.as_tensor(grad_p, dtype=torch.float64)
         n_in = layer.in_features
         grad_x = grad_p[:, :n_in] if ctx.needs_input_grad[0] else None

@@ -39,14 +39,20 @@ __all__ = [
 
 
 def shift_gradient(f: Callable[[float], float], theta: float, shift: float = math.pi / 2) -> float:
-    """Two-term parameter-shift rule [f(t + s) - f(t - s)] / (2 sin s); s = pi/2 gives the 1/2. See lesson 02."""
+    """Two-term parameter-shift rule [f(t + s) - f(t - s)] / (2 sin s); s = pi/2 gives the 1/2.
+
+    See lesson 02.
+    """
     if math.isclose(math.sin(shift), 0.0, abs_tol=1e-12):
         raise ValueError(f"shift must not be a multiple of pi (sin(shift) = 0), got {shift}")
     return (f(theta + shift) - f(theta - shift)) / (2 * math.sin(shift))
 
 
 def finite_difference_gradient(f: Callable, theta, h: float = 1e-4) -> np.ndarray:
-    """Central finite differences [f(t + h e_k) - f(t - h e_k)] / (2h) for every component k. See lesson 02."""
+    """Central finite differences [f(t + h e_k) - f(t - h e_k)] / (2h) for every component k.
+
+    See lesson 02.
+    """
     if not h > 0:
         raise ValueError(f"h must be positive, got {h}")
     theta = np.asarray(theta, dtype=float)
@@ -63,7 +69,8 @@ def finite_difference_gradient(f: Callable, theta, h: float = 1e-4) -> np.ndarra
 
 
 def gate_gradients(evaluate: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
-    """dE_k/dtheta_g (B, G, n_out) for rows of gate angles theta (B, G), all 2 G B shifts in ONE call.
+    """dE_k/dtheta_g (B, G, n_out) for rows of gate angles theta (B, G), all 2 G B shifts in ONE
+    call.
 
     ``evaluate`` maps rows of gate angles (N, G) to expectation values (N, n_out): an estimator,
     a sampler or the exact simulator. The two-term rule [E(theta + pi/2) - E(theta - pi/2)] / 2
@@ -102,21 +109,30 @@ def parameter_shift_jacobian(pc: ParameterizedCircuit | GateAngles, inputs, weig
 
 
 def shift_gradient_variance(e_plus, e_minus, shots: int):
-    """Var of the shift estimate (E+ - E-)/2 from ``shots`` shots per term, for a +-1 observable. See lesson 02."""
+    """Var of the shift estimate (E+ - E-)/2 from ``shots`` shots per term, for a +-1 observable.
+
+    See lesson 02.
+    """
     validate.shots(shots)
     e_plus, e_minus = np.asarray(e_plus, float), np.asarray(e_minus, float)
     return ((1 - e_plus**2) + (1 - e_minus**2)) / (4 * shots)
 
 
 def finite_difference_variance(e_plus, e_minus, shots: int, h: float):
-    """Var of (E(t+h) - E(t-h)) / (2h) from ``shots`` shots per term: grows as 1/h^2. See lesson 02."""
+    """Var of (E(t+h) - E(t-h)) / (2h) from ``shots`` shots per term: grows as 1/h^2.
+
+    See lesson 02.
+    """
     if not h > 0:
         raise ValueError(f"h must be positive, got {h}")
     return shift_gradient_variance(e_plus, e_minus, shots) / h**2
 
 
 def shots_for_gradient(e_plus, e_minus, target_std: float) -> int:
-    """Shots per shifted circuit so the shift gradient's standard deviation is <= target_std. See lesson 02."""
+    """Shots per shifted circuit so the shift gradient's standard deviation is <= target_std.
+
+    See lesson 02.
+    """
     if not target_std > 0:
         raise ValueError(f"target_std must be positive, got {target_std}")
     need = ((1 - float(e_plus) ** 2) + (1 - float(e_minus) ** 2)) / (4 * target_std**2)

@@ -1,4 +1,6 @@
-"""An exact, batched statevector simulator in pure PyTorch (complex tensors, autograd). See lesson 03.
+"""An exact, batched statevector simulator in pure PyTorch (complex tensors, autograd).
+
+See lesson 03.
 
 The state of ``n`` qubits for a batch of ``B`` inputs is a complex tensor of shape
 ``(B, 2, ..., 2)``; qubit ``q`` is axis ``n - q`` (Qiskit's little-endian order, so
@@ -49,13 +51,16 @@ def _is_diagonal(*ms: np.ndarray) -> bool:
 
 
 class TorchStatevector:
-    """Exact expectation values of a parameterised circuit for a batch of angle vectors. See lesson 03.
+    """Exact expectation values of a parameterised circuit for a batch of angle vectors.
+
+    See lesson 03.
 
     ``dtype=torch.float64`` (complex128) is the exact mode: it agrees with Qiskit to ~1e-15;
     ``torch.float32`` (complex64) is about twice as fast and good to ~1e-6.
     """
 
-    def __init__(self, circuit: ParameterizedCircuit | GateAngles, dtype: torch.dtype = torch.float64):
+    def __init__(self, circuit: ParameterizedCircuit | GateAngles,
+                 dtype: torch.dtype = torch.float64):
         if dtype not in (torch.float32, torch.float64):
             raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
         self.angles = circuit if isinstance(circuit, GateAngles) else gate_angles(circuit)
@@ -88,7 +93,8 @@ class TorchStatevector:
                     data = tuple(self._tensor(np.diag(m)) for m in (a, b, c))
                     self._ops.append((axes, "diag_param", data, g, k))
                 else:
-                    self._ops.append((axes, "param", tuple(self._tensor(m) for m in (a, b, c)), g, k))
+                    self._ops.append((axes, "param", tuple(self._tensor(m) for m in (a, b, c)), g,
+                                      k))
             else:
                 try:
                     m = Operator(op).data
@@ -104,7 +110,9 @@ class TorchStatevector:
         self._offset = torch.as_tensor(self.angles.offset, dtype=dtype)
 
     def _compile_full(self):
-        """Full-matrix program: runs of constant gates fused, real arithmetic if every matrix is real."""
+        """Full-matrix program: runs of constant gates fused, real arithmetic if every matrix is
+        real.
+        """
         n, d = self.num_qubits, 2**self.num_qubits
         eye = torch.eye(d, dtype=self.cdtype)
 
@@ -112,7 +120,8 @@ class TorchStatevector:
             return self._apply(eye.reshape((d,) + (2,) * n), m, axes).reshape(d, d)  # = U^T
 
         def embed_diag(v: torch.Tensor, axes) -> torch.Tensor:
-            return self._apply_diag(torch.ones((1,) + (2,) * n, dtype=self.cdtype), v, axes).reshape(d)
+            ones = torch.ones((1,) + (2,) * n, dtype=self.cdtype)
+            return self._apply_diag(ones, v, axes).reshape(d)
 
         program, pending = [], None  # pending: fused constant matrix M (psi_row @ M)
         for axes, kind, data, g, k in self._ops:
@@ -142,8 +151,9 @@ class TorchStatevector:
         dtype = self.dtype if self._real else self.cdtype
         psi = torch.zeros((batch, d), dtype=dtype)
         psi[:, 0] = 1
-        freq = torch.as_tensor([FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names],
-                               dtype=self.dtype)
+        freq = torch.as_tensor(
+            [FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names], dtype=self.dtype
+        )
         cos, sin = torch.cos(theta * freq), torch.sin(theta * freq)
         if not self._real:
             cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
@@ -151,12 +161,17 @@ class TorchStatevector:
             if kind == "const":
                 psi = psi @ m
             elif kind == "diag_param":
-                diag = torch.addcmul(torch.addcmul(m[0], cos[:, g, None], m[1]), sin[:, g, None], m[2])
+                diag = torch.addcmul(
+                    torch.addcmul(m[0], cos[:, g, None], m[1]), sin[:, g, None], m[2]
+                )
                 psi = psi * diag
             else:
                 parts = psi @ m  # (B, 3d): psi A^T | psi B^T | psi C^T
-                psi = torch.addcmul(torch.addcmul(parts[:, :d], cos[:, g, None], parts[:, d:2 * d]),
-                                    sin[:, g, None], parts[:, 2 * d:])
+                psi = torch.addcmul(
+                    torch.addcmul(parts[:, :d], cos[:, g, None], parts[:, d : 2 * d]),
+                    sin[:, g, None],
+                    parts[:, 2 * d :],
+                )
         return psi
 
     def _tensor(self, m: np.ndarray) -> torch.Tensor:
@@ -165,10 +180,14 @@ class TorchStatevector:
     def _compile_observables(self, observables: list[SparsePauliOp]):
         for i, obs in enumerate(observables):
             if obs.num_qubits != self.num_qubits:
-                raise ValueError(f"observable {i} acts on {obs.num_qubits} qubits but the circuit "
-                                 f"has {self.num_qubits}")
+                raise ValueError(
+                    f"observable {i} acts on {obs.num_qubits} qubits but the circuit "
+                    f"has {self.num_qubits}"
+                )
         if all(not obs.paulis.x.any() for obs in observables):  # only I and Z: diagonal
-            diag = np.stack([np.real(obs.to_matrix(sparse=True).diagonal()) for obs in observables], 1)
+            diag = np.stack(
+                [np.real(obs.to_matrix(sparse=True).diagonal()) for obs in observables], 1
+            )
             return "diag", torch.as_tensor(diag, dtype=self.dtype)
         dense = np.stack([obs.to_matrix() for obs in observables])
         return "dense", self._tensor(dense)
@@ -200,7 +219,9 @@ class TorchStatevector:
     def statevector(self, theta: torch.Tensor) -> torch.Tensor:
         """Final states (B, 2^n) for gate angles theta (B, num_angles). See lesson 03."""
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
-            raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got {tuple(theta.shape)}")
+            raise ValueError(
+                f"theta must have shape (B, {self.angles.num_angles}), got {tuple(theta.shape)}"
+            )
         if self._program is not None:
             psi = self._statevector_full(theta)
             return psi if torch.is_complex(psi) else psi.to(self.cdtype)
@@ -228,7 +249,9 @@ class TorchStatevector:
     def expectations(self, theta: torch.Tensor) -> torch.Tensor:
         """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs). See lesson 03."""
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
-            raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got {tuple(theta.shape)}")
+            raise ValueError(
+                f"theta must have shape (B, {self.angles.num_angles}), got {tuple(theta.shape)}"
+            )
         kind, data = self._observables
         if self._program is not None and self._real:
             psi = self._statevector_full(theta)
@@ -239,20 +262,31 @@ class TorchStatevector:
         return torch.einsum("bi,kij,bj->bk", psi.conj(), data, psi).real
 
     def run(self, inputs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """<O_k> for inputs (B, num_inputs) and weights (num_weights,) -> (B, num_outputs), in self.dtype."""
+        """<O_k> for inputs (B, num_inputs) and weights (num_weights,) -> (B, num_outputs), in
+        self.dtype.
+        """
         inputs, weights = torch.as_tensor(inputs), torch.as_tensor(weights)
         if inputs.dim() != 2 or inputs.shape[1] != self.angles.num_inputs:
-            raise ValueError(f"inputs must have shape (B, {self.angles.num_inputs}), got {tuple(inputs.shape)}")
+            raise ValueError(
+                f"inputs must have shape (B, {self.angles.num_inputs}), got {tuple(inputs.shape)}"
+            )
         if weights.shape != (self.angles.num_weights,):
-            raise ValueError(f"weights must have shape ({self.angles.num_weights},), got {tuple(weights.shape)}")
-        return self.expectations(self.gate_angle_values(inputs.to(self.dtype), weights.to(self.dtype)))
+            raise ValueError(
+                f"weights must have shape ({self.angles.num_weights},), got {tuple(weights.shape)}"
+            )
+        return self.expectations(
+            self.gate_angle_values(inputs.to(self.dtype), weights.to(self.dtype))
+        )
 
 
 _CACHE: dict[int, tuple[ParameterizedCircuit | GateAngles, TorchStatevector]] = {}
 
 
 def cached_simulator(circuit: ParameterizedCircuit | GateAngles) -> TorchStatevector:
-    """The compiled simulator of ``circuit``, reused while it is alive (the 16 most recent). See lesson 02."""
+    """The compiled simulator of ``circuit``, reused while it is alive (the 16 most recent).
+
+    See lesson 02.
+    """
     hit = _CACHE.get(id(circuit))
     if hit is not None and hit[0] is circuit:
         return hit[1]

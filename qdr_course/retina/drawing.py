@@ -1,4 +1,6 @@
-"""Drawing primitives of the synthetic fundus: layers, smooth random paths, the vessel tree. See lesson 04.
+"""Drawing primitives of the synthetic fundus: layers, smooth random paths, the vessel tree.
+
+See lesson 04.
 
 Coordinates are normalised: -1..1 across the image, y pointing down.
 """
@@ -54,7 +56,8 @@ class _Canvas:
         return layer, layer
 
     def coverage(self, layer: "_Layer", blur: float = 0.0) -> np.ndarray | None:
-        """Fraction (0..1) of each output pixel that the layer covers; ``None`` for an empty layer."""
+        """Fraction (0..1) of each output pixel that the layer covers; ``None`` for an empty layer.
+        """
         image = layer.image
         if image is None or image.getbbox() is None:
             return None
@@ -86,7 +89,8 @@ class _Canvas:
         draw.polygon(list(zip(xs.tolist(), ys.tolist())), fill=255)
 
 
-def _blend(img: np.ndarray, alpha: np.ndarray | None, colour: np.ndarray, strength: float = 1.0) -> None:
+def _blend(img: np.ndarray, alpha: np.ndarray | None, colour: np.ndarray,
+           strength: float = 1.0) -> None:
     """In place: ``img <- img (1 - a) + colour a`` with ``a = strength * alpha``."""
     if alpha is None:
         return
@@ -112,7 +116,9 @@ def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray
 
 
 def _walk(rng, x0, y0, theta0, length, curvature, wiggle, ds=0.02, decay=None):
-    """A smooth random path: heading theta(s) = theta0 + int k(s) ds + noise, k = curvature e^(-s/decay)."""
+    """A smooth random path: heading theta(s) = theta0 + int k(s) ds + noise, k = curvature
+    e^(-s/decay).
+    """
     n = max(2, int(length / ds))
     theta = np.empty(n + 1)
     theta[0] = theta0
@@ -148,7 +154,9 @@ def _grid(size: int):
 
 
 def _walks(rng, x0, y0, theta0, length, curvature, wiggle, ds, decay=None):
-    """Many smooth random paths at once (arrays of starts, headings, lengths, curvatures): see :func:`_walk`."""
+    """Many smooth random paths at once (arrays of starts, headings, lengths, curvatures): see
+    :func:`_walk`.
+    """
     x0, y0, theta0, curvature = (np.asarray(a, float) for a in (x0, y0, theta0, curvature))
     counts = np.maximum(2, (np.asarray(length) / ds).astype(int))
     m, n = len(counts), int(counts.max())
@@ -164,7 +172,8 @@ def _walks(rng, x0, y0, theta0, length, curvature, wiggle, ds, decay=None):
     np.cumsum(np.sin(theta[:, 1:]), axis=1, out=ys[:, 1:])
     xs = xs * ds + x0[:, None]
     ys = ys * ds + y0[:, None]
-    return [(xs[i, : c + 1], ys[i, : c + 1], theta[i, : c + 1]) for i, c in enumerate(counts.tolist())]
+    return [(xs[i, : c + 1], ys[i, : c + 1], theta[i, : c + 1])
+            for i, c in enumerate(counts.tolist())]
 
 
 def _random_points(rng, n, fov_r, disc, avoid_r, centre=(0.0, 0.0), spread=None, quadrant=None):
@@ -193,14 +202,22 @@ class _Vessel:
     __slots__ = ("xs", "ys", "theta", "width", "is_vein", "depth")
 
     def __init__(self, xs, ys, theta, width, is_vein, depth):
-        self.xs, self.ys, self.theta, self.width, self.is_vein, self.depth = xs, ys, theta, width, is_vein, depth
+        self.xs, self.ys, self.theta, self.width, self.is_vein, self.depth = (
+            xs,
+            ys,
+            theta,
+            width,
+            is_vein,
+            depth,
+        )
 
 
 def _vessel_tree(rng, disc, side, max_depth, n_branches=2, ds=0.02) -> list[_Vessel]:
     """Four arcades (artery + vein each) from the disc, with recursive branches."""
     dx, dy = disc
     t = -side  # temporal direction along x (towards the macula)
-    # (initial heading in the right-eye frame, curvature, length) for the four arcades, vein then artery
+    # (initial heading in the right-eye frame, curvature, length) of the four arcades,
+    # vein then artery
     arcades = [(-100, -3.6, 1.3), (100, 3.6, 1.3), (-60, 1.6, 0.8), (60, -1.6, 0.8)]
     deg = np.repeat([a[0] for a in arcades], 2).astype(float)
     is_vein = np.tile([True, False], 4)
@@ -222,16 +239,28 @@ def _vessel_tree(rng, disc, side, max_depth, n_branches=2, ds=0.02) -> list[_Ves
         for parent in frontier:
             n_pts = len(parent.xs)
             for _ in range(n_branches + (rng.random() < 0.5)):
-                starts.append((parent, int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5))))
+                starts.append(
+                    (parent, int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5)))
+                )
         if not starts:
             break
         m = len(starts)
         sign = np.where(rng.random(m) < 0.5, 1.0, -1.0)
         angle = np.array([p.theta[i] for p, i in starts]) + sign * (0.5 + 0.5 * rng.random(m))
         length = np.array([len(p.xs) * ds for p, _ in starts]) * rng.uniform(0.3, 0.55, m)
-        paths = _walks(rng, [p.xs[i] for p, i in starts], [p.ys[i] for p, i in starts], angle, length,
-                       rng.normal(0, 1.0, m), 0.45, ds)
-        children = [_Vessel(*path, p.width * 0.62, p.is_vein, depth) for path, (p, _) in zip(paths, starts)]
+        paths = _walks(
+            rng,
+            [p.xs[i] for p, i in starts],
+            [p.ys[i] for p, i in starts],
+            angle,
+            length,
+            rng.normal(0, 1.0, m),
+            0.45,
+            ds,
+        )
+        children = [
+            _Vessel(*path, p.width * 0.62, p.is_vein, depth) for path, (p, _) in zip(paths, starts)
+        ]
         vessels.extend(children)
         frontier = children
     return vessels

@@ -59,7 +59,10 @@ _MIN_SIZE, _MAX_SIZE = 28, 512  # image sizes the generator draws well
 
 
 def class_prior(prior: str | Sequence[float] = "aptos") -> np.ndarray:
-    """Grade probabilities: ``"aptos"`` (APTOS 2019 counts), ``"balanced"`` or 5 numbers. See lesson 04."""
+    """Grade probabilities: ``"aptos"`` (APTOS 2019 counts), ``"balanced"`` or 5 numbers.
+
+    See lesson 04.
+    """
     if isinstance(prior, str):
         if prior == "aptos":
             p = np.asarray(APTOS_COUNTS, float)
@@ -70,12 +73,15 @@ def class_prior(prior: str | Sequence[float] = "aptos") -> np.ndarray:
     else:
         p = np.asarray(prior, float)
         if p.shape != (5,) or not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
-            raise ValueError(f"prior must be 5 non-negative numbers with a positive sum, got {prior!r}")
+            raise ValueError("prior must be 5 non-negative numbers with a positive sum, got "
+                             f"{prior!r}")
     return p / p.sum()
 
 
 def _grade_counts(n: int, p: np.ndarray) -> np.ndarray:
-    """Counts per grade closest to ``n * p`` (largest remainder), at least 1 for each grade with p>0 when n allows."""
+    """Counts per grade closest to ``n * p`` (largest remainder), at least 1 for each grade with p>0
+    when n allows.
+    """
     raw = n * p
     counts = np.floor(raw).astype(int)
     order = np.argsort(-(raw - counts), kind="stable")
@@ -97,9 +103,12 @@ def _check_size(size) -> int:
     return int(size)
 
 
-def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None, eye: str | None = None,
-                     prior: str | Sequence[float] = "aptos", return_info: bool = False):
-    """One synthetic fundus photograph: ``(image uint8 (size, size, 3), grade, masks)``. See lesson 04.
+def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None,
+                     eye: str | None = None, prior: str | Sequence[float] = "aptos",
+                     return_info: bool = False):
+    """One synthetic fundus photograph: ``(image uint8 (size, size, 3), grade, masks)``.
+
+    See lesson 04.
 
     ``grade`` 0-4 (ICDR) or ``None`` to draw it from ``prior``; ``seed`` an int or a
     ``numpy.random.Generator``; ``eye`` ``"left"``, ``"right"`` or ``None`` (random).
@@ -126,7 +135,9 @@ def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None, ey
 
 def synthetic_fundus_dataset(n: int = 2000, size: int = 64, seed: int = 0,
                              prior: str | Sequence[float] = "aptos", progress: bool = False):
-    """``n`` synthetic photographs and grades: ``(uint8 (n, size, size, 3), int64 (n,))``. See lesson 04.
+    """``n`` synthetic photographs and grades: ``(uint8 (n, size, size, 3), int64 (n,))``.
+
+    See lesson 04.
 
     Grade counts follow ``prior`` as closely as ``n`` allows (every grade with a positive
     probability appears at least once when ``n >= 5``), in a seeded random order; the set is
@@ -148,12 +159,16 @@ def synthetic_fundus_dataset(n: int = 2000, size: int = 64, seed: int = 0,
 
         iterator = tqdm(iterator, desc="synthetic fundus", unit="img")
     for i in iterator:
-        images[i] = synthetic_fundus(int(grades[i]), size=size, seed=np.random.default_rng(children[i]))[0]
+        rng = np.random.default_rng(children[i])
+        images[i] = synthetic_fundus(int(grades[i]), size=size, seed=rng)[0]
     return images, grades.astype(np.int64)
 
 
 def overlay_lesions(image: np.ndarray, masks: dict, alpha: float = 0.6) -> np.ndarray:
-    """The image with each lesion mask painted in its :data:`LESION_COLOURS` colour. See lesson 04."""
+    """The image with each lesion mask painted in its :data:`LESION_COLOURS` colour.
+
+    See lesson 04.
+    """
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"image must be uint8 (H, W, 3), got {image.dtype} {image.shape}")

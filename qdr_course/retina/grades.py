@@ -1,4 +1,6 @@
-"""The ICDR grading scale, once: its names, its size, the referable threshold, its validators. See lesson 04.
+"""The ICDR grading scale, once: its names, its size, the referable threshold, its validators.
+
+See lesson 04.
 
 Grades are the International Clinical Diabetic Retinopathy scale, 0 (no DR) to 4
 (proliferative DR); every module of :mod:`qdr_course.retina` takes them from here.
@@ -37,8 +39,9 @@ def grade_array(grades) -> np.ndarray:
         raise TypeError(f"grades must be integers 0-4, got dtype {grades.dtype}")
     bad = (grades < 0) | (grades > 4)
     if bad.any():
-        raise ValueError(f"grades must be 0-4 (ICDR scale); found {sorted(set(grades[bad].tolist()))[:10]} "
-                         f"at positions {np.flatnonzero(bad)[:10].tolist()}")
+        raise ValueError("grades must be 0-4 (ICDR scale); found "
+                         f"{sorted(set(grades[bad].tolist()))[:10]} at positions "
+                         f"{np.flatnonzero(bad)[:10].tolist()}")
     return grades.astype(np.int64)
 
 
@@ -48,11 +51,14 @@ def grade_counts(grades) -> np.ndarray:
 
 
 def grade_from_folder_name(name: str) -> int:
-    """The ICDR grade of a class-folder name ("No_DR", "Mild", ..., "Proliferate_DR"). See lesson 04."""
+    """The ICDR grade of a class-folder name ("No_DR", "Mild", ..., "Proliferate_DR").
+
+    See lesson 04.
+    """
     key = str(name).strip().lower().replace("-", "_")
     if key not in FOLDER_GRADES:
-        raise ValueError(f"unknown class folder {name!r}; expected one of No_DR, Mild, Moderate, Severe, "
-                         "Proliferate_DR")
+        raise ValueError(f"unknown class folder {name!r}; expected one of No_DR, Mild, Moderate, "
+                         "Severe, Proliferate_DR")
     return FOLDER_GRADES[key]
 
 
@@ -72,7 +78,8 @@ def grade_labels(y, name: str) -> np.ndarray:
         raise TypeError(f"{name} must hold integer grades 0-4, got dtype {y.dtype}")
     bad = (y < 0) | (y >= NUM_GRADES)
     if bad.any():
-        raise ValueError(f"{name} has grades outside 0-4 (ICDR scale): {sorted(set(y[bad].tolist()))[:10]}")
+        raise ValueError(f"{name} has grades outside 0-4 (ICDR scale): "
+                         f"{sorted(set(y[bad].tolist()))[:10]}")
     return y.astype(np.int64)
 
 
@@ -81,5 +88,6 @@ def one_grade(grade) -> int:
     if isinstance(grade, bool) or not isinstance(grade, (int, np.integer)):
         raise TypeError(f"grade must be an integer 0-4 (ICDR scale), got {grade!r}")
     if not 0 <= grade <= 4:
-        raise ValueError(f"grade must be 0-4 on the ICDR scale (0 = no DR, 4 = proliferative), got {grade}")
+        raise ValueError("grade must be 0-4 on the ICDR scale (0 = no DR, 4 = proliferative), got "
+                         f"{grade}")
     return int(grade)

@@ -62,24 +62,26 @@ def _lesion_plan(grade: int, rng: np.random.Generator) -> dict:
     if grade == 1:
         z.update(ma=int(rng.integers(2, 8)))
     elif grade == 2:
-        z.update(ma=int(rng.integers(5, 16)), dot=int(rng.integers(2, 8)), flame=int(rng.integers(0, 4)),
+        z.update(ma=int(rng.integers(5, 16)), dot=int(rng.integers(2, 8)),
+                 flame=int(rng.integers(0, 4)),
                  exudate_clusters=int(rng.integers(1, 4)) if rng.uniform() < 0.75 else 0,
                  cws=int(rng.integers(1, 4)) if rng.uniform() < 0.5 else 0)
     elif grade == 3:
-        z.update(ma=int(rng.integers(10, 26)), dot=int(rng.integers(20, 40)), flame=int(rng.integers(3, 9)),
-                 all_quadrants=True,
+        z.update(ma=int(rng.integers(10, 26)), dot=int(rng.integers(20, 40)),
+                 flame=int(rng.integers(3, 9)), all_quadrants=True,
                  exudate_clusters=int(rng.integers(1, 5)) if rng.uniform() < 0.8 else 0,
                  cws=int(rng.integers(2, 7)) if rng.uniform() < 0.8 else 0,
                  beading=int(rng.integers(2, 4)) if rng.uniform() < 0.6 else 0,
                  irma=int(rng.integers(2, 6)) if rng.uniform() < 0.7 else 0)
     elif grade == 4:
         nvd = rng.uniform() < 0.65
-        z.update(ma=int(rng.integers(5, 20)), dot=int(rng.integers(5, 25)), flame=int(rng.integers(0, 6)),
+        z.update(ma=int(rng.integers(5, 20)), dot=int(rng.integers(5, 25)),
+                 flame=int(rng.integers(0, 6)),
                  exudate_clusters=int(rng.integers(1, 4)) if rng.uniform() < 0.5 else 0,
                  cws=int(rng.integers(1, 4)) if rng.uniform() < 0.4 else 0,
                  beading=int(rng.integers(1, 3)) if rng.uniform() < 0.3 else 0,
-                 irma=int(rng.integers(1, 4)) if rng.uniform() < 0.4 else 0,
-                 nvd=nvd, nve=int(rng.integers(1, 3)) if (not nvd or rng.uniform() < 0.4) else 0,
+                 irma=int(rng.integers(1, 4)) if rng.uniform() < 0.4 else 0, nvd=nvd,
+                 nve=int(rng.integers(1, 3)) if (not nvd or rng.uniform() < 0.4) else 0,
                  fibrous=rng.uniform() < 0.5,
                  preretinal=int(rng.integers(1, 3)) if rng.uniform() < 0.7 else 0,
                  vitreous=rng.uniform() < 0.35)
@@ -202,7 +204,8 @@ def _draw_hemorrhages(s: _Scene) -> None:
     if plan["all_quadrants"]:
         per = [plan["dot"] // 4 + (q < plan["dot"] % 4) for q in range(4)]
         for q in range(4):
-            pts += _random_points(rng, per[q], fov_r, disc, 1.5 * disc_r, centre=s.macula, quadrant=q)
+            pts += _random_points(rng, per[q], fov_r, disc, 1.5 * disc_r, centre=s.macula,
+                                  quadrant=q)
     else:
         pts = _random_points(rng, plan["dot"], fov_r, disc, 1.5 * disc_r, centre=s.macula,
                              spread=0.35)

@@ -21,7 +21,9 @@ __all__ = ["FundusDataset", "as_dataset", "augment_batch", "class_weights", "gra
 
 
 def augment_batch(x, generator=None, max_angle: float = 180.0, brightness: float = 0.2):
-    """Grade-preserving augmentation of a float batch (B, 3, H, W): flips, rotation, brightness. See lesson 04.
+    """Grade-preserving augmentation of a float batch (B, 3, H, W): flips, rotation, brightness.
+
+    See lesson 04.
 
     Each image is flipped left-right and up-down with probability 1/2, rotated about its centre
     by a uniform angle in ``[-max_angle, max_angle]`` degrees (black fills the corners, as
@@ -49,7 +51,9 @@ def augment_batch(x, generator=None, max_angle: float = 180.0, brightness: float
 
 
 class FundusDataset(Dataset):
-    """A torch ``Dataset`` of fundus images: item = (float32 (3, H, W) in 0..1, int64 grade). See lesson 04.
+    """A torch ``Dataset`` of fundus images: item = (float32 (3, H, W) in 0..1, int64 grade).
+
+    See lesson 04.
 
     ``augment=True`` applies :func:`augment_batch` (flips, rotation, brightness) to each item,
     for training only; validation and test sets must not be augmented.
@@ -64,7 +68,8 @@ class FundusDataset(Dataset):
         images = _check_images(np.asarray(images))
         grades = grade_array(grades)
         if len(images) != len(grades):
-            raise ValueError(f"{len(images)} images but {len(grades)} grades; they must pair up one to one")
+            raise ValueError(f"{len(images)} images but {len(grades)} grades; they must pair up "
+                             "one to one")
         if not isinstance(augment, bool):
             raise TypeError(f"augment must be True or False, got {augment!r}")
         self.images = torch.from_numpy(np.ascontiguousarray(images))
@@ -84,13 +89,18 @@ class FundusDataset(Dataset):
 
 def make_loaders(data: GradingData, batch_size: int = 64, augment: bool = True, seed: int = 0,
                  num_workers: int = 0) -> dict:
-    """DataLoaders: shuffled (seeded), optionally augmented ``train``; plain ``val`` and ``test``. See lesson 04."""
+    """DataLoaders: shuffled (seeded), optionally augmented ``train``; plain ``val`` and ``test``.
+
+    See lesson 04.
+    """
     if not isinstance(data, GradingData):
-        raise TypeError(f"data must be a GradingData from load_grading_data, got {type(data).__name__}")
+        raise TypeError("data must be a GradingData from load_grading_data, got "
+                        f"{type(data).__name__}")
     positive_int("batch_size", batch_size, numpy=False)
     generator = torch.Generator().manual_seed(seed)
     aug_generator = torch.Generator().manual_seed(seed + 1)
-    loaders = {"train": DataLoader(FundusDataset(data.train.images, data.train.grades, augment, aug_generator),
+    loaders = {"train": DataLoader(FundusDataset(data.train.images, data.train.grades, augment,
+                                                 aug_generator),
                                    batch_size=batch_size, shuffle=True, generator=generator,
                                    num_workers=num_workers)}
     for name in ("val", "test"):
@@ -112,13 +122,17 @@ def class_weights(grades, num_classes: int = NUM_GRADES):
         raise ValueError(f"grades go up to {grades.max()} but num_classes = {num_classes}")
     if np.any(counts == 0):
         missing = np.flatnonzero(counts == 0).tolist()
-        raise ValueError(f"grade(s) {missing} have no examples, so their weight N / (K n_c) is infinite; "
-                         "check the split (every grade must be in training) or merge grades deliberately")
+        raise ValueError(f"grade(s) {missing} have no examples, so their weight N / (K n_c) is "
+                         "infinite; check the split (every grade must be in training) or merge "
+                         "grades deliberately")
     return torch.tensor(len(grades) / (num_classes * counts), dtype=torch.float32)
 
 
 def grades_of(dataset) -> np.ndarray:
-    """The integer grades of a dataset (its ``grades`` attribute, or by iterating). See lesson 05."""
+    """The integer grades of a dataset (its ``grades`` attribute, or by iterating).
+
+    See lesson 05.
+    """
     if hasattr(dataset, "grades"):
         grades = dataset.grades
     elif isinstance(dataset, TensorDataset):
@@ -133,7 +147,9 @@ def grades_of(dataset) -> np.ndarray:
 
 
 def as_dataset(data, augment: bool = False) -> Dataset:
-    """A torch Dataset from a Dataset, a data split (``.images``, ``.grades``) or a pair. See lesson 05.
+    """A torch Dataset from a Dataset, a data split (``.images``, ``.grades``) or a pair.
+
+    See lesson 05.
 
     uint8 images (N, H, W, 3) go through :class:`~qdr_course.retina.datasets.FundusDataset`, so
     training and evaluation see exactly the same pixel scaling.
@@ -150,6 +166,6 @@ def as_dataset(data, augment: bool = False) -> Dataset:
                             f"pair (images, grades); got {type(data).__name__}")
         dataset = FundusDataset(images, grades, augment=augment)
     if len(dataset) == 0:
-        raise ValueError("the dataset is empty: there is nothing to train or evaluate on; check the "
-                         "data split (e.g. n= large enough for every split)")
+        raise ValueError("the dataset is empty: there is nothing to train or evaluate on; check "
+                         "the data split (e.g. n= large enough for every split)")
     return dataset

@@ -41,7 +41,8 @@ __all__ = [
 def _check_pair(y_true, y_pred):
     y_true, y_pred = grade_labels(y_true, "y_true"), grade_labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and "
+                         f"{len(y_pred)}")
     return y_true, y_pred
 
 
@@ -54,10 +55,14 @@ def confusion(y_true, y_pred) -> np.ndarray:
 
 
 def qwk_from_confusion(O) -> float:
-    """QWK = 1 - sum(W O) / sum(W E), E = outer(row sums, col sums) / N, W_ij = (i-j)^2/(K-1)^2. See lesson 04."""
+    """QWK = 1 - sum(W O) / sum(W E), E = outer(row sums, col sums) / N, W_ij = (i-j)^2/(K-1)^2.
+
+    See lesson 04.
+    """
     O = np.asarray(O, dtype=float)
     if O.ndim != 2 or O.shape[0] != O.shape[1] or O.shape[0] < 2:
-        raise ValueError(f"O must be a square K x K confusion matrix with K >= 2, got shape {O.shape}")
+        raise ValueError("O must be a square K x K confusion matrix with K >= 2, got shape "
+                         f"{O.shape}")
     if np.any(O < 0) or O.sum() <= 0:
         raise ValueError("O must hold non-negative counts with a positive total")
     K = O.shape[0]
@@ -85,16 +90,24 @@ def quadratic_weighted_kappa(y_true, y_pred) -> float:
 def _check_scores(y_score, n: int) -> np.ndarray:
     y_score = np.asarray(y_score, dtype=float)
     if y_score.shape != (n, NUM_GRADES):
-        raise ValueError(f"y_score must be (N, 5) class probabilities, one row per image; got shape "
-                         f"{y_score.shape} for N = {n}")
-    if not np.all(np.isfinite(y_score)) or np.any(y_score < 0) or not np.allclose(y_score.sum(1), 1, atol=1e-4):
-        raise ValueError("y_score rows must be probabilities (non-negative, summing to 1); "
-                         "apply softmax to logits first: torch.softmax(logits, dim=1)")
+        raise ValueError("y_score must be (N, 5) class probabilities, one row per image; got "
+                         f"shape {y_score.shape} for N = {n}")
+    if (
+        not np.all(np.isfinite(y_score))
+        or np.any(y_score < 0)
+        or not np.allclose(y_score.sum(1), 1, atol=1e-4)
+    ):
+        raise ValueError(
+            "y_score rows must be probabilities (non-negative, summing to 1); "
+            "apply softmax to logits first: torch.softmax(logits, dim=1)"
+        )
     return y_score
 
 
 def grading_report(y_true, y_pred, y_score=None) -> dict:
-    """QWK, accuracy, confusion, per-grade recall and the referable-DR screening view. See lesson 04.
+    """QWK, accuracy, confusion, per-grade recall and the referable-DR screening view.
+
+    See lesson 04.
 
     Keys: ``qwk``, ``accuracy``, ``confusion`` (5 x 5, rows true), ``per_grade_recall`` (5,
     ``nan`` for a grade absent from ``y_true``), ``referable_sensitivity`` and
@@ -132,28 +145,41 @@ def grading_report(y_true, y_pred, y_score=None) -> dict:
 
 def format_report(report: dict, digits: int = 3) -> str:
     """A short printable summary of :func:`grading_report`'s dictionary. See lesson 04."""
+
     def f(x):
         return "n/a" if x is None else ("nan" if np.isnan(x) else f"{x:.{digits}f}")
 
     recall = " ".join(f(r) for r in report["per_grade_recall"])
-    return (f"n={report['n']}  QWK {f(report['qwk'])}  accuracy {f(report['accuracy'])}\n"
-            f"per-grade recall (0-4): {recall}\n"
-            f"referable DR (grade >= 2): sensitivity {f(report['referable_sensitivity'])}  "
-            f"specificity {f(report['referable_specificity'])}  AUC {f(report['referable_auc'])}")
+    return (
+        f"n={report['n']}  QWK {f(report['qwk'])}  accuracy {f(report['accuracy'])}\n"
+        f"per-grade recall (0-4): {recall}\n"
+        f"referable DR (grade >= 2): sensitivity {f(report['referable_sensitivity'])}  "
+        f"specificity {f(report['referable_specificity'])}  AUC {f(report['referable_auc'])}"
+    )
 
 
-def plot_confusion_matrix(y_true, y_pred, ax=None, normalize: bool = True, title: str | None = None):
-    """Plot the 5 x 5 confusion matrix (rows true grade; row-normalised by default). See lesson 04."""
+def plot_confusion_matrix(
+    y_true, y_pred, ax=None, normalize: bool = True, title: str | None = None
+):
+    """Plot the 5 x 5 confusion matrix (rows true grade; row-normalised by default).
+
+    See lesson 04.
+    """
     return plot_confusion(confusion(y_true, y_pred), ax=ax, normalize=normalize, title=title)
 
 
 def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None):
-    """Plot a 5 x 5 confusion matrix of counts O (rows true grade, columns predicted). See lesson 05."""
+    """Plot a 5 x 5 confusion matrix of counts O (rows true grade, columns predicted).
+
+    See lesson 05.
+    """
     import matplotlib.pyplot as plt
 
     O = np.asarray(O, dtype=int)
     if O.shape != (NUM_GRADES, NUM_GRADES):
-        raise ValueError(f"O must be a {NUM_GRADES} x {NUM_GRADES} confusion matrix, got shape {O.shape}")
+        raise ValueError(
+            f"O must be a {NUM_GRADES} x {NUM_GRADES} confusion matrix, got shape {O.shape}"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(4.6, 4))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -163,8 +189,15 @@ def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None)
     for i in range(NUM_GRADES):
         for j in range(NUM_GRADES):
             text = f"{shown[i, j]:.2f}\n({O[i, j]})" if normalize else f"{O[i, j]}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > 0.6 * (1 if normalize else O.max()) else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if shown[i, j] > 0.6 * (1 if normalize else O.max()) else "black",
+            )
     ticks = [f"{g}" for g in range(NUM_GRADES)]
     ax.set_xticks(range(NUM_GRADES), ticks)
     ax.set_yticks(range(NUM_GRADES), [f"{g} {SHORT_GRADE_NAMES[g]}" for g in range(NUM_GRADES)])

@@ -30,16 +30,19 @@ from qdr_course.validate import int_at_least
 def validate_images(x, image_size: int) -> torch.Tensor:
     """Check a batch of fundus images is float (B, 3, S, S); raise a clear error. See lesson 05."""
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"images must be a torch.Tensor of shape (B, 3, {image_size}, {image_size}), "
-                        f"got {type(x).__name__}; convert with torch.as_tensor or use FundusDataset")
+        raise TypeError(f"images must be a torch.Tensor of shape (B, 3, {image_size}, "
+                        f"{image_size}), got {type(x).__name__}; convert with torch.as_tensor or "
+                        "use FundusDataset")
     if x.ndim == 3:
-        raise ValueError(f"images must be a batch (B, 3, {image_size}, {image_size}), got one image of "
-                         f"shape {tuple(x.shape)}; add a batch axis with x.unsqueeze(0)")
+        raise ValueError(f"images must be a batch (B, 3, {image_size}, {image_size}), got one "
+                         f"image of shape {tuple(x.shape)}; add a batch axis with x.unsqueeze(0)")
     if x.ndim != 4:
-        raise ValueError(f"images must have shape (B, 3, {image_size}, {image_size}), got {tuple(x.shape)}")
+        raise ValueError(f"images must have shape (B, 3, {image_size}, {image_size}), got "
+                         f"{tuple(x.shape)}")
     if x.shape[1] != 3:
         hint = " (channels last? use x.permute(0, 3, 1, 2))" if x.shape[-1] == 3 else ""
-        raise ValueError(f"images must have 3 colour channels on axis 1, got shape {tuple(x.shape)}{hint}")
+        raise ValueError("images must have 3 colour channels on axis 1, got shape "
+                         f"{tuple(x.shape)}{hint}")
     if tuple(x.shape[-2:]) != (image_size, image_size):
         raise ValueError(f"this grader was built for {image_size}x{image_size} images, got "
                          f"{x.shape[-2]}x{x.shape[-1]}; resize the images or build the grader "
@@ -53,7 +56,9 @@ def validate_images(x, image_size: int) -> torch.Tensor:
 
 
 class FundusCNN(nn.Module):
-    """Four stride-2 convolutions and global average pooling: (B, 3, S, S) -> (B, width). See lesson 05.
+    """Four stride-2 convolutions and global average pooling: (B, 3, S, S) -> (B, width).
+
+    See lesson 05.
 
     Global average pooling makes the features a *density* of lesion-like patterns, which
     suits grading (more and larger lesions = higher grade) and works at any image size.
@@ -140,7 +145,9 @@ class _Grader(nn.Module):
 
 
 class ClassicalGrader(_Grader):
-    """The honest baseline: the hybrid grader with its circuit replaced by ``Linear + tanh``. See lesson 05.
+    """The honest baseline: the hybrid grader with its circuit replaced by ``Linear + tanh``.
+
+    See lesson 05.
 
     The bottleneck maps ``num_inputs`` angles to ``num_outputs`` numbers in [-1, 1], the same
     width as the circuit it replaces, with ``num_inputs * num_outputs + num_outputs``
@@ -165,7 +172,8 @@ class ClassicalGrader(_Grader):
     def matching(cls, hybrid: "HybridGrader") -> "ClassicalGrader":
         """The classical twin of a hybrid grader: same CNN, same bottleneck width."""
         return cls(num_inputs=hybrid.num_inputs, num_outputs=hybrid.num_outputs,
-                   image_size=hybrid.image_size, channels=hybrid.config["channels"], norm=hybrid.norm)
+                   image_size=hybrid.image_size, channels=hybrid.config["channels"],
+                   norm=hybrid.norm)
 
     @property
     def config(self) -> dict:
@@ -176,7 +184,8 @@ class ClassicalGrader(_Grader):
 class HybridGrader(_Grader):
     """CNN -> angles -> trainable quantum circuit -> 5-grade logits. See lesson 05.
 
-    ``backend`` is anything :class:`~qdr_course.quantum.layer.QuantumLayer` accepts: ``"statevector"``
+    ``backend`` is anything :class:`~qdr_course.quantum.layer.QuantumLayer` accepts:
+    ``"statevector"``
     (exact, fast, differentiable by autograd; use it to train) or a Qiskit ``EstimatorV2`` /
     ``SamplerV2`` instance (e.g. a noisy fake IBM device, for inference); ``layer_kwargs`` go
     to the layer (``transpile_to``, ``shots``, ``dtype``). Swap back ends on a trained model
@@ -211,9 +220,11 @@ class HybridGrader(_Grader):
         return self.bottleneck
 
     def with_backend(self, backend, **layer_kwargs) -> "HybridGrader":
-        """A copy of this (trained) model whose circuit runs on ``backend``; the original is untouched.
+        """A copy of this (trained) model whose circuit runs on ``backend``; the original is
+        untouched.
 
-        ``layer_kwargs`` go to :class:`~qdr_course.quantum.layer.QuantumLayer` (e.g. ``transpile_to``
+        ``layer_kwargs`` go to :class:`~qdr_course.quantum.layer.QuantumLayer` (e.g.
+        ``transpile_to``
         for a device, ``shots`` for a sampler).
         """
         clone = type(self)(**self.config, backend=backend, **layer_kwargs)
@@ -221,8 +232,11 @@ class HybridGrader(_Grader):
         clone.train(self.training)
         return clone
 
-    def on_device(self, device="FakeManilaV2", shots: int = 4000, seed: int | None = 0) -> "HybridGrader":
-        """A copy whose circuit runs on a (fake, noisy) IBM device through its EstimatorV2. See lesson 05.
+    def on_device(self, device="FakeManilaV2", shots: int = 4000,
+                  seed: int | None = 0) -> "HybridGrader":
+        """A copy whose circuit runs on a (fake, noisy) IBM device through its EstimatorV2.
+
+        See lesson 05.
 
         ``device`` is a fake-device name from ``qiskit_ibm_runtime.fake_provider`` or a
         ``BackendV2``; the circuit is transpiled for it once; ``shots`` per expectation value.
@@ -230,7 +244,8 @@ class HybridGrader(_Grader):
         from qdr_course.quantum.backends import device_estimator, fake_device
 
         backend = fake_device(device) if isinstance(device, str) else device
-        return self.with_backend(device_estimator(backend, shots=shots, seed=seed), transpile_to=backend)
+        return self.with_backend(device_estimator(backend, shots=shots, seed=seed),
+                                 transpile_to=backend)
 
     @property
     def config(self) -> dict:
@@ -257,7 +272,9 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def sigmoid_pair_loss_floor(num_classes: int = NUM_GRADES) -> float:
-    """Lowest cross-entropy reachable by the seed's ``cat(p, 1 - p)`` sigmoid 'logits'. See lesson 05.
+    """Lowest cross-entropy reachable by the seed's ``cat(p, 1 - p)`` sigmoid 'logits'.
+
+    See lesson 05.
 
     The 2K scores are p_k and 1 - p_k with p_k in (0, 1). Cross-entropy is smallest when the
     target's p is 1 and every other p_j is 1/2 (e^p + e^(1-p) is smallest there), so
@@ -272,7 +289,9 @@ def sigmoid_pair_loss_floor(num_classes: int = NUM_GRADES) -> float:
 
 # ------------------------------------------------------------------------------ saliency
 def saliency_map(model: nn.Module, image: torch.Tensor, grade: int | None = None) -> torch.Tensor:
-    """Vanilla gradient saliency |d logit_grade / d pixel|, max over colour channels: (H, W). See lesson 05.
+    """Vanilla gradient saliency |d logit_grade / d pixel|, max over colour channels: (H, W).
+
+    See lesson 05.
 
     ``image`` is one float image (3, H, W); ``grade`` defaults to the predicted grade. The
     model runs in evaluation mode; its parameters receive no gradient.

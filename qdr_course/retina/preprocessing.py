@@ -1,4 +1,6 @@
-"""Fundus preprocessing: crop to the field of view, square, resize, Ben Graham's filter. See lesson 04.
+"""Fundus preprocessing: crop to the field of view, square, resize, Ben Graham's filter.
+
+See lesson 04.
 
 Real fundus photographs are wide rectangles with a black border around a circular field of
 view (FOV) whose size and position vary between cameras. The usual pipeline, as in the
@@ -43,15 +45,18 @@ def _check_rgb(image, name: str = "image", square: bool = False) -> np.ndarray:
     """Validate a colour photograph: uint8 (H, W, 3)."""
     image = np.asarray(image)
     if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
-        raise ValueError(f"{name} is greyscale with shape {image.shape}; fundus grading needs colour "
-                         "(H, W, 3) images - convert it with PIL's Image.convert('RGB') if it really is a fundus photo")
+        raise ValueError(f"{name} is greyscale with shape {image.shape}; fundus grading needs "
+                         "colour (H, W, 3) images - convert it with PIL's Image.convert('RGB') if "
+                         "it really is a fundus photo")
     if image.ndim != 3 or image.shape[2] not in (3, 4):
         raise ValueError(f"{name} must have shape (H, W, 3), got {image.shape}")
     if image.shape[2] == 4:
-        raise ValueError(f"{name} has an alpha channel (H, W, 4); drop it first, e.g. image[..., :3]")
+        raise ValueError(f"{name} has an alpha channel (H, W, 4); drop it first, e.g. image[..., "
+                         ":3]")
     if image.dtype != np.uint8:
         raise TypeError(f"{name} must be uint8 (0-255), got {image.dtype}; "
-                        "convert with (np.clip(x, 0, 1) * 255).round().astype(np.uint8) if it is in 0..1")
+                        "convert with (np.clip(x, 0, 1) * 255).round().astype(np.uint8) if it is "
+                        "in 0..1")
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"{name} is empty: {image.shape}")
     if square and image.shape[0] != image.shape[1]:
@@ -61,7 +66,10 @@ def _check_rgb(image, name: str = "image", square: bool = False) -> np.ndarray:
 
 
 def fov_mask(image: np.ndarray, threshold: int = 10) -> np.ndarray:
-    """Boolean mask of the field of view: pixels whose brightest channel exceeds ``threshold``. See lesson 04."""
+    """Boolean mask of the field of view: pixels whose brightest channel exceeds ``threshold``.
+
+    See lesson 04.
+    """
     image = _check_rgb(image)
     if not 0 <= threshold < 255:
         raise ValueError(f"threshold must be in 0..254, got {threshold}")
@@ -73,8 +81,8 @@ def crop_to_fov(image: np.ndarray, threshold: int = 10) -> np.ndarray:
     mask = fov_mask(image, threshold)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
-        raise ValueError(f"no field of view found: every pixel is at most {threshold} (an all-black image?); "
-                         "check the file or lower the threshold")
+        raise ValueError(f"no field of view found: every pixel is at most {threshold} (an "
+                         "all-black image?); check the file or lower the threshold")
     return image[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
 
 
@@ -93,7 +101,8 @@ def resize(image: np.ndarray, size: int) -> np.ndarray:
     int_at_least("size", size, 8, numpy=True)
     if image.shape[0] == size:
         return image.copy()
-    return np.asarray(Image.fromarray(image).resize((int(size), int(size)), Image.Resampling.LANCZOS))
+    return np.asarray(Image.fromarray(image).resize((int(size), int(size)),
+                                                    Image.Resampling.LANCZOS))
 
 
 def circular_mask(size: int, radius_fraction: float = 0.95) -> np.ndarray:
@@ -104,9 +113,11 @@ def circular_mask(size: int, radius_fraction: float = 0.95) -> np.ndarray:
     return (c[:, None] ** 2 + c[None, :] ** 2) <= radius_fraction**2
 
 
-def ben_graham(image: np.ndarray, sigma: float | None = None, alpha: float = 4.0, beta: float = -4.0,
-               gamma: float = 128.0, rim: float | None = 0.95) -> np.ndarray:
-    """Ben Graham's filter: ``alpha I + beta G_sigma * I + gamma``, rounded, limited to 0..255. See lesson 04.
+def ben_graham(image: np.ndarray, sigma: float | None = None, alpha: float = 4.0,
+               beta: float = -4.0, gamma: float = 128.0, rim: float | None = 0.95) -> np.ndarray:
+    """Ben Graham's filter: ``alpha I + beta G_sigma * I + gamma``, rounded, limited to 0..255.
+
+    See lesson 04.
 
     ``G_sigma * I`` is a Gaussian blur of each channel with ``sigma = size / 30`` pixels by
     default (Graham used 10 px for a 300 px radius). The output is grey (128) wherever the
@@ -132,7 +143,11 @@ def ben_graham(image: np.ndarray, sigma: float | None = None, alpha: float = 4.0
     return out
 
 
-def preprocess_fundus(image: np.ndarray, size: int = 224, threshold: int = 10, graham: bool = False) -> np.ndarray:
-    """Crop to the field of view, pad to a square, resize; optionally Ben Graham's filter. See lesson 04."""
+def preprocess_fundus(image: np.ndarray, size: int = 224, threshold: int = 10,
+                      graham: bool = False) -> np.ndarray:
+    """Crop to the field of view, pad to a square, resize; optionally Ben Graham's filter.
+
+    See lesson 04.
+    """
     out = resize(pad_to_square(crop_to_fov(image, threshold)), size)
     return ben_graham(out) if graham else out

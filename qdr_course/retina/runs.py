@@ -95,7 +95,8 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"run folder {run_dir} does not exist; create it with create_run_dir")
+        raise FileNotFoundError(f"run folder {run_dir} does not exist; create it with "
+                                "create_run_dir")
     metrics_path = run_dir / METRICS
     if metrics_path.exists():
         raise FileExistsError(f"{metrics_path} already exists; runs are never overwritten")
@@ -125,8 +126,8 @@ def read_run(run_dir) -> dict:
         raise FileNotFoundError(f"no run folder at {run_dir}")
     missing = [name for name in (METRICS, CHECKPOINT) if not (run_dir / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{run_dir} is not a complete run folder: missing {', '.join(missing)} "
-                                "(was the training interrupted?)")
+        raise FileNotFoundError(f"{run_dir} is not a complete run folder: missing "
+                                f"{', '.join(missing)} (was the training interrupted?)")
     try:
         return json.loads((run_dir / METRICS).read_text())
     except json.JSONDecodeError as error:
@@ -134,12 +135,15 @@ def read_run(run_dir) -> dict:
 
 
 # ------------------------------------------------------------------------ several seeds
-SUMMARY_METRICS = ("qwk", "accuracy", "referable_sensitivity", "referable_specificity", "referable_auc")
+SUMMARY_METRICS = ("qwk", "accuracy", "referable_sensitivity", "referable_specificity",
+                   "referable_auc")
 
 
-def compare_graders(builders: dict[str, Callable[[], _Grader]], data, seeds: Iterable[int] = (0, 1, 2),
-                    **train_kwargs) -> dict[str, list[dict]]:
-    """Train and test every model once per seed; return ``{name: [report per seed]}``. See lesson 05.
+def compare_graders(builders: dict[str, Callable[[], _Grader]], data,
+                    seeds: Iterable[int] = (0, 1, 2), **train_kwargs) -> dict[str, list[dict]]:
+    """Train and test every model once per seed; return ``{name: [report per seed]}``.
+
+    See lesson 05.
 
     ``builders`` maps a name to a function that builds a fresh model (called after seeding,
     so the initial weights depend on the seed). ``data`` has ``.train``, ``.val`` and ``.test``.
@@ -162,7 +166,8 @@ def compare_graders(builders: dict[str, Callable[[], _Grader]], data, seeds: Ite
     return results
 
 
-def summarise_runs(results: dict[str, list[dict]], metrics: Iterable[str] = SUMMARY_METRICS) -> dict:
+def summarise_runs(results: dict[str, list[dict]],
+                   metrics: Iterable[str] = SUMMARY_METRICS) -> dict:
     """Mean and sample standard deviation of each metric over seeds. See lesson 05."""
     summary = {}
     for name, reports in results.items():

@@ -40,16 +40,20 @@ def _cache_dir(cache_dir) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise PermissionError(f"cannot create the data cache directory {path}: {error}; pass cache_dir=... "
-                              "(or set QDR_COURSE_DATA) to a folder you can write") from error
+        raise PermissionError(f"cannot create the data cache directory {path}: {error}; pass "
+                              "cache_dir=... (or set QDR_COURSE_DATA) to a folder you can "
+                              "write") from error
     if not os.access(path, os.W_OK):
-        raise PermissionError(f"the data cache directory {path} is not writable; pass cache_dir=... "
-                              "(or set QDR_COURSE_DATA) to a folder you can write")
+        raise PermissionError(f"the data cache directory {path} is not writable; pass "
+                              "cache_dir=... (or set QDR_COURSE_DATA) to a folder you can write")
     return path
 
 
 def fetch_retinamnist(size: int = 64, cache_dir=None, progress: bool = False) -> Path:
-    """Download (once) and checksum RetinaMNIST at ``size`` px; return the cached file. See lesson 04."""
+    """Download (once) and checksum RetinaMNIST at ``size`` px; return the cached file.
+
+    See lesson 04.
+    """
     import pooch
 
     if size not in RETINAMNIST_FILES:
@@ -57,19 +61,23 @@ def fetch_retinamnist(size: int = 64, cache_dir=None, progress: bool = False) ->
     name, md5 = RETINAMNIST_FILES[size]
     path = _cache_dir(cache_dir)
     try:
-        return Path(pooch.retrieve(_ZENODO.format(name=name), known_hash=f"md5:{md5}", fname=name, path=path,
-                                   progressbar=progress))
+        return Path(pooch.retrieve(_ZENODO.format(name=name), known_hash=f"md5:{md5}", fname=name,
+                                   path=path, progressbar=progress))
     except ValueError:  # checksum mismatch: pooch says so, keep its message
         raise
     except Exception as error:  # network errors come in many types (requests, OSError, ...)
         raise ConnectionError(
-            f"could not download RetinaMNIST ({name}) from zenodo.org: {type(error).__name__}: {error}. "
-            "Without network use the synthetic set: load_grading_data('synthetic'), or download the file "
-            f"elsewhere and load it with load_grading_data('retinamnist:/path/to/{name}')") from error
+            f"could not download RetinaMNIST ({name}) from zenodo.org: {type(error).__name__}: "
+            f"{error}. Without network use the synthetic set: load_grading_data('synthetic'), or "
+            "download the file elsewhere and load it with "
+            f"load_grading_data('retinamnist:/path/to/{name}')") from error
 
 
 def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
-    """RetinaMNIST with its official train / val / test splits (local ``path`` or download). See lesson 04."""
+    """RetinaMNIST with its official train / val / test splits (local ``path`` or download).
+
+    See lesson 04.
+    """
     if path is None:
         path = fetch_retinamnist(size, cache_dir)
     path = Path(path)
@@ -83,7 +91,8 @@ def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
         need = [f"{s}_{k}" for s in ("train", "val", "test") for k in ("images", "labels")]
         missing = [k for k in need if k not in npz.files]
         if missing:
-            raise ValueError(f"{path} is not in MedMNIST format: missing arrays {missing} (found {npz.files})")
+            raise ValueError(f"{path} is not in MedMNIST format: missing arrays {missing} (found "
+                             f"{npz.files})")
         splits = {}
         for s in ("train", "val", "test"):
             images, labels = npz[f"{s}_images"], npz[f"{s}_labels"]
@@ -119,7 +128,8 @@ def _read_labels(csv_path: Path, id_col: str, label_col: str):
             ids.append(row[id_col])
             grades.append(grade)
     if bad:
-        raise ValueError(f"{csv_path}: {len(bad)} grade(s) not an integer 0-4 (ICDR scale): {bad[:10]}")
+        raise ValueError(f"{csv_path}: {len(bad)} grade(s) not an integer 0-4 (ICDR scale): "
+                         f"{bad[:10]}")
     if not ids:
         raise ValueError(f"{csv_path} has no rows")
     return ids, np.asarray(grades, np.int64)
@@ -132,18 +142,19 @@ def _read_image(path: Path, size: int, preprocess: bool) -> np.ndarray:
 
     with Image.open(path) as im:
         if im.mode in ("L", "LA", "I", "I;16", "F", "1"):
-            raise ValueError(f"{path.name} is greyscale (mode {im.mode}); fundus photographs must be colour")
+            raise ValueError(f"{path.name} is greyscale (mode {im.mode}); fundus photographs must "
+                             "be colour")
         image = np.asarray(im.convert("RGB"))
     if preprocess:
         return preprocess_fundus(image, size)
     return resize(pad_to_square(image), size)
 
 
-def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, source, size, seed, val_fraction,
-                 test_fraction, on_error, preprocess, progress, limit):
+def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, source, size, seed,
+                 val_fraction, test_fraction, on_error, preprocess, progress, limit):
     if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' (stop at bad files) or 'skip' (leave them out and report "
-                         f"them), got {on_error!r}")
+        raise ValueError("on_error must be 'raise' (stop at bad files) or 'skip' (leave them out "
+                         f"and report them), got {on_error!r}")
     root = Path(root).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"no folder {root}")
@@ -169,38 +180,50 @@ def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, sourc
             continue
         kept.append(i)
     if problems:
-        listing = "; ".join(problems[:20]) + (f"; ... ({len(problems) - 20} more)" if len(problems) > 20 else "")
+        listing = "; ".join(problems[:20]) + (f"; ... ({len(problems) - 20} "
+                                              "more)" if len(problems) > 20 else "")
         if on_error == "raise":
-            raise ValueError(f"{len(problems)} of {len(ids)} image(s) in {root} could not be read: {listing}. "
-                             "Fix or remove them, or pass on_error='skip' to leave them out")
-        warnings.warn(f"skipped {len(problems)} of {len(ids)} image(s) in {root}: {listing}", stacklevel=3)
+            raise ValueError(f"{len(problems)} of {len(ids)} image(s) in {root} could not be read: "
+                             f"{listing}. Fix or remove them, or pass on_error='skip' to leave "
+                             "them out")
+        warnings.warn(f"skipped {len(problems)} of {len(ids)} image(s) in {root}: {listing}",
+                      stacklevel=3)
     if not kept:
         raise ValueError(f"no readable images in {root / image_dir}")
     images = np.stack(images)
-    return _split_data(images, grades[kept], f"{source} ({root}, {len(kept)} images, stratified split)", seed,
+    return _split_data(images, grades[kept],
+                       f"{source} ({root}, {len(kept)} images, stratified split)", seed,
                        val_fraction, test_fraction, ids=[ids[i] for i in kept], skipped=problems)
 
 
-def load_aptos(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
-               on_error: str = "raise", preprocess: bool = True, progress: bool = False, limit=None) -> GradingData:
-    """An APTOS-2019 folder: ``train.csv`` (id_code, diagnosis) + ``train_images/<id>.png``. See lesson 04.
+def load_aptos(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15,
+               test_fraction: float = 0.15, on_error: str = "raise", preprocess: bool = True,
+               progress: bool = False, limit=None) -> GradingData:
+    """An APTOS-2019 folder: ``train.csv`` (id_code, diagnosis) + ``train_images/<id>.png``.
+
+    See lesson 04.
 
     Each image is cropped to its field of view, padded to a square and resized
     (``preprocess=False``: only padded and resized). ``on_error="raise"`` stops at missing,
     corrupt or greyscale files and names them; ``"skip"`` leaves them out with a warning that
     names them, and lists them in ``data.skipped``.
     """
-    return _load_folder(root, "train.csv", "id_code", "diagnosis", "train_images", (".png", ".jpg", ".jpeg"),
-                        "APTOS 2019 format", size, seed, val_fraction, test_fraction, on_error, preprocess,
-                        progress, limit)
+    return _load_folder(root, "train.csv", "id_code", "diagnosis", "train_images",
+                        (".png", ".jpg", ".jpeg"), "APTOS 2019 format", size, seed, val_fraction,
+                        test_fraction, on_error, preprocess, progress, limit)
 
 
-def load_eyepacs(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15, test_fraction: float = 0.15,
-                 on_error: str = "raise", preprocess: bool = True, progress: bool = False, limit=None) -> GradingData:
-    """An EyePACS (Kaggle DR 2015) folder: ``trainLabels.csv`` (image, level) + ``train/<image>.jpeg``. See lesson 04."""
-    return _load_folder(root, "trainLabels.csv", "image", "level", "train", (".jpeg", ".jpg", ".png"),
-                        "EyePACS format", size, seed, val_fraction, test_fraction, on_error, preprocess,
-                        progress, limit)
+def load_eyepacs(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15,
+                 test_fraction: float = 0.15, on_error: str = "raise", preprocess: bool = True,
+                 progress: bool = False, limit=None) -> GradingData:
+    """An EyePACS (Kaggle DR 2015) folder: ``trainLabels.csv`` (image, level) +
+    ``train/<image>.jpeg``.
+
+    See lesson 04.
+    """
+    return _load_folder(root, "trainLabels.csv", "image", "level", "train",
+                        (".jpeg", ".jpg", ".png"), "EyePACS format", size, seed, val_fraction,
+                        test_fraction, on_error, preprocess, progress, limit)
 
 
 def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: bool = False,
@@ -219,8 +242,8 @@ def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: boo
     out = Path(out).expanduser()
     existing = [p for p in (out / "train.csv", out / "train_images") if p.exists()]
     if existing and not overwrite:
-        raise FileExistsError(f"{out} already holds {[p.name for p in existing]}; choose another folder or pass "
-                              "overwrite=True (--overwrite) to replace it")
+        raise FileExistsError(f"{out} already holds {[p.name for p in existing]}; choose another "
+                              "folder or pass overwrite=True (--overwrite) to replace it")
     try:
         (out / "train_images").mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -234,7 +257,8 @@ def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: boo
     names = []
     for i in iterator:
         name = f"{prefix}_{i:0{width}d}"
-        Image.fromarray(images[i]).save(out / "train_images" / f"{name}.png", compress_level=3)  # lossless, faster
+        Image.fromarray(images[i]).save(out / "train_images" / f"{name}.png",
+                                        compress_level=3)  # lossless, faster
         names.append(name)
     with open(out / "train.csv", "w", newline="") as handle:
         writer = csv.writer(handle)

@@ -1,4 +1,6 @@
-"""Splits of retinopathy data: the containers every source returns, stratified and disjoint. See lesson 04.
+"""Splits of retinopathy data: the containers every source returns, stratified and disjoint.
+
+See lesson 04.
 
 Splits are stratified and disjoint, with every grade in each split (:func:`stratified_split`):
 never an unshuffled cut that puts a whole grade in validation.
@@ -59,21 +61,26 @@ class GradingData:
 def _check_images(images) -> np.ndarray:
     images = np.asarray(images) if not hasattr(images, "shape") else images
     if images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 1):
-        raise ValueError(f"images have shape {images.shape}: greyscale; fundus grading needs colour "
-                         "(N, H, W, 3) images (for a greyscale copy, np.repeat(x[..., None], 3, -1) fakes colour)")
+        raise ValueError(f"images have shape {images.shape}: greyscale; fundus grading needs "
+                         "colour (N, H, W, 3) images (for a greyscale copy, np.repeat(x[..., "
+                         "None], 3, -1) fakes colour)")
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"images must be (N, H, W, 3), got shape {images.shape}; channel-first arrays "
-                         "can be moved with images.transpose(0, 2, 3, 1)")
+        raise ValueError(f"images must be (N, H, W, 3), got shape {images.shape}; channel-first "
+                         "arrays can be moved with images.transpose(0, 2, 3, 1)")
     if images.shape[1] != images.shape[2]:
         raise ValueError(f"images must be square, got {images.shape[1]} x {images.shape[2]}; "
-                         "use qdr_course.retina.preprocessing.preprocess_fundus to crop and pad them")
+                         "use qdr_course.retina.preprocessing.preprocess_fundus to crop and pad "
+                         "them")
     if images.dtype != np.uint8:
         raise TypeError(f"images must be uint8 (0-255), got {images.dtype}")
     return images
 
 
-def stratified_split(grades, val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0):
-    """Disjoint shuffled (train, val, test) index arrays with every grade in each split. See lesson 04.
+def stratified_split(grades, val_fraction: float = 0.15, test_fraction: float = 0.15,
+                     seed: int = 0):
+    """Disjoint shuffled (train, val, test) index arrays with every grade in each split.
+
+    See lesson 04.
 
     Within each grade the indices are shuffled and cut into ``round(n_g * fraction)`` (at
     least 1) validation and test images, the rest for training. Grades absent from ``grades``
@@ -84,7 +91,8 @@ def stratified_split(grades, val_fraction: float = 0.15, test_fraction: float = 
         if not 0 < f < 1:
             raise ValueError(f"{name} must be between 0 and 1, got {f}")
     if val_fraction + test_fraction >= 1:
-        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction + test_fraction}")
+        raise ValueError("val_fraction + test_fraction must be < 1, got "
+                         f"{val_fraction + test_fraction}")
     rng = np.random.default_rng(seed)
     parts = ([], [], [])
     for g in range(NUM_GRADES):
@@ -92,8 +100,9 @@ def stratified_split(grades, val_fraction: float = 0.15, test_fraction: float = 
         if idx.size == 0:
             continue
         if idx.size < 3:
-            raise ValueError(f"grade {g} has only {idx.size} image(s); every split needs one, so at least 3 "
-                             "are required (get more data, or merge grades deliberately)")
+            raise ValueError(f"grade {g} has only {idx.size} image(s); every split needs one, so "
+                             "at least 3 are required (get more data, or merge grades "
+                             "deliberately)")
         idx = rng.permutation(idx)
         n_val = max(1, int(round(idx.size * val_fraction)))
         n_test = max(1, int(round(idx.size * test_fraction)))
@@ -110,6 +119,7 @@ def _split_data(images, grades, source, seed, val_fraction, test_fraction, ids=N
     ids = list(ids) if ids is not None else None
 
     def part(index):
-        return Split(images[index], grades[index], [ids[i] for i in index] if ids is not None else [])
+        return Split(images[index], grades[index],
+                     [ids[i] for i in index] if ids is not None else [])
 
     return GradingData(part(tr), part(va), part(te), source, list(skipped))

@@ -1,7 +1,8 @@
 """Training and evaluating retinopathy graders. See lesson 05.
 
 :func:`train_grader` is a plain PyTorch loop with the parts a real grader needs: seeds,
-class weighting (or a balanced sampler), a warm-up + cosine learning-rate schedule, early stopping on
+class weighting (or a balanced sampler), a warm-up + cosine learning-rate schedule, early stopping
+on
 the validation quadratic weighted kappa (QWK), and checkpoints that are written atomically,
 loaded with ``torch.load(weights_only=True)`` (no pickled code runs) and can be resumed.
 :func:`evaluate_grader` returns the full grading report; runs over several seeds are in
@@ -70,7 +71,8 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
     so an interrupted save never leaves a half-written checkpoint.
     """
     if not isinstance(model, _Grader):
-        raise TypeError(f"model must be a HybridGrader or ClassicalGrader, got {type(model).__name__}")
+        raise TypeError("model must be a HybridGrader or ClassicalGrader, got "
+                        f"{type(model).__name__}")
     path = Path(path)
     payload = {"format": CHECKPOINT_FORMAT, "kind": model.kind, "config": model.config,
                "state_dict": model.state_dict(), **state}
@@ -82,7 +84,10 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
 
 
 def read_checkpoint(path) -> dict:
-    """Read a checkpoint safely (``weights_only=True``) and check it is a grader's. See lesson 05."""
+    """Read a checkpoint safely (``weights_only=True``) and check it is a grader's.
+
+    See lesson 05.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -108,7 +113,8 @@ def load_checkpoint(path, model: _Grader | None = None, *, best: bool = True) ->
     if model is None:
         model = build_grader(payload["kind"], **payload["config"])
     elif not isinstance(model, _Grader):
-        raise TypeError(f"model must be a HybridGrader or ClassicalGrader, got {type(model).__name__}")
+        raise TypeError("model must be a HybridGrader or ClassicalGrader, got "
+                        f"{type(model).__name__}")
     if payload["kind"] != model.kind:
         raise ValueError(f"{path} holds a {payload['kind']}, not a {model.kind}; build a "
                          f"{payload['kind']} (or call load_checkpoint(path) without a model)")
@@ -121,8 +127,12 @@ def load_checkpoint(path, model: _Grader | None = None, *, best: bool = True) ->
 
 
 # ------------------------------------------------------------------------------ training
-def warmup_cosine(total_steps: int, warmup: float = 0.1, final: float = 0.02) -> Callable[[int], float]:
-    """Learning-rate factor: linear warm-up for 10 % of the steps, then cosine decay to 2 %. See lesson 05."""
+def warmup_cosine(total_steps: int, warmup: float = 0.1,
+                  final: float = 0.02) -> Callable[[int], float]:
+    """Learning-rate factor: linear warm-up for 10 % of the steps, then cosine decay to 2 %.
+
+    See lesson 05.
+    """
     if total_steps < 1:
         raise ValueError(f"total_steps must be >= 1, got {total_steps}")
     n_warm = max(1, round(warmup * total_steps))
@@ -150,17 +160,22 @@ def _validate_training_args(epochs, lr, batch_size, patience, class_weighting, s
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     positive_int("batch_size", batch_size, numpy=False)
     if patience is not None and (not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"patience must be a positive integer or None (no early stopping), got {patience!r}")
+        raise ValueError("patience must be a positive integer or None (no early stopping), got "
+                         f"{patience!r}")
     if class_weighting not in CLASS_WEIGHTING:
-        raise ValueError(f"class_weighting must be one of {CLASS_WEIGHTING}, got {class_weighting!r}")
+        raise ValueError(f"class_weighting must be one of {CLASS_WEIGHTING}, got "
+                         f"{class_weighting!r}")
     non_negative_int("seed", seed, numpy=False)
 
 
 def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10, lr: float = 1e-2,
-                 batch_size: int = 32, weight_decay: float = 1e-4, class_weighting: str | None = "loss",
-                 patience: int | None = 3, seed: int = 0, checkpoint=None, resume: bool = False,
-                 augment: bool = False, progress: bool = True) -> History:
-    """Train a grader with cross-entropy; keep the weights of the best validation QWK. See lesson 05.
+                 batch_size: int = 32, weight_decay: float = 1e-4,
+                 class_weighting: str | None = "loss", patience: int | None = 3, seed: int = 0,
+                 checkpoint=None, resume: bool = False, augment: bool = False,
+                 progress: bool = True) -> History:
+    """Train a grader with cross-entropy; keep the weights of the best validation QWK.
+
+    See lesson 05.
 
     ``train_data`` / ``val_data``: torch Datasets, data splits (``.images``, ``.grades``) or
     ``(images, grades)`` pairs. ``class_weighting``: ``"loss"`` (weighted cross-entropy),
@@ -173,7 +188,8 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
     Returns the :class:`History`; the model ends with its best weights.
     """
     if not isinstance(model, _Grader):
-        raise TypeError(f"model must be a HybridGrader or ClassicalGrader, got {type(model).__name__}")
+        raise TypeError("model must be a HybridGrader or ClassicalGrader, got "
+                        f"{type(model).__name__}")
     _validate_training_args(epochs, lr, batch_size, patience, class_weighting, seed)
     train_set, val_set = _checked_sets(model, train_data, val_data, augment)
     grades = grades_of(train_set)
@@ -183,15 +199,17 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
     weight = class_weights(grades) if class_weighting == "loss" else None
     loss_fn = nn.CrossEntropyLoss(weight=weight)
     steps_per_epoch = math.ceil(len(train_set) / batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(epochs * steps_per_epoch))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer,
+                                                  warmup_cosine(epochs * steps_per_epoch))
     settings = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
                     class_weighting=class_weighting, seed=seed, n_train=len(train_set))
     state = _TrainingState(History(), None, 0, 0)
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         if checkpoint.exists() and not resume:
-            raise FileExistsError(f"checkpoint {checkpoint} exists; pass resume=True to continue that "
-                                  "run, or choose another path (it is never overwritten silently)")
+            raise FileExistsError(f"checkpoint {checkpoint} exists; pass resume=True to continue "
+                                  "that run, or choose another path (it is never overwritten "
+                                  "silently)")
         if resume and checkpoint.exists():
             state = _resume(checkpoint, model, optimizer, scheduler, settings)
             if state.history.stopped_early or state.start_epoch >= epochs:
@@ -200,7 +218,8 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
     from tqdm import tqdm  # plain text bar: works in terminals and notebooks, no widgets needed
 
     bar = tqdm(total=(epochs - state.start_epoch) * steps_per_epoch, desc=f"{model.kind}",
-               unit="batch", leave=False, **({} if progress else {"disable": True}))  # or TQDM_DISABLE=1
+               unit="batch", leave=False,
+               **({} if progress else {"disable": True}))  # or TQDM_DISABLE=1
     try:
         for epoch in range(state.start_epoch, epochs):
             started = time.perf_counter()
@@ -209,7 +228,8 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
             state.history.train_loss.append(
                 _train_epoch(model, loader, optimizer, scheduler, loss_fn, bar, epoch))
             state.history.lr.append(float(optimizer.param_groups[0]["lr"]))
-            _validate_epoch(model, val_set, batch_size, loss_fn, state, epoch, patience, epochs, bar)
+            _validate_epoch(model, val_set, batch_size, loss_fn, state, epoch, patience, epochs,
+                            bar)
             state.history.seconds.append(time.perf_counter() - started)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, optimizer=optimizer.state_dict(),
@@ -246,7 +266,8 @@ def _checked_sets(model: _Grader, train_data, val_data, augment: bool):
     return train_set, val_set
 
 
-def _resume(checkpoint: Path, model: _Grader, optimizer, scheduler, settings: dict) -> _TrainingState:
+def _resume(checkpoint: Path, model: _Grader, optimizer, scheduler,
+            settings: dict) -> _TrainingState:
     """Continue from ``checkpoint``, which must have been written with the same settings."""
     payload = read_checkpoint(checkpoint)
     load_checkpoint(checkpoint, model, best=False)
@@ -339,7 +360,10 @@ def _predict(model: _Grader, dataset: Dataset, batch_size: int, loss_fn=None):
 
 
 def predict_grades(model: _Grader, data, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted grades (N,) and grade probabilities (N, 5) for a dataset or split. See lesson 05."""
+    """Predicted grades (N,) and grade probabilities (N, 5) for a dataset or split.
+
+    See lesson 05.
+    """
     _, probs, _ = _predict(model, as_dataset(data), batch_size)
     return probs.argmax(1), probs
 
@@ -353,6 +377,9 @@ def referable_score(probs: np.ndarray) -> np.ndarray:
 
 
 def evaluate_grader(model: _Grader, data, batch_size: int = 64) -> dict:
-    """The grading report (QWK, accuracy, confusion, referable-DR sensitivity/specificity/AUC). See lesson 05."""
+    """The grading report (QWK, accuracy, confusion, referable-DR sensitivity/specificity/AUC).
+
+    See lesson 05.
+    """
     y_true, probs, _ = _predict(model, as_dataset(data), batch_size)
     return grading_report(y_true, probs.argmax(1), y_score=probs)
