@@ -48,40 +48,31 @@ def main(argv=None) -> int:
     import numpy as np
     from PIL import Image
 
-    from qdr_course.retina.sources import save_aptos_folder
     from qdr_course.retina.fundus import synthetic_fundus_dataset
+    from qdr_course.retina.sources import save_aptos_folder
 
     synthetic_fundus_dataset(n=5, size=64, seed=99)  # warm-up: imports, caches
     rows, ok = [], True
     for size, n in ((64, args.n64), (224, args.n224)):
-        runs = [
-            timed(lambda: synthetic_fundus_dataset(n=n, size=size, seed=0))
-            for _ in range(args.repeat)
-        ]
+        runs = [timed(lambda: synthetic_fundus_dataset(n=n, size=size, seed=0))
+                for _ in range(args.repeat)]
         (images, grades), cpu, wall = runs[0][0], min(r[1] for r in runs), min(r[2] for r in runs)
         with tempfile.TemporaryDirectory() as tmp:
             save_aptos_folder(images, grades, tmp)
             files = sorted((Path(tmp) / "train_images").glob("*.png"))
-            rcpu = min(
-                timed(lambda: [np.asarray(Image.open(f).convert("RGB")) for f in files])[1]
-                for _ in range(args.repeat)
-            )
+            rcpu = min(timed(lambda: [np.asarray(Image.open(f).convert("RGB")) for f in files])[1]
+                       for _ in range(args.repeat))
         gen_rate, read_rate = n / cpu, n / rcpu
         passed = gen_rate >= TARGETS[size]
         ok &= passed
-        rows.append(
-            (size, n, gen_rate, n / wall, read_rate, gen_rate / read_rate, TARGETS[size], passed)
-        )
+        rows.append((size, n, gen_rate, n / wall, read_rate, gen_rate / read_rate, TARGETS[size],
+                     passed))
 
-    print(
-        f"{'size':>5} {'n':>5} {'generate/s (cpu)':>17} {'generate/s (wall)':>18} "
-        f"{'read PNG/s (cpu)':>17} {'gen/read':>9} {'target':>7}  ok"
-    )
+    print(f"{'size':>5} {'n':>5} {'generate/s (cpu)':>17} {'generate/s (wall)':>18} "
+          f"{'read PNG/s (cpu)':>17} {'gen/read':>9} {'target':>7}  ok")
     for size, n, g, gw, r, ratio, target, passed in rows:
-        print(
-            f"{size:>5} {n:>5} {g:>17.1f} {gw:>18.1f} {r:>17.1f} {ratio:>9.2f} {target:>7}  "
-            f"{'yes' if passed else 'NO'}"
-        )
+        print(f"{size:>5} {n:>5} {g:>17.1f} {gw:>18.1f} {r:>17.1f} {ratio:>9.2f} {target:>7}  "
+              f"{'yes' if passed else 'NO'}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0 if ok else 1
 

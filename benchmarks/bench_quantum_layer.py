@@ -59,7 +59,7 @@ def torch_connector(pc, weights: np.ndarray):
         from qiskit_machine_learning.connectors import TorchConnector
         from qiskit_machine_learning.neural_networks import EstimatorQNN
     except ImportError as error:
-        raise ModuleNotFoundError(f"qiskit-machine-learning is not installed ({error})")
+        raise ModuleNotFoundError(f"qiskit-machine-learning is not installed ({error})") from error
     qnn = EstimatorQNN(circuit=pc.circuit, observables=pc.observables, input_params=pc.input_params,
                        weight_params=pc.weight_params, input_gradients=True)
     return TorchConnector(qnn, initial_weights=weights)
@@ -69,7 +69,7 @@ def pennylane_layer(pc, weights: np.ndarray, diff_method: str):
     try:
         import pennylane as qml
     except ImportError as error:
-        raise ModuleNotFoundError(f"pennylane is not installed ({error})")
+        raise ModuleNotFoundError(f"pennylane is not installed ({error})") from error
     n, layers = pc.num_qubits, 2
     dev = qml.device("default.qubit", wires=n)
 

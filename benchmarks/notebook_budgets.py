@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     paths = [p.resolve() for p in args.notebooks] or sorted(
         list((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
-        + list((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
-    )
+        + list((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")))
     rows = []
     print(f"{'notebook':<44} {'seconds':>8} {'peak GB':>8}  status", flush=True)
     for path in paths:
@@ -76,16 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         over = row["seconds"] > LIMIT_SECONDS or row["peak_gb"] > LIMIT_GB
         status = f"ERROR {row['error']}" if row["error"] else ("OVER BUDGET" if over else "ok")
-        print(
-            f"{row['notebook']:<44} {row['seconds']:8.1f} {row['peak_gb']:8.2f}  {status}",
-            flush=True,
-        )
+        print(f"{row['notebook']:<44} {row['seconds']:8.1f} {row['peak_gb']:8.2f}  {status}",
+              flush=True)
     lessons = [r for r in rows if r["notebook"].startswith("lessons/")]
     total = sum(r["seconds"] for r in lessons) / 60
-    print(
-        f"\nall lessons: {total:.1f} min (target < {COURSE_MINUTES} min); "
-        f"largest peak {max(r['peak_gb'] for r in rows):.2f} GB (target < {LIMIT_GB} GB)"
-    )
+    print(f"\nall lessons: {total:.1f} min (target < {COURSE_MINUTES} min); "
+          f"largest peak {max(r['peak_gb'] for r in rows):.2f} GB (target < {LIMIT_GB} GB)")
     if args.markdown:
         print("\n| notebook | runs in | peak memory |\n|---|---|---|")
         for r in rows:

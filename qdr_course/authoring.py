@@ -215,14 +215,9 @@ def find_leaks(regions: list[Region], solution_text: str, lesson_text: str,
     numbered = enumerate(solution_text.splitlines(), start=1)
     outside = {_norm(line) for n, line in numbered if n not in inside}
     lesson_lines = {_norm(line) for line in lesson_text.splitlines()}
-    leaks = [
-        _norm(line)
-        for region in regions
-        for line in region.lines
-        if len(_norm(line)) >= min_chars
-        and _norm(line) not in outside
-        and _norm(line) in lesson_lines
-    ]
+    solution_lines = [_norm(line) for region in regions for line in region.lines]
+    leaks = [line for line in solution_lines
+             if len(line) >= min_chars and line not in outside and line in lesson_lines]
     if BEGIN in lesson_text or END in lesson_text:
         leaks.append(f"a '{BEGIN}'/'{END}' marker")
     return leaks
@@ -230,49 +225,30 @@ def find_leaks(regions: list[Region], solution_text: str, lesson_text: str,
 
 # --------------------------------------------------------------------------- executing
 
-
-def execute(
-    nb: nbformat.NotebookNode, cwd: Path, path: Path, source_text: str, timeout: int = 900
-) -> float:
+def execute(nb: nbformat.NotebookNode, cwd: Path, path: Path, source_text: str,
+            timeout: int = 900) -> float:
     """Execute a notebook in a fresh kernel (in place); return the wall time in seconds."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     os.environ.update(NOTEBOOK_ENV)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(cwd)}},
-    )
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as error:
-        index = next(
-            (
-                i
-                for i, c in enumerate(nb.cells)
-                if c.cell_type == "code"
-                and any(o.get("output_type") == "error" for o in c.get("outputs", []))
-            ),
-            None,
-        )
+        index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and
+                      any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         starts = cell_start_lines(source_text)
         line = starts[index] if index is not None and len(starts) == len(nb.cells) else None
         cell = f"cell {index}" if index is not None else "a cell"
-        raise AuthoringError(
-            path,
-            line,
-            f"{cell} failed while executing the notebook; fix the "
-            f"source and run the build again.\n{error}",
-        ) from None
+        raise AuthoringError(path, line, f"{cell} failed while executing the notebook; fix the "
+                             f"source and run the build again.\n{error}") from None
     return time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------- the build
-
 
 @dataclass
 class Course:
@@ -293,41 +269,36 @@ class Course:
         return sorted(self.solutions.glob("[0-9][0-9]_*.py"))
 
 
-def stale_solution_notebook(
-    stored: nbformat.NotebookNode | None, expected: nbformat.NotebookNode
-) -> str | None:
+def stale_solution_notebook(stored: nbformat.NotebookNode | None,
+                            expected: nbformat.NotebookNode) -> str | None:
     """Why a stored, executed solution notebook no longer matches its source (or None)."""
     if stored is None:
         return "missing"
-    if [(c.cell_type, c.source) for c in stored.cells] != [
-        (c.cell_type, c.source) for c in expected.cells
-    ]:
+    def cells(nb):
+        return [(c.cell_type, c.source) for c in nb.cells]
+
+    if cells(stored) != cells(expected):
         return "its cells differ from the source"
-    if any(
-        c.cell_type == "code" and c.source.strip() and c.execution_count is None
-        for c in stored.cells
-    ):
+    if any(c.cell_type == "code" and c.source.strip() and c.execution_count is None
+           for c in stored.cells):
         return "it is not executed"
     return None
 
 
-def with_outputs(
-    expected: nbformat.NotebookNode, stored: nbformat.NotebookNode
-) -> nbformat.NotebookNode:
+def with_outputs(expected: nbformat.NotebookNode,
+                 stored: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The expected notebook carrying the outputs of the ``stored`` one."""
     nb = copy.deepcopy(expected)
-    nb.metadata["language_info"] = stored.metadata.get(
-        "language_info", nb.metadata.get("language_info")
-    )
+    nb.metadata["language_info"] = stored.metadata.get("language_info",
+                                                       nb.metadata.get("language_info"))
     for cell, old in zip(nb.cells, stored.cells):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = old.get("outputs", []), old.get("execution_count")
     return nb
 
 
-def build_one(
-    course: Course, source: Path, execute_notebook: bool = False, check: bool = False, log=print
-) -> list[str]:
+def build_one(course: Course, source: Path, execute_notebook: bool = False,
+              check: bool = False, log=print) -> list[str]:
     """Build (or, with ``check``, verify) one lesson; return the problems found."""
     problems: list[str] = []
     solution, regions, text = read_solution(source)
@@ -337,13 +308,9 @@ def build_one(
     wanted = {lesson_py: to_py(lesson), lesson_nb: to_ipynb(lesson)}
     leaks = find_leaks(regions, text, wanted[lesson_py])
     if leaks:
-        raise AuthoringError(
-            source,
-            None,
-            "solution text would reach the lesson: "
-            + "; ".join(repr(leak) for leak in leaks)
-            + ". Keep solution lines inside the markers only.",
-        )
+        raise AuthoringError(source, None, "solution text would reach the lesson: "
+                             + "; ".join(repr(leak) for leak in leaks)
+                             + ". Keep solution lines inside the markers only.")
 
     if execute_notebook and not check:
         log(f"executing {solution_nb.relative_to(course.root)} ...")
@@ -356,10 +323,8 @@ def build_one(
         if why is None:
             wanted[solution_nb] = to_ipynb(with_outputs(solution, stored))
         else:
-            problems.append(
-                f"{solution_nb.relative_to(course.root)} is out of date ({why}): run "
-                f"'qdr-course build --execute {source.relative_to(course.root)}'."
-            )
+            problems.append(f"{solution_nb.relative_to(course.root)} is out of date ({why}): run "
+                            f"'qdr-course build --execute {source.relative_to(course.root)}'.")
 
     for path, content in wanted.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
@@ -367,11 +332,9 @@ def build_one(
             continue
         rel = path.relative_to(course.root)
         if check:
-            hint = (
-                "do not edit lessons/ by hand: edit the solution and run 'qdr-course build'"
-                if path.parent == course.lessons and current is not None
-                else "run 'qdr-course build'"
-            )
+            hint = ("do not edit lessons/ by hand: edit the solution and run 'qdr-course build'"
+                    if path.parent == course.lessons and current is not None else "run 'qdr-course "
+                    "build'")
             problems.append(f"{rel} is {'missing' if current is None else 'out of date'}: {hint}.")
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -387,44 +350,30 @@ def orphans(course: Course) -> list[str]:
     for folder in (course.solutions, course.lessons):
         for path in sorted(folder.glob("[0-9][0-9]_*")):
             if path.suffix in (".py", ".ipynb") and path.stem not in stems:
-                found.append(
-                    f"{path.relative_to(course.root)} has no source "
-                    f"solutions/{path.stem}.py: restore the source or delete the file."
-                )
+                found.append(f"{path.relative_to(course.root)} has no source "
+                             f"solutions/{path.stem}.py: restore the source or delete the file.")
     return found
 
 
-def build(
-    root: Path,
-    only: list[Path] | None = None,
-    execute_notebooks: bool = False,
-    check: bool = False,
-    log=print,
-) -> list[str]:
+def build(root: Path, only: list[Path] | None = None, execute_notebooks: bool = False,
+          check: bool = False, log=print) -> list[str]:
     """Build or check the whole course (or the ``only`` sources); return the problems found."""
     course = Course(Path(root).resolve())
     if not course.solutions.is_dir():
-        raise AuthoringError(
-            course.solutions,
-            None,
-            "no solutions/ folder here: run the command "
-            "from the course's root folder or pass --root.",
-        )
+        raise AuthoringError(course.solutions, None, "no solutions/ folder here: run the command "
+                             "from the course's root folder or pass --root.")
     sources = course.sources()
     if only:
         wanted = {Path(p).resolve() for p in only}
         unknown = wanted - {s.resolve() for s in sources}
         if unknown:
-            raise AuthoringError(
-                sorted(unknown)[0], None, "not a solution source (expected solutions/NN_topic.py)."
-            )
+            raise AuthoringError(sorted(unknown)[0], None, "not a solution source "
+                                 "(expected solutions/NN_topic.py).")
         sources = [s for s in sources if s.resolve() in wanted]
     problems = orphans(course) if check else []
     for source in sources:
-        problems += build_one(
-            course, source, execute_notebook=execute_notebooks, check=check, log=log
-        )
-    problems += refresh_guide(
-        course.root, [lesson_summary(s) for s in course.sources()], check, log
-    )
+        problems += build_one(course, source, execute_notebook=execute_notebooks, check=check,
+                              log=log)
+    problems += refresh_guide(course.root, [lesson_summary(s) for s in course.sources()], check,
+                              log)
     return problems

@@ -85,9 +85,8 @@ def main(argv: list[str]) -> int:
         os.execv(str(venv_bin("qdr-course")), [str(venv_bin("qdr-course")), "lab", "--root",
                                                str(ROOT), *extra])
     if command == "test":
-        return subprocess.run(
-            [str(venv_bin("python")), "-m", "pytest", "-n", "2", *extra], cwd=ROOT
-        ).returncode
+        pytest = [str(venv_bin("python")), "-m", "pytest", "-n", "2", *extra]
+        return subprocess.run(pytest, cwd=ROOT).returncode
     return 0
 
 

@@ -1,7 +1,6 @@
 """The build tool: markers, stubs, leak check, up-to-date check, clear errors."""
 
 import json
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -10,9 +9,9 @@ import pytest
 
 from qdr_course import authoring
 from qdr_course.authoring import AuthoringError, build, find_leaks, find_regions, strip_solutions
+from qdr_course.cli import main
 from qdr_course.lesson_source import LessonSummary
 from qdr_course.schedule import SCHEDULE_BEGIN, SCHEDULE_END, schedule_markdown
-from qdr_course.cli import main
 from qdr_course.utils import REPO_ROOT
 
 HEADER = textwrap.dedent("""\
@@ -258,25 +257,20 @@ def test_no_solution_text_reaches_lessons(source):
     nb_text = "\n".join("".join(cell["source"]) for cell in lesson_nb["cells"])
     assert find_leaks(regions, text, lesson_py) == []
     assert find_leaks(regions, text, nb_text) == []
-    assert all(not cell.get("outputs") for cell in lesson_nb["cells"]), (
+    assert all(not cell.get("outputs") for cell in lesson_nb["cells"]), \
         "lessons are stored unexecuted"
-    )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.stem for s in SOURCES])
 def test_every_exercise_cell_is_tagged_and_keeps_its_tags(source):
     lesson_nb = nbformat.read(REPO_ROOT / "lessons" / f"{source.stem}.ipynb", as_version=4)
-    stubs = [
-        c
-        for c in lesson_nb.cells
-        if c.cell_type == "code" and 'NotImplementedError("Exercise' in c.source
-    ]
+    stubs = [c for c in lesson_nb.cells
+             if c.cell_type == "code" and "NotImplementedError(\"Exercise" in c.source]
     assert all("exercise" in c.metadata.get("tags", []) for c in stubs)
     assert len(stubs) == sum(not r.markdown for r in find_regions(source.read_text(), source))
 
 
 # ---------------------------------------------------------------- the schedule
-
 
 def test_schedule_is_computed_from_minutes_with_breaks():
     lessons = [LessonSummary(f"{i:02d}", f"L{i}", 30, 20, [f"goal {i}"]) for i in range(8)]
@@ -285,10 +279,8 @@ def test_schedule_is_computed_from_minutes_with_breaks():
     assert "| **all** | 220 min | 145 min | **365 min** |" in text
     half_day = text.split("**Half day, hybrid track**")[1].split("**Half day, NTK")[0]
     # 15 + 50 = 65 min, then 50 more would pass 90: a break; the half day stops within 3 h 30 min
-    assert (
-        "| 09:00 | 00 Welcome (10 + 5 min) |" in half_day
-        and "| 10:05 | break (15 min) |" in half_day
-    )
+    assert "| 09:00 | 00 Welcome (10 + 5 min) |" in half_day
+    assert "| 10:05 | break (15 min) |" in half_day
     assert "Not in the time: 04 L4 (50 min), 05 L5 (50 min)" in half_day
     full_day = text.split("**Full day, the whole course**")[1]
     assert "lunch (60 min)" in full_day and "07 L7" in full_day

@@ -7,10 +7,16 @@ from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 import qdr_course.quantum.statevector as sv
-from qdr_course.quantum.circuits import (ParameterizedCircuit, layered_ansatz,
-                                         probability_observables,
-                                 retinopathy_circuit, seed_retinopathy_circuit, textbook_circuit,
-                                 xia_kais_circuit, z_observables)
+from qdr_course.quantum.circuits import (
+    ParameterizedCircuit,
+    layered_ansatz,
+    probability_observables,
+    retinopathy_circuit,
+    seed_retinopathy_circuit,
+    textbook_circuit,
+    xia_kais_circuit,
+    z_observables,
+)
 from qdr_course.quantum.statevector import TorchStatevector, expectation_values
 
 

@@ -6,8 +6,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from qdr_course.checks import check_ben_graham, check_label_map, check_qwk, check_stratified_split
-from qdr_course.retina.splits import stratified_split
 from qdr_course.retina.metrics import confusion, qwk_from_confusion
+from qdr_course.retina.splits import stratified_split
 
 ICDR = ["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"]
 
@@ -57,14 +57,12 @@ def test_qwk(capsys):
 def test_ben_graham(capsys):
     def right(image, sigma):
         x = image.astype(np.float64)
-        return np.clip(
-            np.rint(4 * x - 4 * gaussian_filter(x, (sigma, sigma, 0)) + 128), 0, 255
-        ).astype(np.uint8)
+        blurred = gaussian_filter(x, (sigma, sigma, 0))
+        return np.clip(np.rint(4 * x - 4 * blurred + 128), 0, 255).astype(np.uint8)
 
     def overflow(image, sigma):
-        return np.clip(
-            4 * image - 4 * gaussian_filter(image, (sigma, sigma, 0)) + 128, 0, 255
-        ).astype(np.uint8)
+        blurred = gaussian_filter(image, (sigma, sigma, 0))
+        return np.clip(4 * image - 4 * blurred + 128, 0, 255).astype(np.uint8)
 
     assert check_ben_graham(right)
     assert not check_ben_graham(overflow)

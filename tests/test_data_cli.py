@@ -5,8 +5,8 @@ errors.
 import numpy as np
 
 from qdr_course.cli import main
-from qdr_course.retina.sources import load_aptos
 from qdr_course.retina.fundus import synthetic_fundus_dataset
+from qdr_course.retina.sources import load_aptos
 
 
 def test_synth_round_trip(tmp_path, capsys):
@@ -34,22 +34,8 @@ def test_synth_never_overwrites_without_asking(tmp_path, capsys):
 
 
 def test_synth_bad_size(tmp_path, capsys):
-    assert (
-        main(
-            [
-                "data",
-                "synth",
-                "--n",
-                "2",
-                "--size",
-                "20",
-                "--out",
-                str(tmp_path / "x"),
-                "--no-progress",
-            ]
-        )
-        == 1
-    )
+    args = ["--n", "2", "--size", "20", "--out", str(tmp_path / "x"), "--no-progress"]
+    assert main(["data", "synth", *args]) == 1
     assert "between 28 and 512" in capsys.readouterr().err
 
 

@@ -11,9 +11,18 @@ from PIL import Image
 from sklearn.utils.class_weight import compute_class_weight
 
 import qdr_course.retina.datasets as ds
-from qdr_course.retina import (FundusDataset, augment_batch, class_weights, grade_from_folder_name,
-                               load_aptos, load_eyepacs, load_grading_data, load_retinamnist,
-                               make_loaders, save_aptos_folder, stratified_split)
+from qdr_course.retina import (
+    FundusDataset,
+    augment_batch,
+    class_weights,
+    grade_from_folder_name,
+    load_aptos,
+    load_grading_data,
+    load_retinamnist,
+    make_loaders,
+    save_aptos_folder,
+    stratified_split,
+)
 from qdr_course.retina.fundus import synthetic_fundus_dataset
 
 
@@ -35,10 +44,8 @@ def test_stratified_split_is_disjoint_complete_and_has_every_grade_everywhere():
 
 def test_the_seeds_unshuffled_cut_is_what_we_prevent():
     grades = np.repeat(np.arange(5), [180, 37, 100, 19, 30])
-    order = np.argsort(
-        [["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"][g] for g in grades],
-        kind="stable",
-    )
+    names = ["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"]
+    order = np.argsort([names[g] for g in grades], kind="stable")
     listing = grades[order]  # alphabetical folders: Mild, Moderate, No_DR, Proliferate_DR, Severe
     cut = int(0.8 * len(listing))
     assert set(listing[cut:]) != {0, 1, 2, 3, 4}  # the naive cut loses whole grades
@@ -145,13 +152,9 @@ def test_wrong_npz_formats(tmp_path):
     np.savez(tmp_path / "missing.npz", train_images=np.zeros((2, 28, 28, 3), np.uint8))
     with pytest.raises(ValueError, match="missing arrays"):
         load_retinamnist(path=tmp_path / "missing.npz")
-    arrays = {
-        f"{s}_{k}": (
-            np.zeros((3, 28, 28), np.uint8) if k == "images" else np.zeros((3, 1), np.uint8)
-        )
-        for s in ("train", "val", "test")
-        for k in ("images", "labels")
-    }
+    shapes = {"images": (3, 28, 28), "labels": (3, 1)}
+    arrays = {f"{s}_{k}": np.zeros(shapes[k], np.uint8)
+              for s in ("train", "val", "test") for k in ("images", "labels")}
     np.savez(tmp_path / "grey.npz", **arrays)
     with pytest.raises(ValueError, match="greyscale"):
         load_retinamnist(path=tmp_path / "grey.npz")
@@ -213,9 +216,8 @@ def test_bad_files_are_reported_by_name(tmp_path, small_set):
 def test_greyscale_file_is_an_error(tmp_path, small_set):
     images, grades = small_set
     root = save_aptos_folder(images, grades, tmp_path / "grey")
-    Image.fromarray(images[0].mean(axis=2).astype(np.uint8)).save(
-        root / "train_images" / "synth_00000.png"
-    )
+    grey = Image.fromarray(images[0].mean(axis=2).astype(np.uint8))
+    grey.save(root / "train_images" / "synth_00000.png")
     with pytest.raises(ValueError, match="synth_00000.png is greyscale"):
         load_aptos(root, size=32)
 
@@ -233,9 +235,8 @@ def test_csv_problems(tmp_path, small_set):
     _write_csv(root / "train.csv", ["id_code", "grade"], [["synth_00000", 0]])
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['diagnosis'\]"):
         load_aptos(root)
-    _write_csv(
-        root / "train.csv", ["id_code", "diagnosis"], [["synth_00000", 0], ["synth_00001", 5]]
-    )
+    _write_csv(root / "train.csv", ["id_code", "diagnosis"],
+               [["synth_00000", 0], ["synth_00001", 5]])
     with pytest.raises(ValueError, match="line 3: 5"):
         load_aptos(root)
     with pytest.raises(FileNotFoundError):
@@ -248,17 +249,15 @@ def test_eyepacs_folder(tmp_path, small_set):
     (root / "train").mkdir(parents=True)
     rows = []
     for i, (img, g) in enumerate(zip(images, grades)):
-        Image.fromarray(np.pad(img, ((0, 0), (8, 8), (0, 0)))).save(
-            root / "train" / f"{i}_left.jpeg", quality=95
-        )
+        padded = Image.fromarray(np.pad(img, ((0, 0), (8, 8), (0, 0))))
+        padded.save(root / "train" / f"{i}_left.jpeg", quality=95)
         rows.append([f"{i}_left", int(g)])
     _write_csv(root / "trainLabels.csv", ["image", "level"], rows)
     data = load_grading_data(f"eyepacs:{root}", size=32)
     assert data.train.images.shape[1:] == (32, 32, 3)
-    assert np.array_equal(
-        np.sort(np.concatenate([data.train.grades, data.val.grades, data.test.grades])),
-        np.sort(grades),
-    )
+    assert np.array_equal(np.sort(np.concatenate([data.train.grades, data.val.grades,
+                                                  data.test.grades])),
+                          np.sort(grades))
 
 
 # --------------------------------------------------------------------------- torch
@@ -277,10 +276,8 @@ def test_augmentation_flips_exactly_and_scales_brightness():
     g = torch.Generator().manual_seed(0)
     out = augment_batch(x, generator=g, max_angle=0, brightness=0)
     for a, b in zip(x, out):
-        assert any(
-            torch.allclose(torch.flip(a, dims) if dims else a, b, atol=1e-6)
-            for dims in ((), (1,), (2,), (1, 2))
-        )
+        assert any(torch.allclose(torch.flip(a, dims) if dims else a, b, atol=1e-6)
+                   for dims in ((), (1,), (2,), (1, 2)))
     out = augment_batch(x, generator=torch.Generator().manual_seed(1), max_angle=0, brightness=0.2)
     flipped_sums = x.sum(dim=(1, 2, 3))
     ratio = out.sum(dim=(1, 2, 3)) / flipped_sums
@@ -288,9 +285,8 @@ def test_augmentation_flips_exactly_and_scales_brightness():
     # rotation keeps the image's content inside the inscribed disc (mean about the same)
     disc = torch.zeros(1, 3, 32, 32)
     disc[..., 8:24, 8:24] = 1.0
-    rot = augment_batch(
-        disc.repeat(8, 1, 1, 1), generator=torch.Generator().manual_seed(2), brightness=0
-    )
+    rot = augment_batch(disc.repeat(8, 1, 1, 1), generator=torch.Generator().manual_seed(2),
+                        brightness=0)
     assert torch.allclose(rot.sum(dim=(1, 2, 3)), disc.sum().expand(8), rtol=0.05)
     with pytest.raises(ValueError, match="B, 3, H, W"):
         augment_batch(torch.rand(3, 8, 8))
@@ -298,12 +294,11 @@ def test_augmentation_flips_exactly_and_scales_brightness():
 
 def test_augmentation_is_deterministic_with_a_generator(small_set):
     images, grades = small_set
-    a = FundusDataset(images, grades, augment=True, generator=torch.Generator().manual_seed(3))[0][
-        0
-    ]
-    b = FundusDataset(images, grades, augment=True, generator=torch.Generator().manual_seed(3))[0][
-        0
-    ]
+    def first(seed):
+        return FundusDataset(images, grades, augment=True,
+                             generator=torch.Generator().manual_seed(seed))[0][0]
+
+    a, b = first(3), first(3)
     assert torch.equal(a, b)
 
 
@@ -327,24 +322,20 @@ def test_class_weights_match_scikit_learn_balanced():
     expected = compute_class_weight("balanced", classes=np.arange(5), y=grades)
     assert w.dtype == torch.float32
     np.testing.assert_allclose(w.numpy(), expected, rtol=1e-6)
-    assert (
-        float((w * torch.tensor([180, 37, 100, 19, 30])).std()) < 1e-3
-    )  # equal total weight per grade
+    # equal total weight per grade
+    assert float((w * torch.tensor([180, 37, 100, 19, 30])).std()) < 1e-3
     with pytest.raises(ValueError, match=r"grade\(s\) \[3\]"):
         class_weights([0, 1, 2, 4])
 
 
-@pytest.mark.parametrize(
-    "images, grades, error, match",
-    [
-        (np.zeros((2, 8, 8), np.uint8), [0, 1], ValueError, "greyscale"),
-        (np.zeros((2, 8, 9, 3), np.uint8), [0, 1], ValueError, "square"),
-        (np.zeros((2, 8, 8, 3), np.float32), [0, 1], TypeError, "uint8"),
-        (np.zeros((2, 8, 8, 3), np.uint8), [0, 5], ValueError, "0-4"),
-        (np.zeros((2, 8, 8, 3), np.uint8), [0, 1, 2], ValueError, "pair up"),
-        (np.zeros((2, 3, 8, 8), np.uint8), [0, 1], ValueError, "transpose"),
-    ],
-)
+@pytest.mark.parametrize("images, grades, error, match", [
+    (np.zeros((2, 8, 8), np.uint8), [0, 1], ValueError, "greyscale"),
+    (np.zeros((2, 8, 9, 3), np.uint8), [0, 1], ValueError, "square"),
+    (np.zeros((2, 8, 8, 3), np.float32), [0, 1], TypeError, "uint8"),
+    (np.zeros((2, 8, 8, 3), np.uint8), [0, 5], ValueError, "0-4"),
+    (np.zeros((2, 8, 8, 3), np.uint8), [0, 1, 2], ValueError, "pair up"),
+    (np.zeros((2, 3, 8, 8), np.uint8), [0, 1], ValueError, "transpose"),
+])
 def test_bad_arrays_for_the_dataset(images, grades, error, match):
     with pytest.raises(error, match=match):
         FundusDataset(images, np.asarray(grades))
@@ -363,9 +354,8 @@ def test_too_small_synthetic_set_says_what_to_do():
 def test_synthetic_cache_returns_the_same_data(tmp_path, monkeypatch):
     import qdr_course.retina.fundus as fundus
 
-    first = load_grading_data(
-        "synthetic", size=28, n=20, prior="balanced", cache=True, cache_dir=tmp_path
-    )
+    first = load_grading_data("synthetic", size=28, n=20, prior="balanced", cache=True,
+                              cache_dir=tmp_path)
     files = list(tmp_path.glob("synthetic_fundus_n20_s28_seed0_balanced_*.npz"))
     assert len(files) == 1
 
@@ -373,8 +363,7 @@ def test_synthetic_cache_returns_the_same_data(tmp_path, monkeypatch):
         raise AssertionError("the cache was not used")
 
     monkeypatch.setattr(fundus, "synthetic_fundus_dataset", fail)
-    second = load_grading_data(
-        "synthetic", size=28, n=20, prior="balanced", cache=True, cache_dir=tmp_path
-    )
+    second = load_grading_data("synthetic", size=28, n=20, prior="balanced", cache=True,
+                               cache_dir=tmp_path)
     assert np.array_equal(first.train.images, second.train.images)
     assert np.array_equal(first.test.grades, second.test.grades)

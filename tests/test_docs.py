@@ -35,11 +35,9 @@ def test_readme_lesson_table_matches_the_lessons():
     readme = (REPO_ROOT / "README.md").read_text()
     for source in sorted((REPO_ROOT / "solutions").glob("[0-9][0-9]_*.py")):
         lesson = summarise(source)
-        row = next(
-            (line for line in readme.splitlines() if line.startswith(f"| {lesson.number} |")), None
-        )
+        rows = (line for line in readme.splitlines() if line.startswith(f"| {lesson.number} |"))
+        row = next(rows, None)
         assert row, f"lesson {lesson.number} is missing from the README's lesson table"
         assert f"lessons/{source.stem}.ipynb" in row
-        assert f"{lesson.teaching} + {lesson.exercises} min" in row, (
+        assert f"{lesson.teaching} + {lesson.exercises} min" in row, \
             f"README minutes of {lesson.number} are stale"
-        )

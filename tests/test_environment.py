@@ -29,36 +29,29 @@ def torch_version() -> str:
 
 def test_every_dependency_is_pinned_within_its_range():
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    requirements = [
-        Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]
-    ]
+    names = project["dependencies"] + project["optional-dependencies"]["test"]
+    requirements = [Requirement(r) for r in names]
     pins = lock()
     for requirement in requirements:
         name = canonicalize_name(requirement.name)
         version = torch_version() if name == "torch" else pins.get(name)
         assert version, f"{name} is not pinned in binder/requirements.txt"
-        assert version in requirement.specifier, (
+        assert version in requirement.specifier, \
             f"{name}=={version} is outside {requirement.specifier}"
-        )
 
 
 def test_the_neural_tangents_combination_that_imports_is_pinned():
     pins = lock()
-    assert (pins["jax"], pins["jaxlib"], pins["tf2jax"], pins["neural-tangents"]) == (
-        "0.5.3",
-        "0.5.3",
-        "0.3.7",
-        "0.6.5",
-    )
+    assert (pins["jax"], pins["jaxlib"], pins["tf2jax"], pins["neural-tangents"]) == \
+        ("0.5.3", "0.5.3", "0.3.7", "0.6.5")
 
 
 def test_lock_has_no_torch_no_index_and_no_cuda():
     text = (BINDER / "requirements.txt").read_text()
     assert "torch" not in lock() and "torchvision" not in lock()
     assert "index-url" not in text and "find-links" not in text
-    assert not any(name.startswith("nvidia-") for name in lock()), (
+    assert not any(name.startswith("nvidia-") for name in lock()), \
         "a CUDA package slipped into the lock"
-    )
 
 
 def test_installed_environment_matches_the_lock():
@@ -86,9 +79,6 @@ def test_readme_test_command_is_what_ci_runs():
     readme = (REPO_ROOT / "README.md").read_text()
     commands = re.findall(r"```bash\n(.+?)\n```", readme)
     assert commands[:2] == ["python3 scripts/bootstrap.py lab", "python3 scripts/bootstrap.py test"]
-    ci = [
-        line
-        for line in (REPO_ROOT / ".ci" / "run").read_text().splitlines()
-        if line and not line.startswith(("#", "set ", "cd "))
-    ]
+    ci = [line for line in (REPO_ROOT / ".ci" / "run").read_text().splitlines()
+          if line and not line.startswith(("#", "set ", "cd "))]
     assert ci == [commands[1]]

@@ -9,9 +9,14 @@ import qdr_course.retina.datasets
 import qdr_course.retina.fundus
 import qdr_course.retina.metrics
 import qdr_course.retina.preprocessing
-from qdr_course.retina.fundus import (APTOS_COUNTS, LESION_TYPES, class_prior, overlay_lesions,
-                                      synthetic_fundus,
-                               synthetic_fundus_dataset)
+from qdr_course.retina.fundus import (
+    APTOS_COUNTS,
+    LESION_TYPES,
+    class_prior,
+    overlay_lesions,
+    synthetic_fundus,
+    synthetic_fundus_dataset,
+)
 
 NPDR_ONLY = {"neovascularisation", "preretinal_hemorrhage", "vitreous_hemorrhage"}
 
@@ -36,9 +41,8 @@ def test_deterministic_for_a_seed_and_varied_across_seeds():
     a = synthetic_fundus(grade=2, size=64, seed=7)
     b = synthetic_fundus(grade=2, size=64, seed=7)
     c = synthetic_fundus(grade=2, size=64, seed=8)
-    assert np.array_equal(a[0], b[0]) and all(
-        np.array_equal(a[2][k], b[2][k]) for k in LESION_TYPES
-    )
+    assert np.array_equal(a[0], b[0])
+    assert all(np.array_equal(a[2][k], b[2][k]) for k in LESION_TYPES)
     assert not np.array_equal(a[0], c[0])
     x1, g1 = synthetic_fundus_dataset(n=12, size=32, seed=3)
     x2, g2 = synthetic_fundus_dataset(n=12, size=32, seed=3)
@@ -63,10 +67,8 @@ def test_optic_disc_is_the_brightest_region_on_the_nasal_side(eye):
         row, col = np.unravel_index(np.argmax(smooth), smooth.shape)
         # right eye: disc right of centre (nasal side in a standard photograph); left eye: left
         assert (col > 48) == (eye == "right")
-        assert (
-            abs((col / 48 - 1) - info["disc"][0]) < 0.15
-            and abs((row / 48 - 1) - info["disc"][1]) < 0.15
-        )
+        assert abs((col / 48 - 1) - info["disc"][0]) < 0.15
+        assert abs((row / 48 - 1) - info["disc"][1]) < 0.15
 
 
 def test_grade_0_is_clean_and_grade_1_is_microaneurysms_only():
@@ -108,10 +110,8 @@ def test_grade_4_always_has_neovascularisation():
 
 def test_lesion_burden_grows_with_grade():
     def burden(grade):
-        area = [
-            sum(m.sum() for m in synthetic_fundus(grade=grade, size=64, seed=s)[2].values())
-            for s in range(8)
-        ]
+        area = [sum(m.sum() for m in synthetic_fundus(grade=grade, size=64, seed=s)[2].values())
+                for s in range(8)]
         return np.mean(area)
 
     b = [burden(g) for g in range(5)]
@@ -144,28 +144,19 @@ def test_overlay_paints_mask_pixels_only():
     img, _, masks = synthetic_fundus(grade=4, size=64, seed=0)
     out = overlay_lesions(img, masks, alpha=1.0)
     nv = masks["neovascularisation"]
-    assert np.all(
-        out[nv & ~np.logical_or.reduce([masks[k] for k in LESION_TYPES[7:]])] == (255, 0, 0)
-    )
+    later = np.logical_or.reduce([masks[k] for k in LESION_TYPES[7:]])
+    assert np.all(out[nv & ~later] == (255, 0, 0))
     untouched = ~np.logical_or.reduce(list(masks.values()))
     assert np.array_equal(out[untouched], img[untouched])
 
 
-@pytest.mark.parametrize(
-    "kwargs, error",
-    [
-        (dict(grade=5), ValueError),
-        (dict(grade=-1), ValueError),
-        (dict(grade=2.0), TypeError),
-        (dict(grade=1, size=27), ValueError),
-        (dict(grade=1, size=513), ValueError),
-        (dict(grade=1, size=64.0), TypeError),
-        (dict(grade=1, eye="up"), ValueError),
-        (dict(prior="uniform"), ValueError),
-        (dict(prior=[1, 2]), ValueError),
-        (dict(prior=[1, -1, 1, 1, 1]), ValueError),
-    ],
-)
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(grade=5), ValueError), (dict(grade=-1), ValueError), (dict(grade=2.0), TypeError),
+    (dict(grade=1, size=27), ValueError), (dict(grade=1, size=513), ValueError),
+    (dict(grade=1, size=64.0), TypeError), (dict(grade=1, eye="up"), ValueError),
+    (dict(prior="uniform"), ValueError), (dict(prior=[1, 2]), ValueError),
+    (dict(prior=[1, -1, 1, 1, 1]), ValueError),
+])
 def test_bad_arguments_are_clear_errors(kwargs, error):
     with pytest.raises(error):
         synthetic_fundus(seed=0, **kwargs)

@@ -103,12 +103,8 @@ def test_fidelity_on_a_small_sparsified_ntk():
 
 def test_success_probability_falls_with_the_condition_number():
     b = np.ones(4)
-    probs = [
-        hhl.HHL(hhl.matrix_with_condition_number(k, 4, seed=1), num_clock=7)
-        .solve(b)
-        .success_probability
-        for k in (2, 5, 20)
-    ]
+    matrices = [hhl.matrix_with_condition_number(k, 4, seed=1) for k in (2, 5, 20)]
+    probs = [hhl.HHL(a, num_clock=7).solve(b).success_probability for a in matrices]
     assert probs[0] > probs[1] > probs[2]
     assert np.linalg.cond(hhl.matrix_with_condition_number(7.0, 8)) == pytest.approx(7.0)
 
@@ -132,8 +128,7 @@ def test_cost_formulas():
     assert qlsa_cost.cg_queries(256, 6, 4, 0.01) == pytest.approx(256 * 6 * 2 * math.log(200))
     assert qlsa_cost.dense_queries(300) == pytest.approx(9e6)
     assert qlsa_cost.quantum_queries(256, 6, 3, 10, 4, 0.01, "cks") == pytest.approx(
-        5 * (qlsa_cost.cks_queries(256, 6, 3, 0.01) + 10)
-    )
+        5 * (qlsa_cost.cks_queries(256, 6, 3, 0.01) + 10))
     for bad in (dict(n=1, s=1, kappa=1), dict(n=8, s=9, kappa=1), dict(n=8, s=2, kappa=0.5)):
         with pytest.raises(ValueError):
             qlsa_cost.hhl_queries(**bad)

@@ -6,8 +6,13 @@ import torch
 from qiskit.primitives import StatevectorEstimator
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.quantum.backends import (aer_estimator, aer_sampler, device_estimator, fake_device,
-                                 primitive_kind)
+from qdr_course.quantum.backends import (
+    aer_estimator,
+    aer_sampler,
+    device_estimator,
+    fake_device,
+    primitive_kind,
+)
 from qdr_course.quantum.circuits import (
     layered_ansatz,
     retinopathy_circuit,
@@ -39,9 +44,8 @@ def test_shapes_and_contract():
     assert "in_features=3" in repr(layer)
 
 
-@pytest.mark.parametrize(
-    "estimator", [aer_estimator(), StatevectorEstimator()], ids=["aer", "statevector_estimator"]
-)
+@pytest.mark.parametrize("estimator", [aer_estimator(), StatevectorEstimator()],
+                         ids=["aer", "statevector_estimator"])
 def test_exact_backends_agree_to_1e_10(estimator, batch):
     pc = layered_ansatz(3, 2, rotations=("rz", "ry"))
     exact = QuantumLayer(pc)
@@ -109,29 +113,23 @@ def test_sampler_is_unbiased_within_shot_noise(batch):
     pc = retinopathy_circuit()
     exact = QuantumLayer(pc)
     shots = 4000
-    sampled = QuantumLayer(
-        pc,
-        backend=aer_sampler(shots=shots, seed=3),
-        shots=shots,
-        init_weights=exact.weights.detach(),
-    )
+    sampled = QuantumLayer(pc, backend=aer_sampler(shots=shots, seed=3), shots=shots,
+                           init_weights=exact.weights.detach())
     y, y_hat = exact(batch).detach(), sampled(batch).detach()
     std = torch.sqrt((1 - y**2) / shots)
     assert ((y_hat - y).abs() <= 5 * std + 1e-12).all()
     assert (y_hat - y).abs().max() > 0  # real shots, not exact values
-    (gx,) = torch.autograd.grad(sampled(batch).sum(), batch)
+    gx, = torch.autograd.grad(sampled(batch).sum(), batch)
     assert gx.shape == batch.shape and sampled.num_primitive_calls == 3
 
 
 def test_fake_device_runs_transpiled_once(batch):
     pc = retinopathy_circuit()
     device = fake_device("FakeManilaV2")
-    layer = QuantumLayer(
-        pc, backend=device_estimator(device, shots=2000, seed=0), transpile_to=device
-    )
-    assert (
-        layer.executed_circuit.num_qubits == device.num_qubits
-    )  # an ISA circuit on the device's qubits
+    layer = QuantumLayer(pc, backend=device_estimator(device, shots=2000, seed=0),
+                         transpile_to=device)
+    # an ISA circuit on the device's qubits
+    assert layer.executed_circuit.num_qubits == device.num_qubits
     y = layer(batch[:3]).detach()
     exact = QuantumLayer(pc, init_weights=layer.weights.detach())(batch[:3]).detach()
     assert (y - exact).abs().max() < 0.3  # noisy but the same function
@@ -153,7 +151,6 @@ def test_validation_errors():
     with pytest.raises(TypeError, match="floating-point"):
         layer(torch.zeros(2, 3, dtype=torch.long))
     from qiskit_aer.primitives import Estimator, Sampler
-
     for v1 in (Estimator(), Sampler()):
         with pytest.raises(TypeError, match="V1 primitive.*removed in Qiskit 2.0"):
             QuantumLayer(pc, backend=v1)

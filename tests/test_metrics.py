@@ -6,13 +6,22 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from sklearn.metrics import (accuracy_score, cohen_kappa_score, confusion_matrix,
-                             recall_score,  # noqa: E402
-                             roc_auc_score)
+from sklearn.metrics import (
+    accuracy_score,
+    cohen_kappa_score,
+    confusion_matrix,
+    recall_score,  # noqa: E402
+    roc_auc_score,
+)
 
-from qdr_course.retina.metrics import (confusion, format_report, grading_report,
-                                       plot_confusion_matrix,  # noqa: E402
-                                quadratic_weighted_kappa, qwk_from_confusion)
+from qdr_course.retina.metrics import (
+    confusion,
+    format_report,
+    grading_report,
+    plot_confusion_matrix,  # noqa: E402
+    quadratic_weighted_kappa,
+    qwk_from_confusion,
+)
 
 
 def _cases():
@@ -45,9 +54,8 @@ def test_qwk_formula_by_hand():
 def test_qwk_landmarks():
     y = np.array([0, 1, 2, 3, 4] * 4)
     assert quadratic_weighted_kappa(y, y) == 1.0
-    assert quadratic_weighted_kappa(y, np.zeros_like(y)) == pytest.approx(
-        0.0
-    )  # constant = chance level
+    # a constant prediction is chance level
+    assert quadratic_weighted_kappa(y, np.zeros_like(y)) == pytest.approx(0.0)
     assert quadratic_weighted_kappa(y, 4 - y) == pytest.approx(-1.0)  # reversed scale
     off_by_one = quadratic_weighted_kappa(y, np.clip(y + 1, 0, 4))
     off_by_four = quadratic_weighted_kappa(np.array([0, 4, 2, 2]), np.array([4, 0, 2, 2]))
@@ -64,9 +72,8 @@ def test_grading_report_against_scikit_learn():
     r = grading_report(y_true, y_pred, y_score)
     assert r["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
     assert np.array_equal(r["confusion"], confusion_matrix(y_true, y_pred, labels=range(5)))
-    np.testing.assert_allclose(
-        r["per_grade_recall"], recall_score(y_true, y_pred, labels=range(5), average=None)
-    )
+    np.testing.assert_allclose(r["per_grade_recall"],
+                               recall_score(y_true, y_pred, labels=range(5), average=None))
     ref_t, ref_p = y_true >= 2, y_pred >= 2
     assert r["referable_sensitivity"] == pytest.approx(recall_score(ref_t, ref_p))
     assert r["referable_specificity"] == pytest.approx(recall_score(~ref_t, ~ref_p))
@@ -84,17 +91,11 @@ def test_undefined_quantities_are_nan_not_zero():
     assert np.isnan(r["referable_auc"])
 
 
-@pytest.mark.parametrize(
-    "y_true, y_pred, match",
-    [
-        ([0, 5], [0, 1], "outside 0-4"),
-        ([0, -1], [0, 1], "outside 0-4"),
-        ([0, 1, 2], [0, 1], "same length"),
-        ([[0, 1]], [[0, 1]], "1-D"),
-        ([0.5, 1], [0, 1], "integer"),
-        ([], [], "empty"),
-    ],
-)
+@pytest.mark.parametrize("y_true, y_pred, match", [
+    ([0, 5], [0, 1], "outside 0-4"), ([0, -1], [0, 1], "outside 0-4"),
+    ([0, 1, 2], [0, 1], "same length"), ([[0, 1]], [[0, 1]], "1-D"), ([0.5, 1], [0, 1], "integer"),
+    ([], [], "empty"),
+])
 def test_bad_grades(y_true, y_pred, match):
     with pytest.raises(ValueError, match=match):
         grading_report(y_true, y_pred)

@@ -9,8 +9,14 @@ import pytest
 import torch
 
 from qdr_course.retina.grades import SHORT_GRADE_NAMES
-from qdr_course.retina.models import (ClassicalGrader, FundusCNN, build_grader, validate_images,
-                               count_parameters, sigmoid_pair_loss_floor)
+from qdr_course.retina.models import (
+    ClassicalGrader,
+    FundusCNN,
+    build_grader,
+    count_parameters,
+    sigmoid_pair_loss_floor,
+    validate_images,
+)
 
 
 def small_classical(**kw):
@@ -149,15 +155,14 @@ def test_hybrid_and_classical_twin_are_comparable():
     twin = ClassicalGrader.matching(hybrid)
     assert twin.num_inputs == hybrid.num_inputs and twin.num_outputs == hybrid.num_outputs
     # everything but the bottleneck is identical in shape
-    h_shapes = {
-        k: v.shape for k, v in hybrid.state_dict().items() if not k.startswith("bottleneck")
-    }
-    c_shapes = {k: v.shape for k, v in twin.state_dict().items() if not k.startswith("bottleneck")}
+    def shapes(model):
+        return {k: v.shape for k, v in model.state_dict().items()
+                if not k.startswith("bottleneck")}
+
+    h_shapes, c_shapes = shapes(hybrid), shapes(twin)
     assert h_shapes == c_shapes
-    assert (
-        abs(count_parameters(hybrid) - count_parameters(twin))
-        <= 2 * hybrid.num_inputs * hybrid.num_outputs
-    )
+    difference = abs(count_parameters(hybrid) - count_parameters(twin))
+    assert difference <= 2 * hybrid.num_inputs * hybrid.num_outputs
 
 
 def test_hybrid_gradient_matches_finite_differences():

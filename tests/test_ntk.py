@@ -55,12 +55,10 @@ def test_erf_kernel_maps_against_two_dimensional_quadrature(q11, q22, q12):
     v = chol[1, 0] * z[:, None] + chol[1, 1] * z[None, :]
     weights = w[:, None] * w[None, :]
     derf = lambda x: 2 / math.sqrt(math.pi) * np.exp(-x * x)  # noqa: E731
-    assert ntk.erf_nngp_map(q11, q22, q12) == pytest.approx(
-        np.sum(weights * special.erf(u) * special.erf(v)), abs=1e-10
-    )
-    assert ntk.erf_derivative_map(q11, q22, q12) == pytest.approx(
-        np.sum(weights * derf(u) * derf(v)), abs=1e-10
-    )
+    nngp = np.sum(weights * special.erf(u) * special.erf(v))
+    derivative = np.sum(weights * derf(u) * derf(v))
+    assert ntk.erf_nngp_map(q11, q22, q12) == pytest.approx(nngp, abs=1e-10)
+    assert ntk.erf_derivative_map(q11, q22, q12) == pytest.approx(derivative, abs=1e-10)
 
 
 # ------------------------------------------------------------------ data (lesson 06)
@@ -94,19 +92,16 @@ def test_labels_follow_the_digit_order():
     assert not set(d.index_train) & set(d.index_test)
 
 
-@pytest.mark.parametrize(
-    "kwargs,match",
-    [
-        (dict(n=400), "per class"),
-        (dict(n=16, digits=(8, 8)), "different"),
-        (dict(n=16, digits=(8, 10)), "between 0 and 9"),
-        (dict(n=16, digits=(8,)), "two digits"),
-        (dict(n=15), "even"),
-        (dict(n=300, n_test=128), "n_test"),
-        (dict(n=16, n_test=3), "n_test"),
-        (dict(n=16, source="cifar"), "source"),
-    ],
-)
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(n=400), "per class"),
+    (dict(n=16, digits=(8, 8)), "different"),
+    (dict(n=16, digits=(8, 10)), "between 0 and 9"),
+    (dict(n=16, digits=(8,)), "two digits"),
+    (dict(n=15), "even"),
+    (dict(n=300, n_test=128), "n_test"),
+    (dict(n=16, n_test=3), "n_test"),
+    (dict(n=16, source="cifar"), "source"),
+])
 def test_bad_data_requests_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ntk.load_digit_pair(**kwargs)
@@ -216,14 +211,11 @@ def test_too_deep_networks_are_refused_with_a_pointer_to_the_stable_recursion(da
 
 def test_off_diagonal_decays_like_0745_to_the_depth(data):
     x = data.x_train[:4]
-    r = [
-        np.abs(ntk.erf_ntk(x, None, L)[0, 1:]).max() / ntk.erf_ntk(x, None, L)[0, 0]
-        for L in (400, 401)
-    ]
+    kernels = [ntk.erf_ntk(x, None, L) for L in (400, 401)]
+    r = [np.abs(k[0, 1:]).max() / k[0, 0] for k in kernels]
     ratio_limit = (4 / (3 * math.pi)) / (4 / (math.pi * math.sqrt(5)))  # 0.9136 / 1.2257
-    assert r[1] / r[0] == pytest.approx(
-        ratio_limit, rel=5e-3
-    )  # Theta_offdiag ~ L 0.9136^L: slow approach
+    assert r[1] / r[0] == pytest.approx(ratio_limit,
+                                        rel=5e-3)  # Theta_offdiag ~ L 0.9136^L: slow approach
     assert ratio_limit == pytest.approx(0.745, abs=1e-3)
 
 
@@ -231,9 +223,8 @@ def test_neural_tangents_layer_by_layer_equals_its_serial_network(data):
     x = data.x_train[:5]
     by_depth = ntk.nt_erf_ntk_by_depth(x, None, [2, 5])
     for depth in (2, 5):
-        np.testing.assert_allclose(
-            by_depth[depth], ntk.fc_erf_network(depth)[2](x, None, "ntk"), rtol=1e-12
-        )
+        np.testing.assert_allclose(by_depth[depth], ntk.fc_erf_network(depth)[2](x, None, "ntk"),
+                                   rtol=1e-12)
 
 
 def test_wide_finite_network_has_nearly_the_analytic_ntk(data):
@@ -265,9 +256,8 @@ def test_test_kernel_threshold_and_normalisation():
     x0, x1 = np.zeros((1, 64)), np.zeros((1, 64))
     x0[0, 0], x1[0, 0], x1[0, 5] = 1, c, math.sqrt(1 - c * c)
     assert k == pytest.approx(ntk.erf_ntk(x0, x1, 10)[0, 0])
-    np.testing.assert_array_equal(
-        ntk.normalised_test_kernel(np.array([[2 * k, -3 * k, 0.5 * k]]), k), [[1.0, -1.0, 0.5]]
-    )
+    normalised = ntk.normalised_test_kernel(np.array([[2 * k, -3 * k, 0.5 * k]]), k)
+    np.testing.assert_array_equal(normalised, [[1.0, -1.0, 0.5]])
     with pytest.raises(ValueError):
         ntk.normalised_test_kernel(np.ones((1, 2)), 0.0)
 
@@ -278,9 +268,8 @@ def test_sparsity_pattern_structure_and_density():
     y = np.repeat([1.0, -1.0], n // 2)[np.random.default_rng(1).permutation(n)]
     p = ntk.sparsity_probability(n)
     assert p == pytest.approx(2 * math.log(n) / n)
-    assert (
-        max(ntk.sparsity_probability(k) for k in range(1, 10)) <= 2 / math.e
-    )  # the min(., 1) never binds
+    # the min(., 1) never binds
+    assert max(ntk.sparsity_probability(k) for k in range(1, 10)) <= 2 / math.e
     rows = []
     for seed in range(60):
         f = ntk.sparsity_pattern(y, seed)
@@ -312,17 +301,10 @@ def test_kernel_regression_equals_neural_tangents_predict(data):
     k_test = ntk.erf_ntk(data.x_test, data.x_train, 4)
     predict_fn = nt.predict.gradient_descent_mse(k_train, data.y_train[:, None], diag_reg=0.0)
     _, want = predict_fn(None, 0.0, 0.0, k_test)
-    np.testing.assert_allclose(
-        ntk.kernel_regression(k_train, k_test, data.y_train),
-        np.asarray(want)[:, 0],
-        rtol=1e-8,
-        atol=1e-10,
-    )
-    np.testing.assert_allclose(
-        ntk.diagonal_regression(k_train, k_test, data.y_train),
-        k_test @ data.y_train / k_train[0, 0],
-        rtol=1e-12,
-    )
+    np.testing.assert_allclose(ntk.kernel_regression(k_train, k_test, data.y_train),
+                               np.asarray(want)[:, 0], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ntk.diagonal_regression(k_train, k_test, data.y_train),
+                               k_test @ data.y_train / k_train[0, 0], rtol=1e-12)
     with pytest.raises(ValueError):
         ntk.kernel_regression(k_train, k_test, data.y_train[:-1])
 
@@ -333,18 +315,16 @@ def test_classify_condition_number_and_measurements():
     assert ntk.condition_number(a) == pytest.approx(np.linalg.cond(a))
     with pytest.raises(ValueError, match="symmetric"):
         ntk.condition_number(np.array([[1.0, 2.0], [0.0, 1.0]]))
-    np.testing.assert_allclose(
-        ntk.state_preparation_measurements([[0, 0, 3.0, 0], [1, 1, 1, 1]]), [4, 1]
-    )
+    np.testing.assert_allclose(ntk.state_preparation_measurements([[0, 0, 3.0, 0], [1, 1, 1, 1]]),
+                               [4, 1])
     y = np.array([1.0, -1.0, 1.0, -1.0])
     o = ntk.readout_overlap(np.array([[1.0, -1.0, 1.0, -1.0], [1.0, 0, 0, 0]]), y)
     np.testing.assert_allclose(o, [1.0, 0.5])
     np.testing.assert_allclose(ntk.readout_measurements(o), [0.0, 3.0])
     k = np.diag([1.0, 2.0, 1.0, 2.0])
     v = np.linalg.solve(k, y)
-    np.testing.assert_allclose(
-        ntk.readout_overlap(y[None], y, k), [y @ v / (2 * np.linalg.norm(v))]
-    )
+    np.testing.assert_allclose(ntk.readout_overlap(y[None], y, k),
+                               [y @ v / (2 * np.linalg.norm(v))])
 
 
 # ------------------------------------------------------------------ trials and sweeps (lesson 07)

@@ -8,14 +8,23 @@ from qiskit.circuit import Parameter, QuantumCircuit
 from qiskit.primitives import StatevectorEstimator
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.quantum.circuits import (ParameterizedCircuit, retinopathy_circuit,
-                                         seed_retinopathy_circuit,
-                                 textbook_circuit, xia_kais_circuit, z_observables)
+from qdr_course.quantum.circuits import (
+    ParameterizedCircuit,
+    retinopathy_circuit,
+    seed_retinopathy_circuit,
+    textbook_circuit,
+    xia_kais_circuit,
+    z_observables,
+)
 from qdr_course.quantum.compiled import gate_angles
-from qdr_course.quantum.parameter_shift import (finite_difference_gradient,
-                                                finite_difference_variance,
-                                                parameter_shift_jacobian, shift_gradient,
-                                                shift_gradient_variance, shots_for_gradient)
+from qdr_course.quantum.parameter_shift import (
+    finite_difference_gradient,
+    finite_difference_variance,
+    parameter_shift_jacobian,
+    shift_gradient,
+    shift_gradient_variance,
+    shots_for_gradient,
+)
 from qdr_course.quantum.statevector import expectation_values
 
 
@@ -136,7 +145,9 @@ def test_variances_match_simulated_shots():
         shift_gradient_variance(e_plus, e_minus, shots) / h**2)
     n = shots_for_gradient(e_plus, e_minus, 0.01)
     assert n == math.ceil(((1 - e_plus**2) + (1 - e_minus**2)) / (4 * 0.01**2))
-    variance = lambda shots: shift_gradient_variance(e_plus, e_minus, shots)  # noqa: E731
+    def variance(shots):
+        return shift_gradient_variance(e_plus, e_minus, shots)
+
     assert variance(n) <= 0.01**2 < variance(n - 1)
     with pytest.raises(ValueError, match="target_std"):
         shots_for_gradient(0, 0, 0)

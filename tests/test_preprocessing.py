@@ -7,9 +7,15 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from qdr_course.retina.fundus import synthetic_fundus
-from qdr_course.retina.preprocessing import (ben_graham, circular_mask, crop_to_fov, fov_mask,
-                                             pad_to_square,
-                                      preprocess_fundus, resize)
+from qdr_course.retina.preprocessing import (
+    ben_graham,
+    circular_mask,
+    crop_to_fov,
+    fov_mask,
+    pad_to_square,
+    preprocess_fundus,
+    resize,
+)
 
 
 @pytest.fixture(scope="module")

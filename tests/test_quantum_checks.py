@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from qdr_course.checks import (check_encode_angles, check_ry_matrix,
-                               check_shared_parameter_gradient, check_shift_gradient,
-                               check_shots_needed, check_train_step,
-                               check_z_expectation_from_counts)
+from qdr_course.checks import (
+    check_encode_angles,
+    check_ry_matrix,
+    check_shared_parameter_gradient,
+    check_shift_gradient,
+    check_shots_needed,
+    check_train_step,
+    check_z_expectation_from_counts,
+)
 
 
 def ry(t):
@@ -52,60 +57,26 @@ def todo(*args):
     raise NotImplementedError("Exercise")
 
 
-@pytest.mark.parametrize(
-    "check, right, wrongs",
-    [
-        (check_ry_matrix, ry, [lambda t: ry(t).T, lambda t: ry(2 * t), lambda t: None]),
-        (
-            check_z_expectation_from_counts,
-            z_from_counts,
-            [
-                lambda c, q: -z_from_counts(c, q),
-                lambda c, q: z_from_counts({k[::-1]: v for k, v in c.items()}, q),
-            ],
-        ),
-        (
-            check_shift_gradient,
-            shift,
-            [
-                lambda f, t: f(t + np.pi / 2) - f(t - np.pi / 2),
-                lambda f, t: (f(t + 1e-3) - f(t - 1e-3)) / 2e-3,
-            ],
-        ),
-        (
-            check_shared_parameter_gradient,
-            shared,
-            [
-                lambda e, t, n: (e(np.full(n, t + np.pi / 2)) - e(np.full(n, t - np.pi / 2))) / 2,
-                lambda e, t, n: 2 * shared(e, t, n),
-            ],
-        ),
-        (check_shots_needed, shots, [lambda a, b, s: 4 * shots(a, b, s), lambda a, b, s: 1.0 / s]),
-        (
-            check_encode_angles,
-            lambda z: (np.pi / 2) * torch.tanh(z),
-            [
-                lambda z: torch.tanh(z),
-                lambda z: np.pi * torch.tanh(z),
-                lambda z: torch.as_tensor((np.pi / 2) * np.tanh(z.detach().numpy())),
-            ],
-        ),
-        (
-            check_train_step,
-            train_step,
-            [
-                lambda m, o, x, y: torch.nn.functional.cross_entropy(
-                    m(x), y
-                ),  # no step, returns a tensor
-                lambda m, o, x, y: (
-                    torch.nn.functional.cross_entropy(m(x), y).backward(),
-                    o.step(),
-                    0.0,
-                )[2],
-            ],
-        ),
-    ],
-)
+@pytest.mark.parametrize("check, right, wrongs", [
+    (check_ry_matrix, ry, [lambda t: ry(t).T, lambda t: ry(2 * t), lambda t: None]),
+    (check_z_expectation_from_counts, z_from_counts,
+     [lambda c, q: -z_from_counts(c, q),
+      lambda c, q: z_from_counts({k[::-1]: v for k, v in c.items()}, q)]),
+    (check_shift_gradient, shift,
+     [lambda f, t: f(t + np.pi / 2) - f(t - np.pi / 2),
+      lambda f, t: (f(t + 1e-3) - f(t - 1e-3)) / 2e-3]),
+    (check_shared_parameter_gradient, shared,
+     [lambda e, t, n: (e(np.full(n, t + np.pi / 2)) - e(np.full(n, t - np.pi / 2))) / 2,
+      lambda e, t, n: 2 * shared(e, t, n)]),
+    (check_shots_needed, shots, [lambda a, b, s: 4 * shots(a, b, s), lambda a, b, s: 1.0 / s]),
+    (check_encode_angles, lambda z: (np.pi / 2) * torch.tanh(z),
+     [lambda z: torch.tanh(z), lambda z: np.pi * torch.tanh(z), lambda z: torch.as_tensor(
+         (np.pi / 2) * np.tanh(z.detach().numpy()))]),
+    (check_train_step, train_step, [
+        lambda m, o, x, y: torch.nn.functional.cross_entropy(m(x), y),  # no step, returns a tensor
+        lambda m, o, x, y: (torch.nn.functional.cross_entropy(m(x), y).backward(), o.step(),
+                            0.0)[2]]),
+])
 def test_check_accepts_right_and_rejects_wrong(check, right, wrongs, capsys):
     assert check(right) == True
     assert "✅" in capsys.readouterr().out
@@ -120,6 +91,5 @@ def test_the_seed_bugs_get_named(capsys):
     check_shift_gradient(lambda f, t: f(t + np.pi / 2) - f(t - np.pi / 2))
     assert "seed's bug" in capsys.readouterr().out
     check_shared_parameter_gradient(
-        lambda e, t, n: (e(np.full(n, t + np.pi / 2)) - e(np.full(n, t - np.pi / 2))) / 2
-    )
+        lambda e, t, n: (e(np.full(n, t + np.pi / 2)) - e(np.full(n, t - np.pi / 2))) / 2)
     assert "all three gates at once" in capsys.readouterr().out

@@ -6,9 +6,16 @@ import pytest
 import torch
 
 from qdr_course.quantum.backends import aer_estimator
-from qdr_course.quantum.digits import (DigitNet, accuracy, classical_digit_net, fit,
-                                       hybrid_digit_net,
-                               load_digit_tensors, train_step, with_backend)
+from qdr_course.quantum.digits import (
+    DigitNet,
+    accuracy,
+    classical_digit_net,
+    fit,
+    hybrid_digit_net,
+    load_digit_tensors,
+    train_step,
+    with_backend,
+)
 from qdr_course.quantum.layer import QuantumLayer, encode_angles
 
 
@@ -16,9 +23,8 @@ def test_encode_angles_is_bounded_and_one_to_one():
     z = torch.linspace(-10, 10, 61, dtype=torch.float64)
     a = encode_angles(z)
     assert a.abs().max() < math.pi / 2 and torch.all(a[1:] > a[:-1])
-    assert (
-        encode_angles(torch.tensor([1e6], dtype=torch.float64)).item() <= math.pi / 2
-    )  # saturates
+    # saturates
+    assert encode_angles(torch.tensor([1e6], dtype=torch.float64)).item() <= math.pi / 2
     torch.testing.assert_close(a, (math.pi / 2) * torch.tanh(z))
     with pytest.raises(TypeError, match="torch.Tensor"):
         encode_angles([0.1])

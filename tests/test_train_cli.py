@@ -49,10 +49,8 @@ def test_default_run_folder_gets_a_fresh_name(tmp_path, monkeypatch, capsys):
     assert not any((tmp_path / "runs" / "hybrid-synthetic-s0").iterdir())
     # the trained hybrid on a noisy fake IBM device, a few images
     run = tmp_path / "runs" / "hybrid-synthetic-s0-2"
-    assert (
-        main(["evaluate", str(run), "--device", "FakeManilaV2", "--shots", "500", "--limit", "4"])
-        == 0
-    )
+    device = ["--device", "FakeManilaV2", "--shots", "500", "--limit", "4"]
+    assert main(["evaluate", str(run), *device]) == 0
     out = capsys.readouterr().out
     assert "FakeManilaV2, 500 shots" in out and "4 images" in out
     assert main(["evaluate", str(run), "--limit", "1"]) == 2
@@ -66,16 +64,10 @@ def test_evaluate_bad_inputs(tmp_path, classical_run, capsys):
     assert "needs a hybrid grader" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    "spec, words",
-    [
-        ("", "empty"),
-        ("mnist", "kind must be one of"),
-        ("aptos", "needs the folder"),
-        ("aptos:/definitely/not/here", "not a folder"),
-        ("synthetic:/tmp", "takes no folder"),
-    ],
-)
+@pytest.mark.parametrize("spec, words", [
+    ("", "empty"), ("mnist", "kind must be one of"), ("aptos", "needs the folder"),
+    ("aptos:/definitely/not/here", "not a folder"), ("synthetic:/tmp", "takes no folder"),
+])
 def test_bad_data_specs(spec, words, capsys):
     with pytest.raises(ValueError, match=words):
         parse_data_spec(spec)
@@ -102,13 +94,8 @@ def test_number_arguments_are_validated():
     from qdr_course.commands.train import _non_negative_int, _positive_float, _positive_int
 
     assert _positive_int("3") == 3 and _non_negative_int("0") == 0 and _positive_float("0.5") == 0.5
-    for parse, text in [
-        (_positive_int, "0"),
-        (_positive_int, "x"),
-        (_non_negative_int, "-1"),
-        (_positive_float, "0"),
-        (_positive_float, "nan"),
-        (_positive_float, "-1e-3"),
-    ]:
+    for parse, text in [(_positive_int, "0"), (_positive_int, "x"), (_non_negative_int, "-1"),
+                        (_positive_float, "0"), (_positive_float, "nan"),
+                        (_positive_float, "-1e-3")]:
         with pytest.raises(argparse.ArgumentTypeError, match="expected"):
             parse(text)

@@ -8,12 +8,19 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from qdr_course.retina.models import ClassicalGrader
 from qdr_course.retina.loaders import grades_of
+from qdr_course.retina.models import ClassicalGrader
 from qdr_course.retina.runs import compare_graders, format_summary, summarise_runs
-from qdr_course.retina.training import (History, evaluate_grader, load_checkpoint, predict_grades,
-                                        read_checkpoint, referable_score, save_checkpoint,
-                                        train_grader)
+from qdr_course.retina.training import (
+    History,
+    evaluate_grader,
+    load_checkpoint,
+    predict_grades,
+    read_checkpoint,
+    referable_score,
+    save_checkpoint,
+    train_grader,
+)
 
 SIZE = 8
 

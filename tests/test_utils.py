@@ -20,9 +20,8 @@ def test_set_seed_reproduces_numpy_and_torch():
 
 def test_set_seed_does_not_import_torch():
     code = "import sys, qdr_course; qdr_course.set_seed(0); print('torch' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
     assert out.strip() == "False"
 
 

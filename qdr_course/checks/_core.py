@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 PASS, FAIL, TODO = "✅", "❌", "⏳"
 
@@ -27,9 +27,9 @@ class CheckResult:
         return self.passed
 
     def __eq__(self, other) -> bool:
-        return (
-            self.passed == bool(other) if isinstance(other, (bool, CheckResult)) else NotImplemented
-        )
+        if not isinstance(other, (bool, CheckResult)):
+            return NotImplemented
+        return self.passed == bool(other)
 
     def __hash__(self) -> int:
         return hash(self.passed)
@@ -58,21 +58,17 @@ def exercise_check(title: str) -> Callable[[Callable[..., str | None]], Callable
             try:
                 message = check(*args, **kwargs)
             except NotImplementedError:
-                print(
-                    f"{TODO} {title}: not attempted yet. Replace the "
-                    "`raise NotImplementedError(...)` line with your code and run the cell "
-                    "again."
-                )
+                print(f"{TODO} {title}: not attempted yet. Replace the "
+                      "`raise NotImplementedError(...)` line with your code and run the cell "
+                      "again.")
                 return CheckResult(False)
             except AssertionError as error:
                 print(f"{FAIL} {title}: {error}")
                 return CheckResult(False)
             except Exception as error:  # the learner's code crashed: show where, briefly
                 frame = traceback.extract_tb(error.__traceback__)[-1]
-                print(
-                    f"{FAIL} {title}: your code raised {type(error).__name__}: {error} "
-                    f"(line {frame.lineno}: {frame.line})"
-                )
+                print(f"{FAIL} {title}: your code raised {type(error).__name__}: {error} "
+                      f"(line {frame.lineno}: {frame.line})")
                 return CheckResult(False)
             print(f"{PASS} {title}: correct." + (f" {message}" if message else ""))
             return CheckResult(True)

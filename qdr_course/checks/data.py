@@ -118,10 +118,8 @@ def check_ben_graham(ben_graham) -> str:
     diff[:6], diff[-6:], diff[:, :6], diff[:, -6:] = 0, 0, 0, 0
     if diff.max() > 1:
         i, j, c = np.unravel_index(np.argmax(diff), diff.shape)
-        raise ExerciseError(
-            f"pixel ({i}, {j}, channel {c}) is {out[i, j, c]}, expected "
-            f"{expected[i, j, c]}. Work in floats (x = image.astype(np.float64): 4 "
-            "* a uint8 array wraps around at 256) and blur each channel "
-            "separately: gaussian_filter(x, sigma=(sigma, sigma, 0))"
-        )
+        raise ExerciseError(f"pixel ({i}, {j}, channel {c}) is {out[i, j, c]}, expected "
+                            f"{expected[i, j, c]}. Work in floats (x = image.astype(np.float64): 4 "
+                            "* a uint8 array wraps around at 256) and blur each channel "
+                            "separately: gaussian_filter(x, sigma=(sigma, sigma, 0))")
     return "Illumination is gone; lesions and vessels stand out on grey."

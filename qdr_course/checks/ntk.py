@@ -106,7 +106,8 @@ def check_rotation_angles(rotation_angles) -> str:
 
     See lesson 07.
     """
-    from qdr_course.quantum.hhl import clock_eigenvalues, rotation_angles as reference
+    from qdr_course.quantum.hhl import clock_eigenvalues
+    from qdr_course.quantum.hhl import rotation_angles as reference
 
     lam = clock_eigenvalues(4, 2 * np.pi / 16)  # -8 ... 7 in steps of 1
     c = 2.0
@@ -116,22 +117,17 @@ def check_rotation_angles(rotation_angles) -> str:
     got = np.asarray(got, dtype=np.float64)
     want = reference(lam, c)
     if got.shape != want.shape:
-        raise ExerciseError(
-            f"expected one angle per clock state, shape {want.shape}, got {got.shape}"
-        )
+        raise ExerciseError(f"expected one angle per clock state, shape {want.shape}, got "
+                            f"{got.shape}")
     if not np.isfinite(got).all():
-        raise ExerciseError(
-            "some angles are nan/inf: clock state 0 (lambda = 0) gets angle 0, and "
-            "|C / lambda| > 1 must be capped at 1 before arcsin"
-        )
+        raise ExerciseError("some angles are nan/inf: clock state 0 (lambda = 0) gets angle 0, and "
+                            "|C / lambda| > 1 must be capped at 1 before arcsin")
     bad = np.flatnonzero(~np.isclose(got, want, atol=1e-9))
     if len(bad):
         j = bad[0]
-        raise ExerciseError(
-            f"for lambda = {lam[j]:g} (clock state {j}) and C = {c} you gave "
-            f"{got[j]:.6f}, expected {want[j]:.6f}: sin(theta / 2) = C / lambda, "
-            "keeping the sign"
-        )
+        raise ExerciseError(f"for lambda = {lam[j]:g} (clock state {j}) and C = {c} you gave "
+                            f"{got[j]:.6f}, expected {want[j]:.6f}: sin(theta / 2) = C / lambda, "
+                            "keeping the sign")
     return "sin(theta/2) = C/lambda puts C/lambda on the ancilla's |1> amplitude."
 
 
@@ -141,7 +137,8 @@ def check_readout_overlap(readout_overlap) -> str:
 
     See lesson 07.
     """
-    from qdr_course.ntk import erf_ntk, readout_overlap as reference
+    from qdr_course.ntk import erf_ntk
+    from qdr_course.ntk import readout_overlap as reference
 
     data = _digits(8, 4)
     kernel = erf_ntk(data.x_train, None, 3)
@@ -153,18 +150,13 @@ def check_readout_overlap(readout_overlap) -> str:
         got = np.asarray(got, dtype=np.float64)
         want = reference(k_test, data.y_train, kern)
         if got.shape != want.shape:
-            raise ExerciseError(
-                f"expected one overlap per test row, shape {want.shape}, got {got.shape}"
-            )
+            raise ExerciseError(f"expected one overlap per test row, shape {want.shape}, got "
+                                f"{got.shape}")
         if not np.allclose(got, want, atol=1e-10):
-            which = (
-                "the diagonal case (kernel=None): o = <k_*|y>"
-                if kern is None
-                else "the sparse case"
-            )
-            raise ExerciseError(
-                f"{which} differs: got {np.round(got[:2], 4)}, expected "
-                f"{np.round(want[:2], 4)}; normalise both k_* and the solution to "
-                "unit length"
-            )
+            which = "the sparse case"
+            if kern is None:
+                which = "the diagonal case (kernel=None): o = <k_*|y>"
+            raise ExerciseError(f"{which} differs: got {np.round(got[:2], 4)}, expected "
+                                f"{np.round(want[:2], 4)}; normalise both k_* and the solution to "
+                                "unit length")
     return "Both the diagonal and the linear-system readout overlaps are right."

@@ -74,7 +74,10 @@ def check_shift_gradient(shift_gradient) -> str:
     rng = np.random.default_rng(0)
     for _ in range(6):
         a, b, phi, theta = rng.normal(size=4)
-        f = lambda t, a=a, b=b, phi=phi: a + b * np.cos(t - phi)
+
+        def f(t, a=a, b=b, phi=phi):
+            return a + b * np.cos(t - phi)
+
         expected = -b * np.sin(theta - phi)
         got = float(_not_none(shift_gradient(f, float(theta))))
         if math.isclose(got, 2 * expected, rel_tol=1e-6, abs_tol=1e-12):
@@ -93,10 +96,11 @@ def check_shift_gradient(shift_gradient) -> str:
 @exercise_check("Exercise 2.2 (bug hunt: a parameter in several gates)")
 def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
     """``shared_parameter_gradient(energy, theta, n_gates)``: sum of the per-gate shift terms."""
+    import torch
+
     from qdr_course.quantum.circuits import seed_retinopathy_circuit
     from qdr_course.quantum.compiled import gate_angles
     from qdr_course.quantum.statevector import TorchStatevector
-    import torch
 
     pc = seed_retinopathy_circuit()
     ga = gate_angles(pc)
@@ -118,54 +122,39 @@ def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
         all_at_once = (energy([t0 + np.pi / 2] * 3) - energy([t0 - np.pi / 2] * 3)) / 2
         if (math.isclose(got, all_at_once, abs_tol=1e-9)
                 and not math.isclose(got, expected, abs_tol=1e-6)):
-            raise ExerciseError(
-                "you shift all three gates at once - the seed's second bug. Shift "
-                "one gate at a time (the others keep theta) and add the terms."
-            )
+            raise ExerciseError("you shift all three gates at once - the seed's second bug. Shift "
+                                "one gate at a time (the others keep theta) and add the terms.")
         if math.isclose(got, 2 * expected, abs_tol=1e-6):
             raise ExerciseError("twice too large: each per-gate term needs the factor 1/2.")
         if not math.isclose(got, expected, abs_tol=1e-6):
             raise ExerciseError(f"at theta = {t0} expected {expected:.6f}, got {got:.6f}")
-    return (
-        "dE/dtheta = sum over gates of [E(.., theta_g + pi/2, ..) - E(.., theta_g - pi/2, ..)] / 2."
-    )
+    return ("dE/dtheta = sum over gates of "
+            "[E(.., theta_g + pi/2, ..) - E(.., theta_g - pi/2, ..)] / 2.")
 
 
 @exercise_check("Exercise 2.3 (how many shots a gradient needs)")
 def check_shots_needed(shots_needed) -> str:
-    """``shots_needed(e_plus, e_minus, target_std)``.
-
-    It is ceil([(1 - e+^2) + (1 - e-^2)] / (4 std^2)).
+    """``shots_needed(e_plus, e_minus, target_std)`` = ceil([(1 - e+^2) + (1 - e-^2)] / (4 std^2)).
     """
     from qdr_course.quantum.parameter_shift import shots_for_gradient
-
-    for e_plus, e_minus, std in (
-        (0.0, 0.0, 0.01),
-        (0.5, -0.3, 0.02),
-        (0.9, 0.8, 0.005),
-        (0.99, -0.2, 0.1),
-    ):
+    for e_plus, e_minus, std in ((0.0, 0.0, 0.01), (0.5, -0.3, 0.02), (0.9, 0.8, 0.005),
+                                 (0.99, -0.2, 0.1)):
         expected = shots_for_gradient(e_plus, e_minus, std)
         got = _not_none(shots_needed(e_plus, e_minus, std))
         if not isinstance(got, (int, np.integer)):
-            raise ExerciseError(
-                f"return a whole number of shots (an int), got {got!r}: use math.ceil"
-            )
+            raise ExerciseError(f"return a whole number of shots (an int), got {got!r}: use "
+                                "math.ceil")
         if abs(got - expected) <= 1:  # ceil of a rounded float may land one above
             continue
         if abs(got - 4 * expected) <= 4:
-            raise ExerciseError(
-                "4x too many: the gradient is (E+ - E-) / 2, and the 1/2 divides the variance by 4."
-            )
+            raise ExerciseError("4x too many: the gradient is (E+ - E-) / 2, and the 1/2 divides "
+                                "the variance by 4.")
         if got != expected:
-            raise ExerciseError(
-                f"for E+ = {e_plus}, E- = {e_minus}, target {std}: expected "
-                f"{expected} shots, got {got}. Var(mean of N +-1 outcomes) = (1 - "
-                "E^2) / N."
-            )
-    return (
-        "Var[(E+ - E-)/2] = [(1 - E+^2) + (1 - E-^2)] / (4N): halving the error costs 4x the shots."
-    )
+            raise ExerciseError(f"for E+ = {e_plus}, E- = {e_minus}, target {std}: expected "
+                                f"{expected} shots, got {got}. Var(mean of N +-1 outcomes) = (1 - "
+                                "E^2) / N.")
+    return ("Var[(E+ - E-)/2] = [(1 - E+^2) + (1 - E-^2)] / (4N): "
+            "halving the error costs 4x the shots.")
 
 
 # -- lesson 03 ---------------------------------------------------------------------------------
@@ -173,7 +162,6 @@ def check_shots_needed(shots_needed) -> str:
 def check_encode_angles(encode_angles) -> str:
     """``encode_angles(z)`` = (pi/2) tanh(z), a differentiable torch map onto (-pi/2, pi/2)."""
     import torch
-
     z = torch.linspace(-50, 50, 41, dtype=torch.float64, requires_grad=True)
     got = _not_none(encode_angles(z))
     if not isinstance(got, torch.Tensor):
@@ -196,7 +184,6 @@ def check_train_step(train_step) -> str:
     loss.
     """
     import torch
-
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
     reference = copy.deepcopy(model)
@@ -211,24 +198,16 @@ def check_train_step(train_step) -> str:
         got = _not_none(train_step(model, opt, x, y))
         if isinstance(got, torch.Tensor):
             if got.requires_grad:
-                raise ExerciseError(
-                    "return loss.item() (a float), not the tensor: keeping the "
-                    "graph alive wastes memory."
-                )
+                raise ExerciseError("return loss.item() (a float), not the tensor: keeping the "
+                                    "graph alive wastes memory.")
             got = got.item()
         if not math.isclose(float(got), ref_loss.item(), rel_tol=1e-6):
-            raise ExerciseError(
-                f"step {step}: expected loss {ref_loss.item():.5f} (cross-entropy "
-                f"before the update), got {float(got):.5f}"
-            )
+            raise ExerciseError(f"step {step}: expected loss {ref_loss.item():.5f} (cross-entropy "
+                                f"before the update), got {float(got):.5f}")
         for p, q in zip(model.parameters(), reference.parameters()):
             if not torch.allclose(p, q, atol=1e-7):
-                hint = (
-                    " Did you call optimiser.zero_grad()?"
-                    if step == 1
-                    else " Did you call loss.backward() and optimiser.step()?"
-                )
-                raise ExerciseError(
-                    f"after step {step} the parameters differ from a correct step.{hint}"
-                )
+                hint = " Did you call optimiser.zero_grad()?" if step == 1 else \
+                    " Did you call loss.backward() and optimiser.step()?"
+                raise ExerciseError(f"after step {step} the parameters differ from a correct "
+                                    f"step.{hint}")
     return "zero_grad -> forward -> loss -> backward -> step."

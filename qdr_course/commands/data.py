@@ -66,8 +66,8 @@ def _synth(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from qdr_course.retina.sources import save_aptos_folder
     from qdr_course.retina.fundus import synthetic_fundus_dataset
+    from qdr_course.retina.sources import save_aptos_folder
 
     if args.n < 1:
         print(f"error: --n must be at least 1, got {args.n}", file=sys.stderr)

@@ -141,13 +141,13 @@ def _run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    import torch
+
     from qdr_course.retina.datasets import load_grading_data
     from qdr_course.retina.models import count_parameters
     from qdr_course.retina.runs import CHECKPOINT, create_run_dir, unique_run_dir, write_run
     from qdr_course.retina.training import evaluate_grader, train_grader
     from qdr_course.utils import set_seed
-
-    import torch
 
     torch.set_num_threads(args.threads)
     kind, folder = parse_data_spec(args.data)

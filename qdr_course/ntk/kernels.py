@@ -15,7 +15,6 @@ import numpy as np
 from qdr_course.ntk.networks import MAX_STABLE_DEPTH, W_STD, _check_depth
 
 
-
 def erf_nngp_map(q11, q22, q12):
     """E[erf(u) erf(v)] = (2/pi) arcsin(2 q12 / sqrt((1 + 2 q11)(1 + 2 q22))). See lesson 06."""
     return 2.0 / np.pi * np.arcsin(2.0 * q12 / np.sqrt((1.0 + 2.0 * q11) * (1.0 + 2.0 * q22)))
@@ -79,11 +78,10 @@ def _erf_ntk_general(x1, x2, same, depth, q1, q2, w2):
         cov = w2 * erf_nngp_map(a, b, cov)
         theta = cov + dot_sigma * theta
         theta1 = w2 * erf_nngp_map(q1, q1, q1) + w2 * erf_derivative_map(q1, q1, q1) * theta1
-        theta2 = (
-            theta1
-            if same
-            else w2 * erf_nngp_map(q2, q2, q2) + w2 * erf_derivative_map(q2, q2, q2) * theta2
-        )
+        if not same:
+            theta2 = w2 * erf_nngp_map(q2, q2, q2) + w2 * erf_derivative_map(q2, q2, q2) * theta2
+        else:
+            theta2 = theta1
         q1_new = w2 * erf_nngp_map(q1, q1, q1)
         q2 = q1_new if same else w2 * erf_nngp_map(q2, q2, q2)
         q1 = q1_new
@@ -171,9 +169,8 @@ def kernel_regression(kernel: np.ndarray, k_test: np.ndarray, y: np.ndarray) -> 
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] != len(y):
         raise ValueError(f"kernel must be n x n with n = len(y) = {len(y)}, got {kernel.shape}")
     if np.shape(k_test)[-1] != len(y):
-        raise ValueError(
-            f"k_test must have n = {len(y)} columns (test x train), got {np.shape(k_test)}"
-        )
+        raise ValueError(f"k_test must have n = {len(y)} columns (test x train), got "
+                         f"{np.shape(k_test)}")
     return np.asarray(k_test, np.float64) @ np.linalg.solve(kernel, np.asarray(y, np.float64))
 
 

@@ -11,9 +11,10 @@ import functools
 import math
 import os
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
+
 from qdr_course.validate import positive_int
 
 #: E[erf(z)^2] for z ~ N(0, 1), exactly (2/pi) arcsin(2/3) (the original estimated it by sampling).
@@ -73,9 +74,8 @@ def min_margin(x: np.ndarray) -> float:
     np.fill_diagonal(gram, -np.inf)
     delta = 1.0 - float(gram.max())
     if delta <= 0:
-        raise ValueError(
-            "two training images are identical (or opposite): delta = 0, remove duplicates"
-        )
+        raise ValueError("two training images are identical (or opposite): delta = 0, remove "
+                         "duplicates")
     return delta
 
 
@@ -92,9 +92,8 @@ def convergence_depth(n: int, delta: float) -> float:
 def depth_for(x_train: np.ndarray, depth_factor: float = 0.1) -> int:
     """Depth round(depth_factor * L_conv) (the paper: 0.1), at least 1. See lesson 06."""
     if not depth_factor > 0:
-        raise ValueError(
-            f"depth_factor must be positive (the paper uses 0.1), got {depth_factor!r}"
-        )
+        raise ValueError("depth_factor must be positive (the paper uses 0.1), got "
+                         f"{depth_factor!r}")
     l_conv = convergence_depth(len(x_train), min_margin(x_train))
     return max(1, int(round(depth_factor * l_conv)))
 
@@ -136,25 +135,16 @@ def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):
     """
     stax = import_neural_tangents().stax
 
-    for name, value in (
-        ("conv_per_block", conv_per_block),
-        ("channels", channels),
-        ("n_pools", n_pools),
-    ):
+    for name, value in (("conv_per_block", conv_per_block), ("channels", channels),
+                        ("n_pools", n_pools)):
         positive_int(name, value)
-    conv = [
-        stax.Conv(channels, (3, 3), W_std=math.sqrt(2.0), b_std=None, padding="SAME"),
-        stax.Relu(),
-    ]
+    conv = [stax.Conv(channels, (3, 3), W_std=math.sqrt(2.0), b_std=None, padding="SAME"),
+            stax.Relu()]
     layers = []
     for _ in range(n_pools):
         layers += conv * conv_per_block + [stax.AvgPool((2, 2), strides=(2, 2))]
-    layers += [
-        stax.Flatten(),
-        stax.Dense(channels, W_std=math.sqrt(2.0), b_std=None),
-        stax.Erf(),
-        stax.Dense(1, W_std=math.sqrt(2.0), b_std=None),
-    ]
+    layers += [stax.Flatten(), stax.Dense(channels, W_std=math.sqrt(2.0), b_std=None), stax.Erf(),
+               stax.Dense(1, W_std=math.sqrt(2.0), b_std=None)]
     return stax.serial(*layers)
 
 
@@ -184,9 +174,8 @@ def _nt_layers():
     return first, jax.jit(block)
 
 
-def nt_erf_ntk_by_depth(
-    x1: np.ndarray, x2: np.ndarray | None, depths: Iterable[int], get: str = "ntk"
-) -> dict[int, np.ndarray]:
+def nt_erf_ntk_by_depth(x1: np.ndarray, x2: np.ndarray | None, depths: Iterable[int],
+                        get: str = "ntk") -> dict[int, np.ndarray]:
     """neural-tangents' analytic kernels of :func:`fc_erf_network` at several depths, in one pass.
 
     See lesson 06.

@@ -25,7 +25,7 @@ Assumptions (stated, not hidden):
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

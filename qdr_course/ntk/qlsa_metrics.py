@@ -9,17 +9,26 @@ State preparation and readout costs, one trial of exact, sparsified and diagonal
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from qdr_course.ntk.data import PAPER_DIGITS_FC, DigitPair, load_digit_pair
-from qdr_course.ntk.kernels import (classify, diagonal_regression, erf_ntk, kernel_regression,
-                                    normalised_test_kernel, test_kernel_threshold)
+from qdr_course.ntk.kernels import (
+    classify,
+    diagonal_regression,
+    erf_ntk,
+    kernel_regression,
+    normalised_test_kernel,
+    test_kernel_threshold,
+)
 from qdr_course.ntk.networks import depth_for
-from qdr_course.ntk.sparsification import (condition_number, nonzeros_per_row, sparsify,
-                                           sparsity_pattern)
-
+from qdr_course.ntk.sparsification import (
+    condition_number,
+    nonzeros_per_row,
+    sparsify,
+    sparsity_pattern,
+)
 
 
 def state_preparation_measurements(k_test: np.ndarray) -> np.ndarray:
@@ -39,11 +48,9 @@ def readout_overlap(k_test: np.ndarray, y: np.ndarray,
     See lesson 07.
     """
     k = np.atleast_2d(np.asarray(k_test, np.float64))
-    v = (
-        np.asarray(y, np.float64)
-        if kernel is None
-        else np.linalg.solve(kernel, np.asarray(y, np.float64))
-    )
+    v = np.asarray(y, np.float64)
+    if kernel is not None:
+        v = np.linalg.solve(kernel, v)
     v = v / np.linalg.norm(v)
     return (k @ v) / np.linalg.norm(k, axis=1)
 
@@ -54,31 +61,18 @@ def readout_measurements(overlap: np.ndarray) -> np.ndarray:
     return 1.0 / overlap**2 - 1.0
 
 
-METRICS = (
-    "depth",
-    "acc_exact",
-    "acc_sparse",
-    "acc_diag",
-    "s_row",
-    "s_col_max",
-    "kappa_sparse",
-    "kappa_exact",
-    "state_prep",
-    "readout_diag",
-    "readout_sparse",
-    "off_diagonal_ratio",
-)
+def _median_readout(k_test: np.ndarray, y: np.ndarray, kernel: np.ndarray | None = None) -> float:
+    """Median over the test images of the expected failed readout measurements."""
+    return float(np.median(readout_measurements(readout_overlap(k_test, y, kernel))))
 
 
-def trial_metrics(
-    n: int,
-    depth_factor: float = 0.1,
-    seed: int = 0,
-    digits: Sequence[int] = PAPER_DIGITS_FC,
-    n_test: int | None = None,
-    source: str = "digits",
-    data: DigitPair | None = None,
-) -> dict:
+METRICS = ("depth", "acc_exact", "acc_sparse", "acc_diag", "s_row", "s_col_max", "kappa_sparse",
+           "kappa_exact", "state_prep", "readout_diag", "readout_sparse", "off_diagonal_ratio")
+
+
+def trial_metrics(n: int, depth_factor: float = 0.1, seed: int = 0,
+                  digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int | None = None,
+                  source: str = "digits", data: DigitPair | None = None) -> dict:
     """Train by exact, sparsified and diagonal NTK and measure the QLSA metrics (one trial).
 
     See lesson 07.
@@ -92,47 +86,31 @@ def trial_metrics(
         raise ValueError(f"data has n = {data.n} training images but n = {n} was given")
     depth = depth_for(data.x_train, depth_factor)
     k_train = erf_ntk(data.x_train, None, depth)
-    k_test = normalised_test_kernel(
-        erf_ntk(data.x_test, data.x_train, depth),
-        test_kernel_threshold(depth, data.x_train.shape[1]),
-    )
+    k_test = normalised_test_kernel(erf_ntk(data.x_test, data.x_train, depth),
+                                    test_kernel_threshold(depth, data.x_train.shape[1]))
     pattern = sparsity_pattern(data.y_train, np.random.default_rng([seed, n, 1]))
     k_sparse = sparsify(k_train, pattern)
     acc = {}
-    for name, out in (
-        ("exact", kernel_regression(k_train, k_test, data.y_train)),
-        ("sparse", kernel_regression(k_sparse, k_test, data.y_train)),
-        ("diag", diagonal_regression(k_train, k_test, data.y_train)),
-    ):
+    for name, out in (("exact", kernel_regression(k_train, k_test, data.y_train)),
+                      ("sparse", kernel_regression(k_sparse, k_test, data.y_train)),
+                      ("diag", diagonal_regression(k_train, k_test, data.y_train))):
         acc[f"acc_{name}"] = float(np.mean(classify(out) == data.y_test))
     off = k_train[~np.eye(n, dtype=bool)]
     return dict(
-        n=n,
-        seed=seed,
-        depth=depth,
-        **acc,
+        n=n, seed=seed, depth=depth, **acc,
         s_row=float(nonzeros_per_row(k_sparse).mean()),
         s_col_max=int(nonzeros_per_row(k_sparse.T).max()),
-        kappa_sparse=condition_number(k_sparse),
-        kappa_exact=condition_number(k_train),
+        kappa_sparse=condition_number(k_sparse), kappa_exact=condition_number(k_train),
         state_prep=float(np.median(state_preparation_measurements(k_test))),
-        readout_diag=float(np.median(readout_measurements(readout_overlap(k_test, data.y_train)))),
-        readout_sparse=float(
-            np.median(readout_measurements(readout_overlap(k_test, data.y_train, k_sparse)))
-        ),
+        readout_diag=_median_readout(k_test, data.y_train),
+        readout_sparse=_median_readout(k_test, data.y_train, k_sparse),
         off_diagonal_ratio=float(np.abs(off).max() / np.diag(k_train).min()),
     )
 
 
-def sweep(
-    n_values: Iterable[int],
-    trials: int | Sequence[int] = 3,
-    depth_factor: float = 0.1,
-    digits: Sequence[int] = PAPER_DIGITS_FC,
-    n_test: int | None = 64,
-    source: str = "digits",
-    progress: bool = True,
-) -> list[dict]:
+def sweep(n_values: Iterable[int], trials: int | Sequence[int] = 3, depth_factor: float = 0.1,
+          digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int | None = 64, source: str = "digits",
+          progress: bool = True) -> list[dict]:
     """Run :func:`trial_metrics` for each n and trial (a fresh dict per trial). See lesson 07.
 
     ``trials`` is a count for every n or one count per n (the paper: 16, 8, 4, 4, 4, 4).
@@ -140,25 +118,19 @@ def sweep(
     n_values = list(n_values)
     counts = [trials] * len(n_values) if isinstance(trials, (int, np.integer)) else list(trials)
     if len(counts) != len(n_values) or any(c < 1 for c in counts):
-        raise ValueError(
-            f"trials must be a positive count or one positive count per n, got {trials!r}"
-        )
+        raise ValueError("trials must be a positive count or one positive count per n, got "
+                         f"{trials!r}")
     jobs = [(n, t) for n, c in zip(n_values, counts) for t in range(c)]
-    if (
-        progress
-    ):  # tqdm.auto warns on import in a notebook without ipywidgets: import it only when used
+    if progress:  # tqdm.auto warns on import in a notebook without ipywidgets: import it if used
         from tqdm.auto import tqdm
 
         jobs = tqdm(jobs, desc="NTK sweep")
-    return [
-        trial_metrics(n, depth_factor, seed=t, digits=digits, n_test=n_test, source=source)
-        for n, t in jobs
-    ]
+    return [trial_metrics(n, depth_factor, seed=t, digits=digits, n_test=n_test, source=source)
+            for n, t in jobs]
 
 
-def bootstrap_interval(
-    values: Sequence[float], seed: int = 0, confidence: float = 0.68, n_resamples: int = 2000
-) -> tuple[float, float, float]:
+def bootstrap_interval(values: Sequence[float], seed: int = 0, confidence: float = 0.68,
+                       n_resamples: int = 2000) -> tuple[float, float, float]:
     """Median and percentile-bootstrap interval of the median (scipy.stats.bootstrap).
 
     See lesson 07.
@@ -171,14 +143,8 @@ def bootstrap_interval(
     median = float(np.median(values))
     if len(values) == 1 or np.all(values == values[0]):
         return median, median, median
-    res = bootstrap(
-        (values,),
-        np.median,
-        confidence_level=confidence,
-        n_resamples=n_resamples,
-        method="percentile",
-        random_state=np.random.default_rng(seed),
-    )
+    res = bootstrap((values,), np.median, confidence_level=confidence, n_resamples=n_resamples,
+                    method="percentile", random_state=np.random.default_rng(seed))
     return median, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 

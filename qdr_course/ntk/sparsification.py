@@ -10,7 +10,6 @@ import math
 import numpy as np
 
 
-
 def sparsity_probability(n: int) -> float:
     """p = min(2 ln n / n, 1): each row keeps about 2 ln n random columns. See lesson 07."""
     if n < 1:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qdr_course.quantum.compiled import GateAngles
 from qdr_course import validate
+from qdr_course.quantum.compiled import GateAngles
 
 __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "device_estimator",
            "transpile_for", "exact_expectations", "estimate_expectations", "sample_expectations",
@@ -154,9 +154,8 @@ def exact_expectations(ga: GateAngles, angle_values: np.ndarray) -> np.ndarray:
         return cached_simulator(ga).expectations(angles).numpy()
 
 
-def estimate_expectations(
-    ga: GateAngles, angle_values: np.ndarray, estimator=None, circuit=None, observables=None
-) -> np.ndarray:
+def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=None,
+                          circuit=None, observables=None) -> np.ndarray:
     """<O_k> for every row of angle values (N, num_angles), in ONE estimator call. See lesson 02.
 
     ``estimator=None`` uses the exact, fast torch simulator (:func:`exact_expectations`).
@@ -166,9 +165,8 @@ def estimate_expectations(
     values = np.atleast_2d(np.asarray(angle_values, dtype=float))
     if estimator is None:
         if circuit is not None or observables is not None:
-            raise ValueError(
-                "a transpiled circuit or mapped observables need an estimator to run on"
-            )
+            raise ValueError("a transpiled circuit or mapped observables need an estimator to run "
+                             "on")
         return exact_expectations(ga, values)
     circuit = ga.circuit if circuit is None else circuit
     observables = ga.observables if observables is None else observables
@@ -179,9 +177,8 @@ def estimate_expectations(
     return np.asarray(result[0].data.evs, dtype=float).reshape(len(values), len(observables))
 
 
-def sample_expectations(
-    ga: GateAngles, angle_values: np.ndarray, sampler, circuit, shots: int | None = None
-) -> np.ndarray:
+def sample_expectations(ga: GateAngles, angle_values: np.ndarray, sampler, circuit,
+                        shots: int | None = None) -> np.ndarray:
     """<O_k> from a sampler's shots for every row (N, G), in ONE call. See lesson 03.
 
     ``circuit`` is ``ga.circuit`` with every qubit measured (and maybe transpiled); the
@@ -224,10 +221,8 @@ class PrimitiveRunner:
         if self.kind == "sampler":  # measure every qubit: bit i of each shot is qubit i
             for i, obs in enumerate(observables):
                 if obs.paulis.x.any():
-                    raise ValueError(
-                        f"observable {i} ({obs}) is not diagonal in the Z basis; a "
-                        "sampler only measures Z: use an estimator for it"
-                    )
+                    raise ValueError(f"observable {i} ({obs}) is not diagonal in the Z basis; a "
+                                     "sampler only measures Z: use an estimator for it")
             circuit = circuit.copy()
             circuit.measure_all()
         if self.transpile_to is not None:
@@ -240,7 +235,6 @@ class PrimitiveRunner:
         """<O_k> for every row of gate angles theta (N, G): ONE primitive call."""
         self.num_calls += 1
         if self.kind == "estimator":
-            return estimate_expectations(
-                self.angles, theta, self.primitive, self.circuit, self.observables
-            )
+            return estimate_expectations(self.angles, theta, self.primitive, self.circuit,
+                                         self.observables)
         return sample_expectations(self.angles, theta, self.primitive, self.circuit, self.shots)

@@ -13,11 +13,12 @@ values are the circuit's outputs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from qiskit.circuit import Parameter, ParameterVector, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
+
 from qdr_course.validate import int_at_least
 
 __all__ = [

@@ -119,10 +119,8 @@ def gate_angles(pc: ParameterizedCircuit) -> GateAngles:
             qubits = [pc.circuit.find_bit(q).index for q in inst.qubits]
             where = f"gate {i} ({op.name} on qubits {qubits})"
             if len(op.params) != 1:
-                raise ValueError(
-                    f"{where} has {len(op.params)} parameters; use single-angle "
-                    "rotations (e.g. RZ RY RZ instead of U)"
-                )
+                raise ValueError(f"{where} has {len(op.params)} parameters; use single-angle "
+                                 "rotations (e.g. RZ RY RZ instead of U)")
             c, b = _affine_coefficients(op.params[0], parameters, where)
             rows.append(c)
             offsets.append(b)
@@ -134,13 +132,5 @@ def gate_angles(pc: ParameterizedCircuit) -> GateAngles:
         else:
             out.append(op, inst.qubits, inst.clbits)
     jacobian = np.array(rows, dtype=float).reshape(len(rows), len(parameters))
-    return GateAngles(
-        out,
-        list(theta),
-        jacobian,
-        np.array(offsets, dtype=float),
-        names,
-        list(pc.observables),
-        pc.num_inputs,
-        pc.num_weights,
-    )
+    return GateAngles(out, list(theta), jacobian, np.array(offsets, dtype=float), names,
+                      list(pc.observables), pc.num_inputs, pc.num_weights)

@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from qdr_course import validate
 
 #: Largest system HHL simulates here: 3 system qubits, an 8 x 8 matrix.
@@ -92,11 +93,11 @@ def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
 class HHLResult:
     """Outcome of one HHL run (exact statevector simulation). See lesson 07."""
 
-    solution: np.ndarray  # post-selected system state (largest clock component's phase fixed)
-    classical: np.ndarray  # A^-1 b / ||A^-1 b||
-    fidelity: float  # <x|rho|x> of the post-selected system state
-    success_probability: float  # P(ancilla = 1)
-    clock_leakage: float  # P(clock != 0 | ancilla = 1): imperfect uncomputation
+    solution: np.ndarray           # post-selected system state (phase of its largest entry fixed)
+    classical: np.ndarray          # A^-1 b / ||A^-1 b||
+    fidelity: float                # <x|rho|x> of the post-selected system state
+    success_probability: float     # P(ancilla = 1)
+    clock_leakage: float           # P(clock != 0 | ancilla = 1): imperfect uncomputation
 
 
 class HHL:
@@ -118,19 +119,12 @@ class HHL:
     (1.0, 0.34375)
     """
 
-    def __init__(
-        self,
-        matrix,
-        num_clock: int = 6,
-        lambda_max: float | None = None,
-        lambda_min: float | None = None,
-        t: float | None = None,
-    ):
+    def __init__(self, matrix, num_clock: int = 6, lambda_max: float | None = None,
+                 lambda_min: float | None = None, t: float | None = None):
         self.matrix = check_hermitian(matrix)
         if not isinstance(num_clock, (int, np.integer)) or not MIN_CLOCK <= num_clock <= MAX_CLOCK:
-            raise ValueError(
-                f"num_clock must be an integer from {MIN_CLOCK} to {MAX_CLOCK}, got {num_clock!r}"
-            )
+            raise ValueError(f"num_clock must be an integer from {MIN_CLOCK} to {MAX_CLOCK}, got "
+                             f"{num_clock!r}")
         self.num_clock = int(num_clock)
         self.num_system = int(round(math.log2(self.matrix.shape[0])))
         eig = np.linalg.eigvalsh(self.matrix)
@@ -139,17 +133,14 @@ class HHL:
         self.lambda_max = float(np.abs(eig).max()) if lambda_max is None else float(lambda_max)
         self.lambda_min = float(np.abs(eig).min()) if lambda_min is None else float(lambda_min)
         if not 0 < self.lambda_min <= self.lambda_max:
-            raise ValueError(
-                f"need 0 < lambda_min <= lambda_max, got {self.lambda_min}, {self.lambda_max}"
-            )
+            raise ValueError(f"need 0 < lambda_min <= lambda_max, got {self.lambda_min}, "
+                             f"{self.lambda_max}")
         # lambda_max at phase 3/8: a margin of 2^m / 8 clock steps before the sign wraps (at 1/2),
         # so phase-estimation leakage of the largest eigenvalues cannot flip their sign.
         self.t = 2.0 * np.pi * PHASE_OF_LAMBDA_MAX / self.lambda_max if t is None else float(t)
         if not self.t > 0 or self.lambda_max * self.t / (2 * np.pi) >= 0.5:
-            raise ValueError(
-                f"t = {self.t} must be positive and map |lambda| <= {self.lambda_max} "
-                "to phases below 1/2 (two's complement); leave t=None to choose it"
-            )
+            raise ValueError(f"t = {self.t} must be positive and map |lambda| <= {self.lambda_max} "
+                             "to phases below 1/2 (two's complement); leave t=None to choose it")
         self.grid = clock_eigenvalues(self.num_clock, self.t)
         step = self.grid[1]
         self.c = max(step, step * math.floor(self.lambda_min / step + 0.5))
@@ -207,10 +198,8 @@ class HHL:
         """A right-hand side or readout vector, as a unit vector. See lesson 07."""
         v = np.asarray(v, dtype=np.complex128).ravel()
         if v.shape != (self.matrix.shape[0],):
-            raise ValueError(
-                f"{name} must have {self.matrix.shape[0]} entries (one per row of A), "
-                f"got {v.shape[0]}"
-            )
+            raise ValueError(f"{name} must have {self.matrix.shape[0]} entries (one per row of A), "
+                             f"got {v.shape[0]}")
         norm = np.linalg.norm(v)
         if not np.isfinite(norm) or norm == 0:
             raise ValueError(f"{name} must be a finite, nonzero vector")
@@ -248,12 +237,8 @@ class HHL:
         b = self._check_vector(b, "b")
         k = self._check_vector(readout, "readout")
         # Decompose to u + cx first: Aer 0.18.2 crashes (segfault) on the controlled 8x8 unitaries.
-        qc = transpile(
-            self.circuit(b, readout=k, measure=True),
-            basis_gates=["u", "cx"],
-            optimization_level=1,
-            seed_transpiler=seed,
-        )
+        qc = transpile(self.circuit(b, readout=k, measure=True), basis_gates=["u", "cx"],
+                       optimization_level=1, seed_transpiler=seed)
         counts = SamplerV2(seed=seed).run([qc], shots=shots).result()[0].data.meas.get_counts()
         ns, m = self.num_system, self.num_clock
         success = hits = 0
@@ -268,13 +253,9 @@ class HHL:
         estimate = hits / success
         x = np.linalg.solve(self.matrix, b)
         exact = float(abs(np.vdot(k, x / np.linalg.norm(x))) ** 2)
-        return dict(
-            estimate=estimate,
-            stderr=math.sqrt(max(estimate * (1 - estimate), 1e-12) / success),
-            exact=exact,
-            successes=success,
-            shots=shots,
-        )
+        return dict(estimate=estimate,
+                    stderr=math.sqrt(max(estimate * (1 - estimate), 1e-12) / success), exact=exact,
+                    successes=success, shots=shots)
 
 
 def matrix_with_condition_number(kappa: float, dim: int = 4, seed: int = 0) -> np.ndarray:

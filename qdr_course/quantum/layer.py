@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from qiskit.quantum_info import SparsePauliOp
 
+from qdr_course import validate
 from qdr_course.quantum.backends import PrimitiveRunner, primitive_kind
 from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import gate_angles
 from qdr_course.quantum.parameter_shift import gate_gradients
 from qdr_course.quantum.statevector import TorchStatevector
-from qdr_course import validate
 
 __all__ = ["QuantumLayer", "encode_angles"]
 
@@ -171,14 +171,13 @@ class QuantumLayer(torch.nn.Module):
         backend = self.kind
         if self.kind != "statevector":
             backend = f"{self.kind}={type(self.backend).__name__}"
-        return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"num_weights={self.circuit.num_weights}, backend={backend}, dtype={self.dtype}"
-        )
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"num_weights={self.circuit.num_weights}, backend={backend}, dtype={self.dtype}")
 
 
 class _ShiftRuleFunction(torch.autograd.Function):
-    """Forward: ONE primitive call for the batch; backward: ONE call for all shifted angles."""
+    """Forward: ONE primitive call for the batch; backward: the shift rule, ONE call for all shifts.
+    """
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weights: torch.Tensor, layer: QuantumLayer) -> torch.Tensor:
@@ -192,9 +191,8 @@ class _ShiftRuleFunction(torch.autograd.Function):
     def backward(ctx, grad_out: torch.Tensor):
         layer = ctx.layer
         dtheta = gate_gradients(layer.runner, ctx.theta)  # (B, G, n_out)
-        grad_p = np.einsum(
-            "bo,bgo,gp->bp", grad_out.detach().cpu().numpy(), dtheta, layer._angles.jacobian
-        )
+        grad_p = np.einsum("bo,bgo,gp->bp", grad_out.detach().cpu().numpy(), dtheta,
+                           layer._angles.jacobian)
         grad_p = torch.as_tensor(grad_p, dtype=torch.float64)
         n_in = layer.in_features
         grad_x = grad_p[:, :n_in] if ctx.needs_input_grad[0] else None

@@ -17,14 +17,14 @@ both use it.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
+from qdr_course import validate
 from qdr_course.quantum.backends import estimate_expectations
 from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import GateAngles, gate_angles
-from qdr_course import validate
 
 __all__ = [
     "shift_gradient",

@@ -93,13 +93,14 @@ class TorchStatevector:
                     data = tuple(self._tensor(np.diag(m)) for m in (a, b, c))
                     self._ops.append((axes, "diag_param", data, g, k))
                 else:
-                    self._ops.append((axes, "param", tuple(self._tensor(m) for m in (a, b, c)), g,
-                                      k))
+                    data = tuple(self._tensor(m) for m in (a, b, c))
+                    self._ops.append((axes, "param", data, g, k))
             else:
                 try:
                     m = Operator(op).data
                 except Exception as error:  # pragma: no cover - exotic instructions
-                    raise NotImplementedError(f"instruction {i} ({op.name}) has no matrix: {error}")
+                    raise NotImplementedError(f"instruction {i} ({op.name}) has no matrix: "
+                                              f"{error}") from error
                 if _is_diagonal(m):
                     self._ops.append((axes, "diag", self._tensor(np.diag(m)), None, None))
                 else:
@@ -124,7 +125,7 @@ class TorchStatevector:
             return self._apply_diag(ones, v, axes).reshape(d)
 
         program, pending = [], None  # pending: fused constant matrix M (psi_row @ M)
-        for axes, kind, data, g, k in self._ops:
+        for axes, kind, data, g, _ in self._ops:
             if kind in ("const", "diag"):
                 m = embed(data, axes) if kind == "const" else torch.diag(embed_diag(data, axes))
                 pending = m if pending is None else pending @ m
@@ -151,9 +152,8 @@ class TorchStatevector:
         dtype = self.dtype if self._real else self.cdtype
         psi = torch.zeros((batch, d), dtype=dtype)
         psi[:, 0] = 1
-        freq = torch.as_tensor(
-            [FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names], dtype=self.dtype
-        )
+        freq = torch.as_tensor([FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names],
+                               dtype=self.dtype)
         cos, sin = torch.cos(theta * freq), torch.sin(theta * freq)
         if not self._real:
             cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
@@ -161,17 +161,13 @@ class TorchStatevector:
             if kind == "const":
                 psi = psi @ m
             elif kind == "diag_param":
-                diag = torch.addcmul(
-                    torch.addcmul(m[0], cos[:, g, None], m[1]), sin[:, g, None], m[2]
-                )
+                diag = torch.addcmul(torch.addcmul(m[0], cos[:, g, None], m[1]), sin[:, g, None],
+                                     m[2])
                 psi = psi * diag
             else:
                 parts = psi @ m  # (B, 3d): psi A^T | psi B^T | psi C^T
-                psi = torch.addcmul(
-                    torch.addcmul(parts[:, :d], cos[:, g, None], parts[:, d : 2 * d]),
-                    sin[:, g, None],
-                    parts[:, 2 * d :],
-                )
+                psi = torch.addcmul(torch.addcmul(parts[:, :d], cos[:, g, None], parts[:, d:2 * d]),
+                                    sin[:, g, None], parts[:, 2 * d:])
         return psi
 
     def _tensor(self, m: np.ndarray) -> torch.Tensor:
@@ -180,14 +176,11 @@ class TorchStatevector:
     def _compile_observables(self, observables: list[SparsePauliOp]):
         for i, obs in enumerate(observables):
             if obs.num_qubits != self.num_qubits:
-                raise ValueError(
-                    f"observable {i} acts on {obs.num_qubits} qubits but the circuit "
-                    f"has {self.num_qubits}"
-                )
+                raise ValueError(f"observable {i} acts on {obs.num_qubits} qubits but the circuit "
+                                 f"has {self.num_qubits}")
         if all(not obs.paulis.x.any() for obs in observables):  # only I and Z: diagonal
-            diag = np.stack(
-                [np.real(obs.to_matrix(sparse=True).diagonal()) for obs in observables], 1
-            )
+            diag = np.stack([np.real(obs.to_matrix(sparse=True).diagonal())
+                             for obs in observables], 1)
             return "diag", torch.as_tensor(diag, dtype=self.dtype)
         dense = np.stack([obs.to_matrix() for obs in observables])
         return "dense", self._tensor(dense)
@@ -219,9 +212,8 @@ class TorchStatevector:
     def statevector(self, theta: torch.Tensor) -> torch.Tensor:
         """Final states (B, 2^n) for gate angles theta (B, num_angles). See lesson 03."""
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
-            raise ValueError(
-                f"theta must have shape (B, {self.angles.num_angles}), got {tuple(theta.shape)}"
-            )
+            raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got "
+                             f"{tuple(theta.shape)}")
         if self._program is not None:
             psi = self._statevector_full(theta)
             return psi if torch.is_complex(psi) else psi.to(self.cdtype)
@@ -249,9 +241,8 @@ class TorchStatevector:
     def expectations(self, theta: torch.Tensor) -> torch.Tensor:
         """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs). See lesson 03."""
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
-            raise ValueError(
-                f"theta must have shape (B, {self.angles.num_angles}), got {tuple(theta.shape)}"
-            )
+            raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got "
+                             f"{tuple(theta.shape)}")
         kind, data = self._observables
         if self._program is not None and self._real:
             psi = self._statevector_full(theta)
@@ -267,16 +258,13 @@ class TorchStatevector:
         """
         inputs, weights = torch.as_tensor(inputs), torch.as_tensor(weights)
         if inputs.dim() != 2 or inputs.shape[1] != self.angles.num_inputs:
-            raise ValueError(
-                f"inputs must have shape (B, {self.angles.num_inputs}), got {tuple(inputs.shape)}"
-            )
+            raise ValueError(f"inputs must have shape (B, {self.angles.num_inputs}), got "
+                             f"{tuple(inputs.shape)}")
         if weights.shape != (self.angles.num_weights,):
-            raise ValueError(
-                f"weights must have shape ({self.angles.num_weights},), got {tuple(weights.shape)}"
-            )
-        return self.expectations(
-            self.gate_angle_values(inputs.to(self.dtype), weights.to(self.dtype))
-        )
+            raise ValueError(f"weights must have shape ({self.angles.num_weights},), got "
+                             f"{tuple(weights.shape)}")
+        return self.expectations(self.gate_angle_values(inputs.to(self.dtype),
+                                                        weights.to(self.dtype)))
 
 
 _CACHE: dict[int, tuple[ParameterizedCircuit | GateAngles, TorchStatevector]] = {}

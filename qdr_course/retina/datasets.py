@@ -45,18 +45,10 @@ from qdr_course.validate import positive_int
 __all__ = ["load_grading_data"]
 
 
-def load_grading_data(
-    source: str = "synthetic",
-    size: int = 64,
-    n: int = 2000,
-    seed: int = 0,
-    val_fraction: float = 0.15,
-    test_fraction: float = 0.15,
-    prior="aptos",
-    on_error: str = "raise",
-    cache_dir=None,
-    cache: bool = False,
-) -> GradingData:
+
+def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, seed: int = 0,
+                      val_fraction: float = 0.15, test_fraction: float = 0.15, prior="aptos",
+                      on_error: str = "raise", cache_dir=None, cache: bool = False) -> GradingData:
     """Train / val / test fundus images and grades from ``source`` (see the module table).
 
     See lesson 04.
@@ -68,9 +60,8 @@ def load_grading_data(
     so a changed generator never serves stale images.
     """
     if not isinstance(source, str):
-        raise TypeError(
-            f"source must be a string such as 'synthetic' or 'aptos:/data/aptos', got {source!r}"
-        )
+        raise TypeError("source must be a string such as 'synthetic' or 'aptos:/data/aptos', got "
+                        f"{source!r}")
     kind, _, arg = source.partition(":")
     kind = kind.strip().lower()
     if kind == "synthetic":
@@ -78,44 +69,28 @@ def load_grading_data(
 
         counts = _grade_counts_for(n, prior)
         if n >= 1 and np.any((counts > 0) & (counts < 3)):
-            raise ValueError(
-                f"n={n} gives grade counts {counts.tolist()} with the {prior!r} "
-                "prior; every grade needs at least 3 images to appear in train, val "
-                "and test - use a larger n (60 or more for the APTOS prior) or "
-                "prior='balanced'"
-            )
+            raise ValueError(f"n={n} gives grade counts {counts.tolist()} with the {prior!r} "
+                             "prior; every grade needs at least 3 images to appear in train, val "
+                             "and test - use a larger n (60 or more for the APTOS prior) or "
+                             "prior='balanced'")
         if cache:
             images, grades = _cached_synthetic(n, size, seed, prior, cache_dir)
         else:
             images, grades = synthetic_fundus_dataset(n=n, size=size, seed=seed, prior=prior)
         name = prior if isinstance(prior, str) else "custom"
-        return _split_data(
-            images,
-            grades,
-            f"synthetic fundus ({n} images, {size} px, {name} prior, seed {seed}; "
-            "stratified split)",
-            seed,
-            val_fraction,
-            test_fraction,
-        )
+        return _split_data(images, grades,
+                           f"synthetic fundus ({n} images, {size} px, {name} prior, seed {seed}; "
+                           "stratified split)", seed, val_fraction, test_fraction)
     if kind == "retinamnist":
         return load_retinamnist(size, path=arg or None, cache_dir=cache_dir)
     if kind in ("aptos", "eyepacs"):
         if not arg:
             raise ValueError(f"give the folder: load_grading_data('{kind}:/path/to/folder')")
         loader = load_aptos if kind == "aptos" else load_eyepacs
-        return loader(
-            arg,
-            size=size,
-            seed=seed,
-            val_fraction=val_fraction,
-            test_fraction=test_fraction,
-            on_error=on_error,
-        )
-    raise ValueError(
-        f"unknown data source {source!r}; use 'synthetic', 'retinamnist', "
-        "'retinamnist:FILE.npz', 'aptos:DIR' or 'eyepacs:DIR'"
-    )
+        return loader(arg, size=size, seed=seed, val_fraction=val_fraction,
+                      test_fraction=test_fraction, on_error=on_error)
+    raise ValueError(f"unknown data source {source!r}; use 'synthetic', 'retinamnist', "
+                     "'retinamnist:FILE.npz', 'aptos:DIR' or 'eyepacs:DIR'")
 
 
 def _cached_synthetic(n, size, seed, prior, cache_dir):

@@ -50,12 +50,12 @@ class _Canvas:
         """A normalised radius in supersampled pixels, never below ``min_px`` output pixels."""
         return max(r * 0.5 * self.big, min_px * self.ss)
 
-    def layer(self) -> tuple["_Layer", "_Layer"]:
+    def layer(self) -> tuple[_Layer, _Layer]:
         """A blank layer (made on first drawing), as (layer, its drawing interface)."""
         layer = _Layer(self.big)
         return layer, layer
 
-    def coverage(self, layer: "_Layer", blur: float = 0.0) -> np.ndarray | None:
+    def coverage(self, layer: _Layer, blur: float = 0.0) -> np.ndarray | None:
         """Fraction (0..1) of each output pixel that the layer covers; ``None`` for an empty layer.
         """
         image = layer.image
@@ -202,14 +202,8 @@ class _Vessel:
     __slots__ = ("xs", "ys", "theta", "width", "is_vein", "depth")
 
     def __init__(self, xs, ys, theta, width, is_vein, depth):
-        self.xs, self.ys, self.theta, self.width, self.is_vein, self.depth = (
-            xs,
-            ys,
-            theta,
-            width,
-            is_vein,
-            depth,
-        )
+        self.xs, self.ys, self.theta = xs, ys, theta
+        self.width, self.is_vein, self.depth = width, is_vein, depth
 
 
 def _vessel_tree(rng, disc, side, max_depth, n_branches=2, ds=0.02) -> list[_Vessel]:
@@ -239,28 +233,18 @@ def _vessel_tree(rng, disc, side, max_depth, n_branches=2, ds=0.02) -> list[_Ves
         for parent in frontier:
             n_pts = len(parent.xs)
             for _ in range(n_branches + (rng.random() < 0.5)):
-                starts.append(
-                    (parent, int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5)))
-                )
+                starts.append((parent,
+                               int(n_pts // 5 + 1 + rng.random() * max(1, n_pts - 4 - n_pts // 5))))
         if not starts:
             break
         m = len(starts)
         sign = np.where(rng.random(m) < 0.5, 1.0, -1.0)
         angle = np.array([p.theta[i] for p, i in starts]) + sign * (0.5 + 0.5 * rng.random(m))
         length = np.array([len(p.xs) * ds for p, _ in starts]) * rng.uniform(0.3, 0.55, m)
-        paths = _walks(
-            rng,
-            [p.xs[i] for p, i in starts],
-            [p.ys[i] for p, i in starts],
-            angle,
-            length,
-            rng.normal(0, 1.0, m),
-            0.45,
-            ds,
-        )
-        children = [
-            _Vessel(*path, p.width * 0.62, p.is_vein, depth) for path, (p, _) in zip(paths, starts)
-        ]
+        paths = _walks(rng, [p.xs[i] for p, i in starts], [p.ys[i] for p, i in starts], angle,
+                       length, rng.normal(0, 1.0, m), 0.45, ds)
+        children = [_Vessel(*path, p.width * 0.62, p.is_vein, depth)
+                    for path, (p, _) in zip(paths, starts)]
         vessels.extend(children)
         frontier = children
     return vessels

@@ -13,8 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from qdr_course.retina.drawing import (_blend, _Canvas, _grid, _mask, _random_points, _sigmoid,
-                                       _smooth_noise, _Vessel, _vessel_tree, _walk)
+from qdr_course.retina.drawing import (
+    _blend,
+    _Canvas,
+    _grid,
+    _mask,
+    _random_points,
+    _sigmoid,
+    _smooth_noise,
+    _Vessel,
+    _vessel_tree,
+    _walk,
+)
 
 #: Lesion types, the keys of every mask dictionary.
 LESION_TYPES = (

@@ -92,15 +92,10 @@ def _check_scores(y_score, n: int) -> np.ndarray:
     if y_score.shape != (n, NUM_GRADES):
         raise ValueError("y_score must be (N, 5) class probabilities, one row per image; got "
                          f"shape {y_score.shape} for N = {n}")
-    if (
-        not np.all(np.isfinite(y_score))
-        or np.any(y_score < 0)
-        or not np.allclose(y_score.sum(1), 1, atol=1e-4)
-    ):
-        raise ValueError(
-            "y_score rows must be probabilities (non-negative, summing to 1); "
-            "apply softmax to logits first: torch.softmax(logits, dim=1)"
-        )
+    if (not np.all(np.isfinite(y_score)) or np.any(y_score < 0)
+            or not np.allclose(y_score.sum(1), 1, atol=1e-4)):
+        raise ValueError("y_score rows must be probabilities (non-negative, summing to 1); "
+                         "apply softmax to logits first: torch.softmax(logits, dim=1)")
     return y_score
 
 
@@ -145,22 +140,18 @@ def grading_report(y_true, y_pred, y_score=None) -> dict:
 
 def format_report(report: dict, digits: int = 3) -> str:
     """A short printable summary of :func:`grading_report`'s dictionary. See lesson 04."""
-
     def f(x):
         return "n/a" if x is None else ("nan" if np.isnan(x) else f"{x:.{digits}f}")
 
     recall = " ".join(f(r) for r in report["per_grade_recall"])
-    return (
-        f"n={report['n']}  QWK {f(report['qwk'])}  accuracy {f(report['accuracy'])}\n"
-        f"per-grade recall (0-4): {recall}\n"
-        f"referable DR (grade >= 2): sensitivity {f(report['referable_sensitivity'])}  "
-        f"specificity {f(report['referable_specificity'])}  AUC {f(report['referable_auc'])}"
-    )
+    return (f"n={report['n']}  QWK {f(report['qwk'])}  accuracy {f(report['accuracy'])}\n"
+            f"per-grade recall (0-4): {recall}\n"
+            f"referable DR (grade >= 2): sensitivity {f(report['referable_sensitivity'])}  "
+            f"specificity {f(report['referable_specificity'])}  AUC {f(report['referable_auc'])}")
 
 
-def plot_confusion_matrix(
-    y_true, y_pred, ax=None, normalize: bool = True, title: str | None = None
-):
+def plot_confusion_matrix(y_true, y_pred, ax=None, normalize: bool = True,
+                          title: str | None = None):
     """Plot the 5 x 5 confusion matrix (rows true grade; row-normalised by default).
 
     See lesson 04.
@@ -177,9 +168,8 @@ def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None)
 
     O = np.asarray(O, dtype=int)
     if O.shape != (NUM_GRADES, NUM_GRADES):
-        raise ValueError(
-            f"O must be a {NUM_GRADES} x {NUM_GRADES} confusion matrix, got shape {O.shape}"
-        )
+        raise ValueError(f"O must be a {NUM_GRADES} x {NUM_GRADES} confusion matrix, got shape "
+                         f"{O.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(4.6, 4))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -189,15 +179,8 @@ def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None)
     for i in range(NUM_GRADES):
         for j in range(NUM_GRADES):
             text = f"{shown[i, j]:.2f}\n({O[i, j]})" if normalize else f"{O[i, j]}"
-            ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if shown[i, j] > 0.6 * (1 if normalize else O.max()) else "black",
-            )
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > 0.6 * (1 if normalize else O.max()) else "black")
     ticks = [f"{g}" for g in range(NUM_GRADES)]
     ax.set_xticks(range(NUM_GRADES), ticks)
     ax.set_yticks(range(NUM_GRADES), [f"{g} {SHORT_GRADE_NAMES[g]}" for g in range(NUM_GRADES)])

@@ -169,7 +169,7 @@ class ClassicalGrader(_Grader):
         self._channels = tuple(channels)
 
     @classmethod
-    def matching(cls, hybrid: "HybridGrader") -> "ClassicalGrader":
+    def matching(cls, hybrid: HybridGrader) -> ClassicalGrader:
         """The classical twin of a hybrid grader: same CNN, same bottleneck width."""
         return cls(num_inputs=hybrid.num_inputs, num_outputs=hybrid.num_outputs,
                    image_size=hybrid.image_size, channels=hybrid.config["channels"],
@@ -219,7 +219,7 @@ class HybridGrader(_Grader):
         """The :class:`~qdr_course.quantum.layer.QuantumLayer` (same object as ``bottleneck``)."""
         return self.bottleneck
 
-    def with_backend(self, backend, **layer_kwargs) -> "HybridGrader":
+    def with_backend(self, backend, **layer_kwargs) -> HybridGrader:
         """A copy of this (trained) model whose circuit runs on ``backend``; the original is
         untouched.
 
@@ -233,7 +233,7 @@ class HybridGrader(_Grader):
         return clone
 
     def on_device(self, device="FakeManilaV2", shots: int = 4000,
-                  seed: int | None = 0) -> "HybridGrader":
+                  seed: int | None = 0) -> HybridGrader:
         """A copy whose circuit runs on a (fake, noisy) IBM device through its EstimatorV2.
 
         See lesson 05.

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+
 from qdr_course.validate import int_at_least
 
 __all__ = [

@@ -15,13 +15,13 @@ import dataclasses
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset, WeightedRandomSampler
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from qdr_course.retina.grades import NUM_GRADES, REFERABLE_GRADE
 from qdr_course.retina.loaders import as_dataset, class_weights, grades_of
