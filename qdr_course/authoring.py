@@ -21,6 +21,7 @@ import jupytext
 import nbformat
 from jupytext.config import JupytextConfiguration
 
+from qdr_course.lesson_index import refresh_readme
 from qdr_course.lesson_source import AuthoringError, lesson_summary, validate_lesson_shape
 from qdr_course.schedule import refresh_guide
 
@@ -374,6 +375,7 @@ def build(root: Path, only: list[Path] | None = None, execute_notebooks: bool = 
     for source in sources:
         problems += build_one(course, source, execute_notebook=execute_notebooks, check=check,
                               log=log)
-    problems += refresh_guide(course.root, [lesson_summary(s) for s in course.sources()], check,
-                              log)
+    lessons = [lesson_summary(s) for s in course.sources()]
+    problems += refresh_guide(course.root, lessons, check, log)
+    problems += refresh_readme(course.root, check, log)
     return problems

@@ -40,7 +40,7 @@ class Finding:
     note: str
 
 
-def check_package(dist: str, module: str, spec: str, why: str) -> Finding:
+def inspect_package(dist: str, module: str, spec: str, why: str) -> Finding:
     """Import one package and compare its version with the tested range."""
     from packaging.specifiers import SpecifierSet
 
@@ -100,11 +100,11 @@ def _cgroup_memory_limit() -> int | None:
 def diagnose(isolated: bool = True) -> list[Finding]:
     """Check every key package; with ``isolated``, each import runs in a fresh interpreter."""
     if not isolated:
-        return [check_package(*row) for row in REQUIREMENTS]
+        return [inspect_package(*row) for row in REQUIREMENTS]
     findings = []
     for dist, module, spec, why in REQUIREMENTS:
         code = ("import json, qdr_course.doctor as d; "
-                f"f = d.check_package({dist!r}, {module!r}, {spec!r}, {why!r}); "
+                f"f = d.inspect_package({dist!r}, {module!r}, {spec!r}, {why!r}); "
                 "print(json.dumps(f.__dict__))")
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})

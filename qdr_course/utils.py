@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qdr_course.validate import is_integer, non_negative_int
+from qdr_course.validate import non_negative_int
 
 #: The course's root folder when run from a checkout (lessons/, solutions/ beside the package).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -29,16 +29,6 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     if torch is not None:
         torch.manual_seed(seed)
     return np.random.default_rng(seed)
-
-
-def check_digit_pair(digits) -> tuple[int, int]:
-    """Validate a pair of distinct digits 0-9 (lessons 03 and 06); return it as ints."""
-    digits = tuple(digits)
-    if len(digits) != 2 or not all(is_integer(d) and 0 <= d <= 9 for d in digits):
-        raise ValueError(f"digits must be two digits between 0 and 9, e.g. (8, 9); got {digits!r}")
-    if digits[0] == digits[1]:
-        raise ValueError(f"digits must be two different digits, got {digits!r}")
-    return int(digits[0]), int(digits[1])
 
 
 def lazy_exports(package: str, exports: dict[str, list[str]]):
@@ -64,4 +54,5 @@ def lazy_exports(package: str, exports: dict[str, list[str]]):
     def __dir__() -> list[str]:
         return sorted(set(home) | set(vars(sys.modules[package])))
 
+    __getattr__.exports = {name: f"{package}.{module}" for name, module in home.items()}
     return __getattr__, __dir__, sorted(home)

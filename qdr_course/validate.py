@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["integer", "int_at_least", "is_integer", "non_negative_int", "positive_int", "shots"]
+__all__ = ["digit_pair", "integer", "int_at_least", "is_integer", "non_negative_int",
+           "positive_int", "shots"]
 
 
 def is_integer(value, numpy: bool = True) -> bool:
@@ -48,3 +49,13 @@ def shots(value, allow_none: bool = False):
     """A number of shots, an integer >= 1 (or None, the primitive's default, when allowed)."""
     what = "a positive integer or None" if allow_none else "a positive integer"
     return integer("shots", value, 1, what, numpy=True, allow_none=allow_none)
+
+
+def digit_pair(digits) -> tuple[int, int]:
+    """Validate a pair of distinct digits 0-9 (lessons 03 and 06); return it as ints."""
+    digits = tuple(digits)
+    if len(digits) != 2 or not all(is_integer(d) and 0 <= d <= 9 for d in digits):
+        raise ValueError(f"digits must be two digits between 0 and 9, e.g. (8, 9); got {digits!r}")
+    if digits[0] == digits[1]:
+        raise ValueError(f"digits must be two different digits, got {digits!r}")
+    return int(digits[0]), int(digits[1])

@@ -40,7 +40,7 @@ def test_doctor_names_what_is_missing_or_broken(monkeypatch, capsys):
 
 
 def test_doctor_reports_a_broken_import(monkeypatch):
-    finding = doctor.check_package("numpy", "numpy.no_such_module", ">=1", "arrays")
+    finding = doctor.inspect_package("numpy", "numpy.no_such_module", ">=1", "arrays")
     assert not finding.ok and "fails to import: ModuleNotFoundError" in finding.note
 
 

@@ -11,10 +11,7 @@ _NEEDS_DIR = ("aptos", "eyepacs")
 
 
 def parse_data_spec(spec: str) -> tuple[str, Path | None]:
-    """``"synthetic"``, ``"retinamnist"``, ``"aptos:DIR"``, ``"eyepacs:DIR"`` -> (kind, dir).
-
-    See lesson 05.
-    """
+    """``"synthetic"``, ``"retinamnist"``, ``"aptos:DIR"``, ``"eyepacs:DIR"`` -> (kind, dir)."""
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError("--data must be one of synthetic, retinamnist, aptos:DIR, eyepacs:DIR; "
                          "got an empty value")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdr_course.utils import check_digit_pair
+from qdr_course.validate import digit_pair
 
 #: Digit pairs of the paper: (8, 9) for the fully connected network, (1, 0) for the CNN.
 PAPER_DIGITS_FC = (8, 9)
@@ -19,7 +19,7 @@ PAPER_DIGITS_CNN = (1, 0)
 
 @dataclass
 class DigitPair:
-    """Training and test images of two digit classes, labels +1 / -1. See lesson 06."""
+    """Training and test images of two digit classes, labels +1 / -1."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -37,7 +37,7 @@ class DigitPair:
 
 
 def _load_images(source: str, data_home: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """All images (flattened, float64) and integer labels of a data source. See lesson 06."""
+    """All images (flattened, float64) and integer labels of a data source."""
     if source == "digits":
         from sklearn.datasets import load_digits
 
@@ -61,10 +61,7 @@ def _load_images(source: str, data_home: str | None) -> tuple[np.ndarray, np.nda
 
 
 def standardise_images(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One global mean and std (from the training set), then unit L2 norm per image.
-
-    See lesson 06.
-    """
+    """One global mean and std (from the training set), then unit L2 norm per image."""
     x_train = np.asarray(x_train, dtype=np.float64)
     x_test = np.asarray(x_test, dtype=np.float64)
     mean, std = x_train.mean(), x_train.std()
@@ -95,7 +92,7 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
     >>> data.x_train.shape, data.y_train[:3], round(float(np.linalg.norm(data.x_test[0])), 6)
     ((16, 64), array([-1.,  1., -1.]), 1.0)
     """
-    digits = check_digit_pair(digits)
+    digits = digit_pair(digits)
     if not isinstance(n, (int, np.integer)) or n < 2 or n % 2:
         raise ValueError(f"n must be an even integer >= 2 (n/2 examples per class), got {n!r}")
     x_all, labels = _load_images(source, data_home)

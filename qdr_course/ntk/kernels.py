@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from qdr_course.ntk.networks import MAX_STABLE_DEPTH, W_STD, _check_depth
+from qdr_course.ntk.networks import MAX_STABLE_DEPTH, W_STD, _validate_depth
 
 
 def erf_nngp_map(q11, q22, q12):
@@ -40,7 +40,7 @@ def erf_ntk(x1: np.ndarray, x2: np.ndarray | None = None, depth: int = 1, get: s
     >>> k.shape, bool(np.allclose(k, k.T))
     ((2, 2), True)
     """
-    _check_depth(depth, MAX_STABLE_DEPTH)
+    _validate_depth(depth, MAX_STABLE_DEPTH)
     if get not in ("ntk", "nngp"):
         raise ValueError(f"get must be 'ntk' or 'nngp', got {get!r}")
     x1 = np.asarray(x1, dtype=np.float64)
@@ -164,7 +164,7 @@ def normalised_test_kernel(k_test: np.ndarray, k_thresh: float) -> np.ndarray:
 
 
 def kernel_regression(kernel: np.ndarray, k_test: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Infinite-width, infinite-time prediction k_* K^-1 y (no regulariser). See lesson 06."""
+    """Infinite-width, infinite-time prediction k_* K^-1 y (no regulariser). See lesson 07."""
     kernel = np.asarray(kernel, np.float64)
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] != len(y):
         raise ValueError(f"kernel must be n x n with n = len(y) = {len(y)}, got {kernel.shape}")

@@ -56,7 +56,7 @@ def import_neural_tangents():
 
 
 def _enable_x64() -> None:
-    """Switch jax to float64 (deep NTKs need it). See lesson 06."""
+    """Switch jax to float64 (deep NTKs need it)."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -108,7 +108,7 @@ def fc_erf_network(depth: int, width: int = 512):
     """
     stax = import_neural_tangents().stax
 
-    _check_depth(depth, limit=None)
+    _validate_depth(depth, limit=None)
     positive_int("width", width)
     layers = []
     for _ in range(depth):
@@ -120,15 +120,13 @@ def fc_erf_network(depth: int, width: int = 512):
 
     def refusing_kernel_fn(*args, **kwargs):
         """neural-tangents' kernel would be wrong (nan) at this depth: say so."""
-        _check_depth(depth, MAX_DIRECT_DEPTH)
+        _validate_depth(depth, MAX_DIRECT_DEPTH)
 
     return init_fn, apply_fn, refusing_kernel_fn
 
 
 def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):
     """Myrtle-like CNN of the paper: [Conv3x3, Relu] x k, AvgPool(2) blocks, Dense, Erf, Dense.
-
-    See lesson 06.
 
     The paper uses 32 convolutions per block and four pools at 28x28 (depth 96, about 80
     CPU-hours); on 8x8 images three pools reach 1x1. Inputs are NHWC arrays.
@@ -148,8 +146,8 @@ def myrtle_cnn(conv_per_block: int = 1, channels: int = 64, n_pools: int = 3):
     return stax.serial(*layers)
 
 
-def _check_depth(depth, limit: int | None) -> None:
-    """Validate a depth; with a limit, refuse depths whose kernel would overflow. See lesson 06."""
+def _validate_depth(depth, limit: int | None) -> None:
+    """Validate a depth; with a limit, refuse depths whose kernel would overflow."""
     positive_int("depth", depth)
     if limit is not None and depth > limit:
         raise ValueError(
@@ -188,7 +186,7 @@ def nt_erf_ntk_by_depth(x1: np.ndarray, x2: np.ndarray | None, depths: Iterable[
     if not depths:
         raise ValueError("depths is empty")
     for depth in depths:
-        _check_depth(depth, MAX_DIRECT_DEPTH)
+        _validate_depth(depth, MAX_DIRECT_DEPTH)
     if get not in ("ntk", "nngp"):
         raise ValueError(f"get must be 'ntk' or 'nngp', got {get!r}")
     first, block = _nt_layers()
@@ -206,5 +204,5 @@ def nt_erf_ntk(x1: np.ndarray, x2: np.ndarray | None, depth: int, get: str = "nt
 
     See lesson 06.
     """
-    _check_depth(depth, MAX_DIRECT_DEPTH)
+    _validate_depth(depth, MAX_DIRECT_DEPTH)
     return nt_erf_ntk_by_depth(x1, x2, [depth], get)[depth]

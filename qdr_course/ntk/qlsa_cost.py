@@ -33,8 +33,8 @@ ASSUMPTIONS = __doc__.split("Assumptions (stated, not hidden):")[1].strip()
 SOLVERS = ("hhl", "cks")
 
 
-def _check(n: float, s: float, kappa: float, eps: float) -> None:
-    """Validate the cost-model inputs. See lesson 07."""
+def _validate(n: float, s: float, kappa: float, eps: float) -> None:
+    """Validate the cost-model inputs."""
     if not n >= 2:
         raise ValueError(f"n must be >= 2, got {n}")
     if not 1 <= s <= n:
@@ -46,25 +46,25 @@ def _check(n: float, s: float, kappa: float, eps: float) -> None:
 
 
 def hhl_queries(n: float, s: float, kappa: float, eps: float = 0.01) -> float:
-    """HHL: log2(n) s^2 kappa^2 / eps. See lesson 07."""
-    _check(n, s, kappa, eps)
+    """HHL: log2(n) s^2 kappa^2 / eps."""
+    _validate(n, s, kappa, eps)
     return math.log2(n) * s**2 * kappa**2 / eps
 
 
 def cks_queries(n: float, s: float, kappa: float, eps: float = 0.01) -> float:
-    """Childs-Kothari-Somma: s kappa log2(s kappa / eps)^2. See lesson 07."""
-    _check(n, s, kappa, eps)
+    """Childs-Kothari-Somma: s kappa log2(s kappa / eps)^2."""
+    _validate(n, s, kappa, eps)
     return s * kappa * math.log2(s * kappa / eps) ** 2
 
 
 def cg_queries(n: float, s: float, kappa: float, eps: float = 0.01) -> float:
-    """Conjugate gradient on a sparse matrix: n s sqrt(kappa) log(2 / eps). See lesson 07."""
-    _check(n, s, kappa, eps)
+    """Conjugate gradient on a sparse matrix: n s sqrt(kappa) log(2 / eps)."""
+    _validate(n, s, kappa, eps)
     return n * s * math.sqrt(kappa) * math.log(2.0 / eps)
 
 
 def dense_queries(n: float) -> float:
-    """Dense Cholesky solve of the exact n x n NTK: n^3 / 3. See lesson 07."""
+    """Dense Cholesky solve of the exact n x n NTK: n^3 / 3."""
     if not n >= 2:
         raise ValueError(f"n must be >= 2, got {n}")
     return n**3 / 3.0
@@ -72,7 +72,7 @@ def dense_queries(n: float) -> float:
 
 def quantum_queries(n: float, s: float, kappa: float, state_prep: float, readout: float,
                     eps: float = 0.01, solver: str = "hhl") -> float:
-    """One prediction: (readout + 1) x (solver + state preparation N / P). See lesson 07."""
+    """One prediction: (readout + 1) x (solver + state preparation N / P)."""
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     if not state_prep >= 1 or not readout >= 0:

@@ -11,7 +11,7 @@ import numpy as np
 
 
 def sparsity_probability(n: int) -> float:
-    """p = min(2 ln n / n, 1): each row keeps about 2 ln n random columns. See lesson 07."""
+    """p = min(2 ln n / n, 1): each row keeps about 2 ln n random columns."""
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
     return min(2.0 * math.log(n) / n, 1.0)

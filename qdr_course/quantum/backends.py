@@ -32,8 +32,6 @@ _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were remo
 def primitive_kind(primitive) -> str:
     """``"estimator"`` or ``"sampler"`` for a V2 primitive; TypeError (saying what to use)
     otherwise.
-
-    See lesson 03.
     """
     from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2
     if isinstance(primitive, BaseEstimatorV2):
@@ -118,10 +116,7 @@ def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
 
 
 def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
-    """Transpile once for ``backend`` (a BackendV2 or Target); return the ISA circuit.
-
-    See lesson 03.
-    """
+    """Transpile once for ``backend`` (a BackendV2 or Target); return the ISA circuit."""
     from qiskit.transpiler import Target, generate_preset_pass_manager
     if isinstance(backend, Target):
         pm = generate_preset_pass_manager(optimization_level=optimization_level, target=backend,
@@ -140,10 +135,7 @@ def _columns(ga: GateAngles, circuit) -> list[int]:
 
 
 def exact_expectations(ga: GateAngles, angle_values: np.ndarray) -> np.ndarray:
-    """Exact <O_k> for every row of gate angles (N, G), from the cached torch simulator.
-
-    See lesson 02.
-    """
+    """Exact <O_k> for every row of gate angles (N, G), from the cached torch simulator."""
     import torch
 
     from qdr_course.quantum.statevector import cached_simulator
@@ -156,7 +148,7 @@ def exact_expectations(ga: GateAngles, angle_values: np.ndarray) -> np.ndarray:
 
 def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=None,
                           circuit=None, observables=None) -> np.ndarray:
-    """<O_k> for every row of angle values (N, num_angles), in ONE estimator call. See lesson 02.
+    """<O_k> for every row of angle values (N, num_angles), in ONE estimator call.
 
     ``estimator=None`` uses the exact, fast torch simulator (:func:`exact_expectations`).
     ``circuit`` / ``observables`` may be a transpiled copy of ``ga.circuit`` and its
@@ -179,7 +171,7 @@ def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=No
 
 def sample_expectations(ga: GateAngles, angle_values: np.ndarray, sampler, circuit,
                         shots: int | None = None) -> np.ndarray:
-    """<O_k> from a sampler's shots for every row (N, G), in ONE call. See lesson 03.
+    """<O_k> from a sampler's shots for every row (N, G), in ONE call.
 
     ``circuit`` is ``ga.circuit`` with every qubit measured (and maybe transpiled); the
     observables must be diagonal (I and Z only): each Pauli-Z string is a product of +-1 bits.
@@ -198,8 +190,6 @@ def sample_expectations(ga: GateAngles, angle_values: np.ndarray, sampler, circu
 @dataclass
 class PrimitiveRunner:
     """A compiled circuit ready for a V2 primitive: ``runner(theta)`` gives <O_k>, ONE call each.
-
-    See lesson 03.
 
     The circuit is measured (for a sampler) and transpiled (for ``transpile_to``) once;
     an estimator's observables are mapped to the transpiled layout. ``num_calls`` counts the

@@ -39,7 +39,7 @@ _ENTANGLERS = ("cz", "cx", None)
 def z_observables(n_qubits: int) -> list[SparsePauliOp]:
     """The single-qubit observables Z_0, ..., Z_{n-1} (Qiskit's little-endian labels).
 
-    See lesson 01.
+    See lesson 02.
     """
     int_at_least("n_qubits", n_qubits)
     return [SparsePauliOp.from_sparse_list([("Z", [q], 1.0)], num_qubits=n_qubits)
@@ -47,7 +47,7 @@ def z_observables(n_qubits: int) -> list[SparsePauliOp]:
 
 
 def probability_observables(n_qubits: int) -> list[SparsePauliOp]:
-    """Projectors |b><b| for every bit string b, as Pauli sums: <P_b> = p(b). See lesson 01.
+    """Projectors |b><b| for every bit string b, as Pauli sums: <P_b> = p(b).
 
     Bit string ``b`` is indexed like Qiskit's counts: index ``k`` has qubit ``q``'s bit at
     ``(k >> q) & 1``. ``|0><0| = (I + Z) / 2`` and ``|1><1| = (I - Z) / 2`` on each qubit.
@@ -78,7 +78,7 @@ def _observable_name(obs: SparsePauliOp, index: int) -> str:
 
 @dataclass
 class ParameterizedCircuit:
-    """A circuit whose parameters are split into data inputs and trainable weights. See lesson 01.
+    """A circuit whose parameters are split into data inputs and trainable weights. See lesson 02.
 
     ``circuit`` has no measurements; its outputs are the expectation values of
     ``observables``. ``input_params`` and ``weight_params`` fix the order in which values are

@@ -32,7 +32,7 @@ class GateAngles:
     offset[g].
 
     ``circuit`` uses the parameters ``angles`` (one per gate occurrence, in circuit order);
-    ``p`` is the concatenation of the original circuit's inputs and weights. See lesson 02.
+    ``p`` is the concatenation of the original circuit's inputs and weights.
     """
 
     circuit: QuantumCircuit
@@ -53,7 +53,7 @@ class GateAngles:
         """theta = p @ jacobian.T + offset for p of shape (..., num_inputs + num_weights)."""
         return np.asarray(p, dtype=float) @ self.jacobian.T + self.offset
 
-    def check_shift_rule(self) -> None:
+    def require_shift_rule(self) -> None:
         """Raise ValueError if a gate whose angle depends on a parameter has no two-term shift rule.
         """
         for g, name in enumerate(self.gate_names):

@@ -15,7 +15,7 @@ from torch import nn
 
 from qdr_course.quantum.circuits import ParameterizedCircuit, retinopathy_circuit
 from qdr_course.quantum.layer import QuantumLayer, encode_angles
-from qdr_course.utils import check_digit_pair
+from qdr_course.validate import digit_pair
 
 __all__ = ["load_digit_tensors", "DigitNet", "hybrid_digit_net", "classical_digit_net",
            "train_step", "accuracy", "fit", "with_backend"]
@@ -28,7 +28,7 @@ def load_digit_tensors(digits=(0, 1), test_size: float = 0.3, seed: int = 0):
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
-    digits = check_digit_pair(digits)
+    digits = digit_pair(digits)
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size}")
     data = load_digits()
@@ -42,10 +42,7 @@ def load_digit_tensors(digits=(0, 1), test_size: float = 0.3, seed: int = 0):
 
 
 class DigitNet(nn.Module):
-    """Conv(1->4) + pool -> Linear(64 -> n_features) -> angles -> bottleneck -> Linear(-> 2).
-
-    See lesson 03.
-    """
+    """Conv(1->4) + pool -> Linear(64 -> n_features) -> angles -> bottleneck -> Linear(-> 2)."""
 
     def __init__(self, bottleneck: nn.Module, n_features: int, n_bottleneck_out: int,
                  n_classes: int = 2):

@@ -38,11 +38,8 @@ MIN_CLOCK, MAX_CLOCK = 2, 10
 PHASE_OF_LAMBDA_MAX = 3 / 8
 
 
-def check_hermitian(matrix) -> np.ndarray:
-    """Return A as a complex array after checking it is a Hermitian 2x2, 4x4 or 8x8 matrix.
-
-    See lesson 07.
-    """
+def hermitian_matrix(matrix) -> np.ndarray:
+    """Return A as a complex array after checking it is a Hermitian 2x2, 4x4 or 8x8 matrix."""
     a = np.asarray(matrix)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"A must be a square matrix, got shape {a.shape}")
@@ -65,8 +62,6 @@ def check_hermitian(matrix) -> np.ndarray:
 def clock_eigenvalues(num_clock: int, t: float) -> np.ndarray:
     """Eigenvalue lambda~_j = 2 pi phi_j / t that clock state j stands for (two's complement
     phases).
-
-    See lesson 07.
     """
     j = np.arange(2**num_clock)
     phase = np.where(j < 2 ** (num_clock - 1), j, j - 2**num_clock) / 2**num_clock
@@ -91,7 +86,7 @@ def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
 
 @dataclass
 class HHLResult:
-    """Outcome of one HHL run (exact statevector simulation). See lesson 07."""
+    """Outcome of one HHL run (exact statevector simulation)."""
 
     solution: np.ndarray           # post-selected system state (phase of its largest entry fixed)
     classical: np.ndarray          # A^-1 b / ||A^-1 b||
@@ -121,7 +116,7 @@ class HHL:
 
     def __init__(self, matrix, num_clock: int = 6, lambda_max: float | None = None,
                  lambda_min: float | None = None, t: float | None = None):
-        self.matrix = check_hermitian(matrix)
+        self.matrix = hermitian_matrix(matrix)
         if not isinstance(num_clock, (int, np.integer)) or not MIN_CLOCK <= num_clock <= MAX_CLOCK:
             raise ValueError(f"num_clock must be an integer from {MIN_CLOCK} to {MAX_CLOCK}, got "
                              f"{num_clock!r}")
@@ -153,7 +148,7 @@ class HHL:
         return float(eig.max() / eig.min())
 
     def _phase_estimation(self):
-        """QPE of exp(i A t) on the clock register (system qubits first). See lesson 07."""
+        """QPE of exp(i A t) on the clock register (system qubits first)."""
         from qiskit import QuantumCircuit
         from qiskit.circuit.library import QFTGate, UnitaryGate
         from scipy.linalg import expm
@@ -179,7 +174,7 @@ class HHL:
         from qiskit import QuantumCircuit
         from qiskit.circuit.library import StatePreparation, UCRYGate
 
-        b = self._check_vector(b, "b")
+        b = self._validate_vector(b, "b")
         ns, m = self.num_system, self.num_clock
         qc = QuantumCircuit(ns + m + 1, name="HHL")
         qc.append(StatePreparation(b.astype(np.complex128)), range(ns))
@@ -188,14 +183,14 @@ class HHL:
         qc.append(UCRYGate(list(self.angles)), [ns + m, *range(ns, ns + m)])
         qc.compose(qpe.inverse(), range(ns + m), inplace=True)
         if readout is not None:
-            k = self._check_vector(readout, "readout")
+            k = self._validate_vector(readout, "readout")
             qc.append(StatePreparation(k.astype(np.complex128)).inverse(), range(ns))
         if measure:
             qc.measure_all()
         return qc
 
-    def _check_vector(self, v, name: str) -> np.ndarray:
-        """A right-hand side or readout vector, as a unit vector. See lesson 07."""
+    def _validate_vector(self, v, name: str) -> np.ndarray:
+        """A right-hand side or readout vector, as a unit vector."""
         v = np.asarray(v, dtype=np.complex128).ravel()
         if v.shape != (self.matrix.shape[0],):
             raise ValueError(f"{name} must have {self.matrix.shape[0]} entries (one per row of A), "
@@ -209,7 +204,7 @@ class HHL:
         """Simulate the circuit exactly and compare with A^-1 b. See lesson 07."""
         from qiskit.quantum_info import Statevector
 
-        b = self._check_vector(b, "b")
+        b = self._validate_vector(b, "b")
         amp = Statevector(self.circuit(b)).data.reshape(2, 2**self.num_clock, 2**self.num_system)
         branch = amp[1]  # ancilla = 1: [clock, system]
         p_success = float(np.sum(np.abs(branch) ** 2))
@@ -234,8 +229,8 @@ class HHL:
         from qiskit_aer.primitives import SamplerV2
 
         validate.shots(shots)
-        b = self._check_vector(b, "b")
-        k = self._check_vector(readout, "readout")
+        b = self._validate_vector(b, "b")
+        k = self._validate_vector(readout, "readout")
         # Decompose to u + cx first: Aer 0.18.2 crashes (segfault) on the controlled 8x8 unitaries.
         qc = transpile(self.circuit(b, readout=k, measure=True), basis_gates=["u", "cx"],
                        optimization_level=1, seed_transpiler=seed)

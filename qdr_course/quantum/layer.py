@@ -112,7 +112,7 @@ class QuantumLayer(torch.nn.Module):
             if self.kind == "estimator" and shots is not None:
                 raise ValueError("shots apply to a sampler; set an estimator's precision or "
                                  "default_shots on the estimator itself")
-            self._angles.check_shift_rule()
+            self._angles.require_shift_rule()
             self.simulator = None
             self.runner = PrimitiveRunner(self._angles, backend, transpile_to, shots)
         self.backend = backend
@@ -141,7 +141,7 @@ class QuantumLayer(torch.nn.Module):
         return self._angles.circuit if self.runner is None else self.runner.circuit
 
     # -- torch ------------------------------------------------------------------------------
-    def _check_input(self, x) -> torch.Tensor:
+    def _validate_input(self, x) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
         if x.dim() != 2 or x.shape[1] != self.in_features:
@@ -160,7 +160,7 @@ class QuantumLayer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Expectation values (B, out_features) for angles x (B, in_features)."""
-        x = self._check_input(x)
+        x = self._validate_input(x)
         if self.kind == "statevector":
             out = self.simulator.run(x.to(self.dtype), self.weights)
         else:

@@ -74,7 +74,7 @@ def gate_gradients(evaluate: Callable[[np.ndarray], np.ndarray], theta: np.ndarr
 
     ``evaluate`` maps rows of gate angles (N, G) to expectation values (N, n_out): an estimator,
     a sampler or the exact simulator. The two-term rule [E(theta + pi/2) - E(theta - pi/2)] / 2
-    per gate. See lesson 02.
+    per gate.
     """
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     batch, num_angles = theta.shape
@@ -93,7 +93,7 @@ def parameter_shift_jacobian(pc: ParameterizedCircuit | GateAngles, inputs, weig
     (B, num_outputs, num_inputs + num_weights) for a batch of inputs (B, num_inputs).
     """
     ga = pc if isinstance(pc, GateAngles) else gate_angles(pc)
-    ga.check_shift_rule()
+    ga.require_shift_rule()
     x = np.asarray(inputs, dtype=float)
     single = x.ndim == 1
     x = np.atleast_2d(x)

@@ -53,7 +53,7 @@ def _is_diagonal(*ms: np.ndarray) -> bool:
 class TorchStatevector:
     """Exact expectation values of a parameterised circuit for a batch of angle vectors.
 
-    See lesson 03.
+    See lesson 02.
 
     ``dtype=torch.float64`` (complex128) is the exact mode: it agrees with Qiskit to ~1e-15;
     ``torch.float32`` (complex64) is about twice as fast and good to ~1e-6.
@@ -210,7 +210,7 @@ class TorchStatevector:
         return p @ self._jacobian.T + self._offset
 
     def statevector(self, theta: torch.Tensor) -> torch.Tensor:
-        """Final states (B, 2^n) for gate angles theta (B, num_angles). See lesson 03."""
+        """Final states (B, 2^n) for gate angles theta (B, num_angles)."""
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
             raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got "
                              f"{tuple(theta.shape)}")
@@ -239,7 +239,7 @@ class TorchStatevector:
         return psi.reshape(batch, 2**n)
 
     def expectations(self, theta: torch.Tensor) -> torch.Tensor:
-        """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs). See lesson 03."""
+        """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs)."""
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
             raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got "
                              f"{tuple(theta.shape)}")
@@ -271,10 +271,7 @@ _CACHE: dict[int, tuple[ParameterizedCircuit | GateAngles, TorchStatevector]] = 
 
 
 def cached_simulator(circuit: ParameterizedCircuit | GateAngles) -> TorchStatevector:
-    """The compiled simulator of ``circuit``, reused while it is alive (the 16 most recent).
-
-    See lesson 02.
-    """
+    """The compiled simulator of ``circuit``, reused while it is alive (the 16 most recent)."""
     hit = _CACHE.get(id(circuit))
     if hit is not None and hit[0] is circuit:
         return hit[1]

@@ -1,4 +1,4 @@
-"""Retinopathy grading data: synthetic, RetinaMNIST, APTOS and EyePACS folders; splits; torch.
+"""Grading data from one entry point: synthetic, RetinaMNIST, APTOS, EyePACS. See lesson 04.
 
 See lesson 04.
 

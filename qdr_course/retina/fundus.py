@@ -59,10 +59,7 @@ _MIN_SIZE, _MAX_SIZE = 28, 512  # image sizes the generator draws well
 
 
 def class_prior(prior: str | Sequence[float] = "aptos") -> np.ndarray:
-    """Grade probabilities: ``"aptos"`` (APTOS 2019 counts), ``"balanced"`` or 5 numbers.
-
-    See lesson 04.
-    """
+    """Grade probabilities: ``"aptos"`` (APTOS 2019 counts), ``"balanced"`` or 5 numbers."""
     if isinstance(prior, str):
         if prior == "aptos":
             p = np.asarray(APTOS_COUNTS, float)
@@ -95,7 +92,7 @@ def _grade_counts(n: int, p: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _check_size(size) -> int:
+def _validate_size(size) -> int:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
         raise TypeError(f"size must be an integer number of pixels, got {size!r}")
     if not _MIN_SIZE <= size <= _MAX_SIZE:
@@ -120,7 +117,7 @@ def synthetic_fundus(grade: int | None = None, *, size: int = 224, seed=None,
     >>> img.shape, grade, sorted(k for k, m in masks.items() if m.any())
     ((64, 64, 3), 2, ['cotton_wool_spots', 'hard_exudates', 'hemorrhages', 'microaneurysms'])
     """
-    size = _check_size(size)
+    size = _validate_size(size)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if grade is None:
         grade = int(rng.choice(5, p=class_prior(prior)))
@@ -137,15 +134,13 @@ def synthetic_fundus_dataset(n: int = 2000, size: int = 64, seed: int = 0,
                              prior: str | Sequence[float] = "aptos", progress: bool = False):
     """``n`` synthetic photographs and grades: ``(uint8 (n, size, size, 3), int64 (n,))``.
 
-    See lesson 04.
-
     Grade counts follow ``prior`` as closely as ``n`` allows (every grade with a positive
     probability appears at least once when ``n >= 5``), in a seeded random order; the set is
     the same for the same ``(n, size, seed, prior)``.
     """
     positive_int("n", n)
     non_negative_int("seed", seed)
-    size = _check_size(size)
+    size = _validate_size(size)
     p = class_prior(prior)
     # the grade sequence: a permutation of exact counts (for n) -> drawn per index for stability
     order_rng = np.random.default_rng([int(seed), 1])

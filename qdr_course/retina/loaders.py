@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from qdr_course.retina.grades import NUM_GRADES, grade_array
-from qdr_course.retina.splits import GradingData, _check_images
+from qdr_course.retina.splits import GradingData, _validate_images
 from qdr_course.validate import positive_int
 
 __all__ = ["FundusDataset", "as_dataset", "augment_batch", "class_weights", "grades_of",
@@ -53,7 +53,7 @@ def augment_batch(x, generator=None, max_angle: float = 180.0, brightness: float
 class FundusDataset(Dataset):
     """A torch ``Dataset`` of fundus images: item = (float32 (3, H, W) in 0..1, int64 grade).
 
-    See lesson 04.
+    See lesson 05.
 
     ``augment=True`` applies :func:`augment_batch` (flips, rotation, brightness) to each item,
     for training only; validation and test sets must not be augmented.
@@ -65,7 +65,7 @@ class FundusDataset(Dataset):
     """
 
     def __init__(self, images, grades, augment: bool = False, generator=None):
-        images = _check_images(np.asarray(images))
+        images = _validate_images(np.asarray(images))
         grades = grade_array(grades)
         if len(images) != len(grades):
             raise ValueError(f"{len(images)} images but {len(grades)} grades; they must pair up "
@@ -129,10 +129,7 @@ def class_weights(grades, num_classes: int = NUM_GRADES):
 
 
 def grades_of(dataset) -> np.ndarray:
-    """The integer grades of a dataset (its ``grades`` attribute, or by iterating).
-
-    See lesson 05.
-    """
+    """The integer grades of a dataset (its ``grades`` attribute, or by iterating)."""
     if hasattr(dataset, "grades"):
         grades = dataset.grades
     elif isinstance(dataset, TensorDataset):
@@ -148,8 +145,6 @@ def grades_of(dataset) -> np.ndarray:
 
 def as_dataset(data, augment: bool = False) -> Dataset:
     """A torch Dataset from a Dataset, a data split (``.images``, ``.grades``) or a pair.
-
-    See lesson 05.
 
     uint8 images (N, H, W, 3) go through :class:`~qdr_course.retina.datasets.FundusDataset`, so
     training and evaluation see exactly the same pixel scaling.

@@ -38,7 +38,7 @@ __all__ = [
 
 
 
-def _check_pair(y_true, y_pred):
+def _validate_pair(y_true, y_pred):
     y_true, y_pred = grade_labels(y_true, "y_true"), grade_labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and "
@@ -50,15 +50,12 @@ def confusion(y_true, y_pred) -> np.ndarray:
     """5 x 5 confusion matrix, rows = true grade, columns = predicted grade. See lesson 04."""
     from sklearn.metrics import confusion_matrix
 
-    y_true, y_pred = _check_pair(y_true, y_pred)
+    y_true, y_pred = _validate_pair(y_true, y_pred)
     return confusion_matrix(y_true, y_pred, labels=np.arange(NUM_GRADES))
 
 
 def qwk_from_confusion(O) -> float:
-    """QWK = 1 - sum(W O) / sum(W E), E = outer(row sums, col sums) / N, W_ij = (i-j)^2/(K-1)^2.
-
-    See lesson 04.
-    """
+    """QWK = 1 - sum(W O) / sum(W E), E = outer(row sums, col sums) / N, W_ij = (i-j)^2/(K-1)^2."""
     O = np.asarray(O, dtype=float)
     if O.ndim != 2 or O.shape[0] != O.shape[1] or O.shape[0] < 2:
         raise ValueError("O must be a square K x K confusion matrix with K >= 2, got shape "
@@ -83,11 +80,11 @@ def quadratic_weighted_kappa(y_true, y_pred) -> float:
 
     Returns ``nan`` when it is undefined (all true and predicted grades are one and the same).
     """
-    y_true, y_pred = _check_pair(y_true, y_pred)
+    y_true, y_pred = _validate_pair(y_true, y_pred)
     return qwk_from_confusion(confusion(y_true, y_pred))
 
 
-def _check_scores(y_score, n: int) -> np.ndarray:
+def _validate_scores(y_score, n: int) -> np.ndarray:
     y_score = np.asarray(y_score, dtype=float)
     if y_score.shape != (n, NUM_GRADES):
         raise ValueError("y_score must be (N, 5) class probabilities, one row per image; got "
@@ -112,7 +109,7 @@ def grading_report(y_true, y_pred, y_score=None) -> dict:
     """
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    y_true, y_pred = _check_pair(y_true, y_pred)
+    y_true, y_pred = _validate_pair(y_true, y_pred)
     O = confusion(y_true, y_pred)
     support = O.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -123,7 +120,7 @@ def grading_report(y_true, y_pred, y_score=None) -> dict:
     spec = float((~ref_pred & ~ref_true).sum() / n_neg) if n_neg else float("nan")
     auc = None
     if y_score is not None:
-        y_score = _check_scores(y_score, len(y_true))
+        y_score = _validate_scores(y_score, len(y_true))
         p_referable = y_score[:, REFERABLE_GRADE:].sum(axis=1)
         auc = float(roc_auc_score(ref_true, p_referable)) if n_pos and n_neg else float("nan")
     return {
@@ -160,10 +157,7 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, normalize: bool = True,
 
 
 def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None):
-    """Plot a 5 x 5 confusion matrix of counts O (rows true grade, columns predicted).
-
-    See lesson 05.
-    """
+    """Plot a 5 x 5 confusion matrix of counts O (rows true grade, columns predicted)."""
     import matplotlib.pyplot as plt
 
     O = np.asarray(O, dtype=int)

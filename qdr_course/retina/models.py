@@ -28,7 +28,7 @@ from qdr_course.validate import int_at_least
 
 
 def validate_images(x, image_size: int) -> torch.Tensor:
-    """Check a batch of fundus images is float (B, 3, S, S); raise a clear error. See lesson 05."""
+    """Check a batch of fundus images is float (B, 3, S, S); raise a clear error."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"images must be a torch.Tensor of shape (B, 3, {image_size}, "
                         f"{image_size}), got {type(x).__name__}; convert with torch.as_tensor or "
@@ -257,7 +257,7 @@ GRADERS = {"hybrid": HybridGrader, "classical": ClassicalGrader}
 
 
 def build_grader(kind: str, **config) -> _Grader:
-    """Build a grader by name (``"hybrid"``, ``"classical"`` or a class name). See lesson 05."""
+    """Build a grader by name (``"hybrid"``, ``"classical"`` or a class name)."""
     by_name = {**GRADERS, **{cls.kind: cls for cls in GRADERS.values()}}
     if kind not in by_name:
         raise ValueError(f"unknown grader {kind!r}; choose one of {sorted(GRADERS)}")

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-def _check_rgb(image, name: str = "image", square: bool = False) -> np.ndarray:
+def _validate_rgb(image, name: str = "image", square: bool = False) -> np.ndarray:
     """Validate a colour photograph: uint8 (H, W, 3)."""
     image = np.asarray(image)
     if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
@@ -67,11 +67,8 @@ def _check_rgb(image, name: str = "image", square: bool = False) -> np.ndarray:
 
 
 def fov_mask(image: np.ndarray, threshold: int = 10) -> np.ndarray:
-    """Boolean mask of the field of view: pixels whose brightest channel exceeds ``threshold``.
-
-    See lesson 04.
-    """
-    image = _check_rgb(image)
+    """Boolean mask of the field of view: pixels whose brightest channel exceeds ``threshold``."""
+    image = _validate_rgb(image)
     if not 0 <= threshold < 255:
         raise ValueError(f"threshold must be in 0..254, got {threshold}")
     return image.max(axis=2) > threshold
@@ -89,7 +86,7 @@ def crop_to_fov(image: np.ndarray, threshold: int = 10) -> np.ndarray:
 
 def pad_to_square(image: np.ndarray) -> np.ndarray:
     """Pad with black (evenly on both sides) to a square. See lesson 04."""
-    image = _check_rgb(image)
+    image = _validate_rgb(image)
     h, w = image.shape[:2]
     n = max(h, w)
     top, left = (n - h) // 2, (n - w) // 2
@@ -98,7 +95,7 @@ def pad_to_square(image: np.ndarray) -> np.ndarray:
 
 def resize(image: np.ndarray, size: int) -> np.ndarray:
     """Resize a square image to ``size x size`` (Lanczos, antialiased). See lesson 04."""
-    image = _check_rgb(image, square=True)
+    image = _validate_rgb(image, square=True)
     int_at_least("size", size, 8, numpy=True)
     if image.shape[0] == size:
         return image.copy()
@@ -130,7 +127,7 @@ def ben_graham(image: np.ndarray, sigma: float | None = None, alpha: float = 4.0
     """
     from scipy.ndimage import gaussian_filter
 
-    image = _check_rgb(image, square=True)
+    image = _validate_rgb(image, square=True)
     if sigma is None:
         sigma = image.shape[0] / 30
     if not sigma > 0:
@@ -146,9 +143,6 @@ def ben_graham(image: np.ndarray, sigma: float | None = None, alpha: float = 4.0
 
 def preprocess_fundus(image: np.ndarray, size: int = 224, threshold: int = 10,
                       graham: bool = False) -> np.ndarray:
-    """Crop to the field of view, pad to a square, resize; optionally Ben Graham's filter.
-
-    See lesson 04.
-    """
+    """Crop to the field of view, pad to a square, resize; optionally Ben Graham's filter."""
     out = resize(pad_to_square(crop_to_fov(image, threshold)), size)
     return ben_graham(out) if graham else out

@@ -27,7 +27,7 @@ CONFUSION_PNG, CURVE_PNG = "confusion_matrix.png", "learning_curve.png"
 
 
 def create_run_dir(path) -> Path:
-    """Create a new, empty run folder; refuse one that already exists. See lesson 05."""
+    """Create a new, empty run folder; refuse one that already exists."""
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"run folder {path} already exists; choose another folder (--out) or "
@@ -37,7 +37,7 @@ def create_run_dir(path) -> Path:
 
 
 def unique_run_dir(root, name: str) -> Path:
-    """``root/name``, or ``root/name-2``, ``-3``, ... if taken (not created). See lesson 05."""
+    """``root/name``, or ``root/name-2``, ``-3``, ... if taken (not created)."""
     if not name or "/" in name or name in (".", ".."):
         raise ValueError(f"run name must be a plain folder name, got {name!r}")
     root = Path(root)
@@ -86,7 +86,7 @@ def plot_learning_curve(history, ax=None):
 
 
 def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
-    """Write ``metrics.json`` and the two figures into a run folder. See lesson 05.
+    """Write ``metrics.json`` and the two figures into a run folder.
 
     The checkpoint itself is written by :func:`qdr_course.retina.training.save_checkpoint`; the JSON
     file is written last and never replaces an existing one.
@@ -120,7 +120,7 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
 
 
 def read_run(run_dir) -> dict:
-    """Read a run folder's ``metrics.json``; check the checkpoint is there. See lesson 05."""
+    """Read a run folder's ``metrics.json``; check the checkpoint is there."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"no run folder at {run_dir}")

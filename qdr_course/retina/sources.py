@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from qdr_course.retina.grades import grade_array
-from qdr_course.retina.splits import GradingData, Split, _check_images, _split_data
+from qdr_course.retina.splits import GradingData, Split, _split_data, _validate_images
 
 __all__ = ["RETINAMNIST_FILES", "fetch_retinamnist", "load_aptos", "load_eyepacs",
            "load_retinamnist", "save_aptos_folder"]
@@ -50,10 +50,7 @@ def _cache_dir(cache_dir) -> Path:
 
 
 def fetch_retinamnist(size: int = 64, cache_dir=None, progress: bool = False) -> Path:
-    """Download (once) and checksum RetinaMNIST at ``size`` px; return the cached file.
-
-    See lesson 04.
-    """
+    """Download (once) and checksum RetinaMNIST at ``size`` px; return the cached file."""
     import pooch
 
     if size not in RETINAMNIST_FILES:
@@ -74,10 +71,7 @@ def fetch_retinamnist(size: int = 64, cache_dir=None, progress: bool = False) ->
 
 
 def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
-    """RetinaMNIST with its official train / val / test splits (local ``path`` or download).
-
-    See lesson 04.
-    """
+    """RetinaMNIST with its official train / val / test splits (local ``path`` or download)."""
     if path is None:
         path = fetch_retinamnist(size, cache_dir)
     path = Path(path)
@@ -201,8 +195,6 @@ def load_aptos(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15,
                progress: bool = False, limit=None) -> GradingData:
     """An APTOS-2019 folder: ``train.csv`` (id_code, diagnosis) + ``train_images/<id>.png``.
 
-    See lesson 04.
-
     Each image is cropped to its field of view, padded to a square and resized
     (``preprocess=False``: only padded and resized). ``on_error="raise"`` stops at missing,
     corrupt or greyscale files and names them; ``"skip"`` leaves them out with a warning that
@@ -218,8 +210,6 @@ def load_eyepacs(root, size: int = 224, seed: int = 0, val_fraction: float = 0.1
                  progress: bool = False, limit=None) -> GradingData:
     """An EyePACS (Kaggle DR 2015) folder: ``trainLabels.csv`` (image, level) +
     ``train/<image>.jpeg``.
-
-    See lesson 04.
     """
     return _load_folder(root, "trainLabels.csv", "image", "level", "train",
                         (".jpeg", ".jpg", ".png"), "EyePACS format", size, seed, val_fraction,
@@ -228,14 +218,14 @@ def load_eyepacs(root, size: int = 224, seed: int = 0, val_fraction: float = 0.1
 
 def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: bool = False,
                       progress: bool = False) -> Path:
-    """Write images and grades as an APTOS-2019 folder (``train.csv`` + PNGs). See lesson 04.
+    """Write images and grades as an APTOS-2019 folder (``train.csv`` + PNGs).
 
     Refuses to write into a folder that already has a ``train.csv`` or ``train_images`` unless
     ``overwrite=True``.
     """
     from PIL import Image
 
-    images = _check_images(images)
+    images = _validate_images(images)
     grades = grade_array(grades)
     if len(images) != len(grades):
         raise ValueError(f"{len(images)} images but {len(grades)} grades")

@@ -27,7 +27,7 @@ class Split:
     ids: list = field(default_factory=list)
 
     def __post_init__(self):
-        _check_images(self.images)
+        _validate_images(self.images)
         self.grades = grade_array(self.grades)
         if len(self.images) != len(self.grades):
             raise ValueError(f"{len(self.images)} images but {len(self.grades)} grades")
@@ -38,7 +38,7 @@ class Split:
 
 @dataclass
 class GradingData:
-    """Train / validation / test splits and where they came from. See lesson 04."""
+    """Train / validation / test splits and where they came from."""
 
     train: Split
     val: Split
@@ -58,7 +58,7 @@ class GradingData:
         return "\n".join(lines)
 
 
-def _check_images(images) -> np.ndarray:
+def _validate_images(images) -> np.ndarray:
     images = np.asarray(images) if not hasattr(images, "shape") else images
     if images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 1):
         raise ValueError(f"images have shape {images.shape}: greyscale; fundus grading needs "

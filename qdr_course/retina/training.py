@@ -35,7 +35,7 @@ CLASS_WEIGHTING = ("loss", "sampler", None)
 
 @dataclasses.dataclass
 class History:
-    """What happened in each epoch of :func:`train_grader`. See lesson 05."""
+    """What happened in each epoch of :func:`train_grader`."""
 
     train_loss: list[float] = dataclasses.field(default_factory=list)
     val_loss: list[float] = dataclasses.field(default_factory=list)
@@ -64,7 +64,7 @@ def _loader(dataset: Dataset, batch_size: int, *, shuffle: bool = False, sampler
 
 # ---------------------------------------------------------------------------- checkpoints
 def save_checkpoint(path, model: _Grader, **state) -> Path:
-    """Save a grader (its kind, config and weights) plus training state, atomically. See lesson 05.
+    """Save a grader (its kind, config and weights) plus training state, atomically.
 
     Everything stored is a tensor or a plain Python value, so :func:`load_checkpoint` can use
     ``torch.load(weights_only=True)``. The file is written to ``path.tmp`` and then renamed,
@@ -84,10 +84,7 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
 
 
 def read_checkpoint(path) -> dict:
-    """Read a checkpoint safely (``weights_only=True``) and check it is a grader's.
-
-    See lesson 05.
-    """
+    """Read a checkpoint safely (``weights_only=True``) and check it is a grader's."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -129,10 +126,7 @@ def load_checkpoint(path, model: _Grader | None = None, *, best: bool = True) ->
 # ------------------------------------------------------------------------------ training
 def warmup_cosine(total_steps: int, warmup: float = 0.1,
                   final: float = 0.02) -> Callable[[int], float]:
-    """Learning-rate factor: linear warm-up for 10 % of the steps, then cosine decay to 2 %.
-
-    See lesson 05.
-    """
+    """Learning-rate factor: linear warm-up for 10 % of the steps, then cosine decay to 2 %."""
     if total_steps < 1:
         raise ValueError(f"total_steps must be >= 1, got {total_steps}")
     n_warm = max(1, round(warmup * total_steps))
@@ -369,7 +363,7 @@ def predict_grades(model: _Grader, data, batch_size: int = 64) -> tuple[np.ndarr
 
 
 def referable_score(probs: np.ndarray) -> np.ndarray:
-    """P(grade >= 2), referable DR (moderate or worse), from grade probabilities. See lesson 05."""
+    """P(grade >= 2), referable DR (moderate or worse), from grade probabilities."""
     probs = np.asarray(probs)
     if probs.ndim != 2 or probs.shape[1] != NUM_GRADES:
         raise ValueError(f"probs must have shape (N, {NUM_GRADES}), got {probs.shape}")
