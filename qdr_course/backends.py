@@ -112,7 +112,7 @@ def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
 
 
 def _controlled_parameter_gate_names(circuit) -> list[str]:
-    """Names of the controlled gates (CP, CRY, ...) in ``circuit`` whose angle is a free parameter."""
+    """Names of the controlled gates (CP, CRY, ...) in ``circuit`` with a free parameter."""
     from qiskit.circuit import ControlledGate, ParameterExpression
 
     return sorted({inst.operation.name for inst in circuit.data
@@ -122,7 +122,7 @@ def _controlled_parameter_gate_names(circuit) -> list[str]:
 
 
 def expand_controlled_parameter_gates(circuit):
-    """``circuit`` with parameterised controlled gates (CP, CRY, ...) decomposed into P/RY/RZ + CX. See lesson 03.
+    """``circuit`` with parameterised controlled gates decomposed into P/RY/RZ + CX. See lesson 03.
 
     qiskit-aer 0.18 mishandles them in circuits it did not transpile: it ignores a parameterised
     CP (outputs off by up to 0.79) and fails ("Result for experiment ... could not be found")
