@@ -536,10 +536,18 @@ def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: boo
         raise ValueError(f"prefix must be a plain file-name prefix, got {prefix!r}")
     out = Path(out).expanduser()
     old = check_aptos_target(out, len(images), prefix, overwrite)
+    created = not out.exists()
     staging = out / f".synth-staging-{os.getpid()}"
+
+    def clean_up():
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+
     try:
         (staging / "train_images").mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        clean_up()
         raise PermissionError(f"cannot create {out / 'train_images'}: {error}") from error
     width = max(5, len(str(len(images))))
     names = [f"{prefix}_{i:0{width}d}" for i in range(len(images))]
@@ -561,7 +569,7 @@ def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: boo
             {"written_by": "qdr-course data synth (qdr_course.datasets.save_aptos_folder)",
              "files": files}, indent=0), encoding="utf-8")
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        clean_up()
         raise
     for path in old:  # the previous synth's files, and nothing else
         path.unlink()

@@ -191,6 +191,10 @@ def test_synth_at_the_smallest_size_gives_a_folder_data_info_accepts(tmp_path, p
     info = cli("data", "info", f"aptos:{out}", "--size", 28)
     assert info.returncode == 0, info.stderr
     assert f"{n} images" in info.stdout and info.stdout.count("\n") == 5
+    if prior == "aptos":  # the case: train refused the folder synth had written
+        run = cli("train", "--data", f"aptos:{out}", "--size", 28, "--epochs", 1, "--out",
+                  tmp_path / "run", "--no-progress")
+        assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_synth_refuses_more_images_than_memory_holds(tmp_path):
@@ -270,3 +274,7 @@ def test_a_failed_write_leaves_the_previous_set_and_nothing_half_written(tmp_pat
     assert (root / "train.csv").read_bytes() == csv_before
     assert sorted(p.name for p in root.iterdir()) == [SYNTH_MANIFEST, "train.csv", "train_images"]
     assert datasets.check_aptos_target(root, 15, overwrite=True)  # still a synth folder
+    calls.clear()
+    with pytest.raises(OSError, match="No space left"):
+        save_aptos_folder(*set15, tmp_path / "new" / "set")
+    assert not (tmp_path / "new" / "set").exists()  # a folder it created is removed again
