@@ -49,8 +49,8 @@ from torch.utils.data import Dataset
 __all__ = [
     "FOLDER_GRADES",
     "MIN_IMAGE_PIXELS",
-    "SYNTH_MANIFEST",
     "RETINAMNIST_FILES",
+    "SYNTH_MANIFEST",
     "FundusDataset",
     "GradingData",
     "Split",

@@ -13,7 +13,7 @@ import pytest
 import torch
 from scipy.ndimage import gaussian_filter
 
-import qdr_course.checks as checks
+from qdr_course import checks
 from qdr_course.checks import exercise_check
 from qdr_course.checks._core import non_finite_kind
 from qdr_course.datasets import stratified_split
@@ -120,8 +120,8 @@ def test_every_check_fails_nan_and_inf_answers_without_showing_the_answer(name, 
     capsys.readouterr()
     for bad, kind in ((math.nan, "NaN"), (math.inf, "an infinite value"),
                       (-math.inf, "an infinite value")):
-        for answer in (poisoned(RIGHT[name], bad), lambda *args, **kwargs: bad):
-            assert check(answer) == False  # noqa: E712
+        for answer in (poisoned(RIGHT[name], bad), lambda *args, bad=bad, **kwargs: bad):
+            assert not check(answer)
             out = capsys.readouterr().out
             assert out == (f"❌ {check.title}: your function returned {kind}; a right answer is "
                            "always finite: look for a division by zero, the log of 0 or of a "

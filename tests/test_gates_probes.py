@@ -18,8 +18,12 @@ from qiskit.quantum_info import SparsePauliOp
 from qdr_course.backends import aer_estimator, aer_sampler, expand_controlled_parameter_gates
 from qdr_course.circuits import ParameterizedCircuit, z_observables
 from qdr_course.layer import QuantumLayer
-from qdr_course.parameter_shift import (estimate_expectations, finite_difference_gradient,
-                                        gate_angles, parameter_shift_jacobian)
+from qdr_course.parameter_shift import (
+    estimate_expectations,
+    finite_difference_gradient,
+    gate_angles,
+    parameter_shift_jacobian,
+)
 from qdr_course.statevector import expectation_values
 
 GATES = {"cp": CPhaseGate, "cu1": CU1Gate}
@@ -143,7 +147,7 @@ def test_controlled_rotation_advice_works_when_followed_literally():
     assert "gates_to_decompose=['crx', 'cry']" in message
     statement = re.search(r"pc = ParameterizedCircuit\(.*?pc\.observables\)", message).group(0)
     namespace = {"pc": pc, "ParameterizedCircuit": ParameterizedCircuit}
-    exec(statement, namespace)  # exactly what the message says to type
+    exec(statement, namespace)  # noqa: S102 - exactly what the message says to type
     pc = namespace["pc"]
     assert not {"cry", "crx", "r"} & set(pc.circuit.count_ops())
     jac = parameter_shift_jacobian(pc, x, w)  # accepted now, and right:

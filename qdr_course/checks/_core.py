@@ -140,9 +140,8 @@ def exercise_check(title: str) -> Callable[[Callable[..., str | None]], Callable
                       "`raise NotImplementedError(...)` line with your code and run the cell again.")
                 return CheckResult(False)
             except AssertionError as error:
-                if watch.found:  # the check's own message might quote the expected answer
-                    error = watch.verdict()
-                print(f"{FAIL} {title}: {error}")
+                # with NaN about, the check's own message might quote the expected answer
+                print(f"{FAIL} {title}: {watch.verdict() if watch.found else error}")
                 return CheckResult(False)
             except Exception as error:  # the learner's code crashed: show where, briefly
                 if watch.found:
