@@ -665,8 +665,11 @@ def min_synthetic_n(prior="aptos") -> int:
     return n
 
 
-def check_synthetic_n(n, prior="aptos") -> None:
-    """ValueError (with the minimum) if ``n`` synthetic images cannot be split. See lesson 04."""
+def check_synthetic_n(n, prior="aptos", balanced: str | None = "prior='balanced'") -> None:
+    """ValueError (with the minimum) if ``n`` synthetic images cannot be split. See lesson 04.
+
+    ``balanced`` is how the caller's user asks for the balanced prior (None: they cannot).
+    """
     counts = _grade_counts_for(n, prior)
     short = [g for g in range(NUM_GRADES) if 0 < counts[g] < 3]
     if short:
@@ -675,8 +678,9 @@ def check_synthetic_n(n, prior="aptos") -> None:
         raise ValueError(f"n={n} gives grade counts {counts.tolist()} with the {name!r} prior: "
                          f"grade {g} would have only {counts[g]} image(s), and every grade needs "
                          "3 (one each for train, validation and test); use n >= "
-                         f"{min_synthetic_n(prior)}"
-                         + (" or prior='balanced' (n >= 15)" if name == "aptos" else ""))
+                         f"{min_synthetic_n(prior)}" + (
+                             f" or {balanced} (n >= {min_synthetic_n('balanced')})"
+                             if balanced and name != "balanced" else ""))
 
 
 def _grade_counts_for(n, prior) -> np.ndarray:

@@ -185,6 +185,8 @@ def test_synth_refuses_a_size_the_other_commands_would_refuse(tmp_path):
                    "grade 3 would have only 2 image(s)",
                    "use n >= 51 or --prior balanced (n >= 15)")
     assert not out.exists()  # refused up front: nothing written
+    err = one_line_error(cli("data", "info", "synthetic", "--n", 50), "use n >= 51")
+    assert "prior" not in err.split("use n >=")[1]  # data info has no --prior to suggest
 
 
 @pytest.mark.parametrize("prior, n", [("aptos", 51), ("balanced", 15)])

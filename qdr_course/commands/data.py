@@ -70,15 +70,14 @@ def _synth(args: argparse.Namespace) -> int:
         # check everything before spending time on images: a set the other commands accept,
         # and a target folder we may write
         _check_size(args.size)
-        check_synthetic_n(args.n, args.prior)
+        check_synthetic_n(args.n, args.prior, balanced="--prior balanced")
         _check_memory(args.n, args.size)
         check_aptos_target(out, args.n, overwrite=args.overwrite)
         images, grades = synthetic_fundus_dataset(args.n, args.size, args.seed, args.prior,
                                                   progress=not args.no_progress)
         save_aptos_folder(images, grades, out, overwrite=args.overwrite, progress=not args.no_progress)
     except (ValueError, TypeError, OSError, MemoryError) as error:
-        message = str(error).replace("prior='balanced'", "--prior balanced")  # this command's words
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 1
     counts = np.bincount(grades, minlength=5)
     print(f"wrote {args.n} images ({args.size} px) to {out}: grades 0-4 = {counts.tolist()}")
@@ -113,9 +112,11 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from qdr_course.datasets import load_grading_data
+    from qdr_course.datasets import check_synthetic_n, load_grading_data
 
     try:
+        if args.source.strip().lower() == "synthetic":
+            check_synthetic_n(args.n, balanced=None)  # this command has no --prior
         data = load_grading_data(args.source, size=args.size, n=args.n,
                                  on_error="skip" if args.skip_bad else "raise")
     except (ValueError, TypeError, OSError) as error:
