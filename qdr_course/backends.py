@@ -7,7 +7,7 @@ Qiskit 2.x has no ``execute`` / ``Aer.get_backend`` and no V1 primitives: circui
 from __future__ import annotations
 
 __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "device_estimator",
-           "device_sampler", "transpile_for"]
+           "device_sampler", "transpile_for", "expand_controlled_parameter_gates"]
 
 _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were removed in Qiskit 2.0; "
             "pass a V2 primitive such as qiskit_aer.primitives.EstimatorV2(), "
@@ -109,3 +109,33 @@ def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
         pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend,
                                           seed_transpiler=seed)
     return pm.run(circuit)
+
+
+def _controlled_parameter_gate_names(circuit) -> list[str]:
+    """Names of the controlled gates (CP, CRY, ...) in ``circuit`` with a free parameter."""
+    from qiskit.circuit import ControlledGate, ParameterExpression
+
+    return sorted({inst.operation.name for inst in circuit.data
+                   if isinstance(inst.operation, ControlledGate)
+                   and any(isinstance(v, ParameterExpression) and v.parameters
+                           for v in inst.operation.params)})
+
+
+def expand_controlled_parameter_gates(circuit):
+    """``circuit`` with parameterised controlled gates decomposed into P/RY/RZ + CX. See lesson 03.
+
+    qiskit-aer 0.18 mishandles them in circuits it did not transpile: it ignores a parameterised
+    CP (outputs off by up to 0.79) and fails ("Result for experiment ... could not be found")
+    when one is the only parameterised gate. Their one-level decompositions are exact, so every
+    primitive gets the same expectation values. A circuit without such gates is returned as is.
+    """
+    for _ in range(4):  # one level normally suffices; a gate defined through others may need more
+        names = _controlled_parameter_gate_names(circuit)
+        if not names:
+            return circuit
+        circuit = circuit.decompose(gates_to_decompose=names)
+    names = _controlled_parameter_gate_names(circuit)
+    if names:
+        raise ValueError(f"could not decompose the parameterised controlled gates {names}; "
+                         "rewrite them with single-qubit rotations and CX before running on Aer")
+    return circuit

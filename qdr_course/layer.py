@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from qiskit.quantum_info import SparsePauliOp
 
-from qdr_course.backends import primitive_kind, transpile_for
+from qdr_course.backends import expand_controlled_parameter_gates, primitive_kind, transpile_for
 from qdr_course.circuits import ParameterizedCircuit
 from qdr_course.parameter_shift import estimate_expectations, gate_angles
 from qdr_course.statevector import TorchStatevector
@@ -139,7 +139,7 @@ class QuantumLayer(torch.nn.Module):
             circuit = transpile_for(circuit, transpile_to)
             if self.kind == "estimator" and circuit.layout is not None:
                 observables = [obs.apply_layout(circuit.layout) for obs in observables]
-        self._circuit = circuit
+        self._circuit = expand_controlled_parameter_gates(circuit)  # Aer ignores parameterised CP
         self._observables = observables
 
     def _run_primitive(self, theta: np.ndarray) -> np.ndarray:

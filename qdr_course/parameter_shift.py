@@ -22,6 +22,7 @@ import numpy as np
 from qiskit.circuit import ParameterExpression, ParameterVector, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from qdr_course.backends import expand_controlled_parameter_gates
 from qdr_course.circuits import ParameterizedCircuit
 
 __all__ = [
@@ -71,6 +72,8 @@ class GateAngles:
 
     def check_shift_rule(self) -> None:
         """Raise ValueError if a gate whose angle depends on a parameter has no two-term shift rule."""
+        controlled = sorted({name for g, name in enumerate(self.gate_names)
+                             if name in FOUR_TERM_GATES and np.any(self.jacobian[g])})
         for g, name in enumerate(self.gate_names):
             if not np.any(self.jacobian[g]):
                 continue
@@ -79,7 +82,11 @@ class GateAngles:
                     f"parameterised gate number {g} ({name}) is a controlled rotation: its "
                     "generator |1><1| x sigma/2 has three eigenvalues (0, +1/2, -1/2), so the "
                     "two-term parameter-shift rule is wrong for it; it needs the four-term "
-                    "rule (shifts +-pi/2 and +-3pi/2). Decompose it (circuit.decompose()) into RY/RZ and CX gates first.")
+                    "rule (shifts +-pi/2 and +-3pi/2). Decompose only the controlled rotations "
+                    "into RY/RZ and CX gates first: pc = ParameterizedCircuit(pc.circuit."
+                    f"decompose(gates_to_decompose={controlled!r}), pc.input_params, "
+                    "pc.weight_params, pc.observables) (a bare circuit.decompose() also turns "
+                    "every RY into an R gate, which has no shift rule here).")
             if name not in SHIFT_RULE_GATES:
                 raise ValueError(
                     f"parameterised gate number {g} ({name}) has no known two-eigenvalue "
@@ -195,6 +202,7 @@ def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=No
         return _exact_expectations(ga, values)
     circuit = ga.circuit if circuit is None else circuit
     observables = ga.observables if observables is None else observables
+    circuit = expand_controlled_parameter_gates(circuit)  # Aer ignores parameterised CP otherwise
     position = {p: g for g, p in enumerate(ga.angles)}
     columns = [position[p] for p in circuit.parameters]  # the transpiler keeps or drops, never adds
     bound = values[:, columns].reshape(-1, 1, len(columns))
