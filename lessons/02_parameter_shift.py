@@ -89,6 +89,7 @@ E = np.array([energy_of_w0(t) for t in angles])
 A, B, C = (E[0] + E[2]) / 2, (E[0] - E[2]) / 2, E[1] - (E[0] + E[2]) / 2
 for t in rng.uniform(-np.pi, np.pi, 5):
     assert np.isclose(energy_of_w0(t), A + B * np.cos(t) + C * np.sin(t), atol=1e-12)
+A, B, C = (round(v, 4) + 0.0 for v in (A, B, C))  # + 0.0: a rounded -1e-17 prints as 0, not -0
 print(f"E(t) = {A:.4f} + {B:.4f} cos t + {C:.4f} sin t  (checked at 5 random angles)")
 
 # %% [markdown]
@@ -114,13 +115,20 @@ check_shift_gradient(shift_gradient)
 # $\partial\langle Z_0\rangle/\partial w_0$:
 #
 # - **parameter shift**: two circuit runs, exact;
-# - **central finite differences** $[E(\theta+h) - E(\theta-h)]/(2h)$: two runs, error
-#   $\approx h^2 E'''/6$ from truncation plus $\approx \epsilon/h$ from rounding;
+# - **central finite differences** $[E(\theta+h) - E(\theta-h)]/(2h)$: two runs, and two errors;
 # - **autograd** through the exact PyTorch simulator (only possible in simulation).
+#
+# For a sinusoid the finite difference is known exactly: $[E(\theta+h) - E(\theta-h)]/(2h) =
+# E'(\theta)\,\sin h / h$, so its **truncation error** is $|E'|\,(1 - \sin h/h) \approx
+# |E'|\,h^2/6$. On a computer each $E$ also carries a **rounding error** of a few times the
+# machine epsilon $\epsilon \approx 2.2\times10^{-16}$, which the division by $2h$ blows up to
+# about $\epsilon/h$. Rounding depends on the CPU, so we print the finite differences only to the
+# digits that rounding cannot change (`format_stable`), and check that the rest is rounding.
 
 # %%
 from qdr_course.quantum import finite_difference_gradient, shift_gradient as ps_gradient
 from qdr_course.quantum import TorchStatevector
+from qdr_course.utils import format_stable
 
 t0 = 0.4
 shift = ps_gradient(energy_of_w0, t0)
@@ -128,18 +136,26 @@ sim = TorchStatevector(qc)
 weights = torch.tensor(np.concatenate([[t0], w[1:]]), requires_grad=True)
 sim.run(torch.tensor(x)[None], weights)[0, 0].backward()
 auto = weights.grad[0].item()
-print(f"parameter shift   {shift:+.15f}")
-print(f"autograd          {auto:+.15f}   |difference| = {abs(shift - auto):.1e}")
-print(f"{'h':>8} {'finite difference':>20} {'error':>9}")
+assert abs(shift - auto) < 1e-12
+print(f"parameter shift    {format_stable(shift, 1e-13)}")
+print(f"autograd           {format_stable(auto, 1e-13)}   (they agree to better than 1e-12)")
+
+eps = np.finfo(float).eps
+print("       h  finite difference  truncation ~ |E'|h²/6  rounding ~ eps/h")
 for h in (1e-1, 1e-3, 1e-5, 1e-8, 1e-11):
     fd = finite_difference_gradient(energy_of_w0, t0, h)
-    print(f"{h:>8.0e} {fd:>+20.15f} {abs(fd - auto):>9.1e}")
-assert abs(shift - auto) < 1e-12
+    exact_fd = auto * np.sin(h) / h  # what exact arithmetic would give
+    truncation, rounding = abs(auto) * h**2 / 6, eps / h  # 1 - sin(h)/h = h²/6 - h⁴/120 ...
+    assert abs(fd - exact_fd) < 4 * rounding, "more than rounding error"
+    print(f"{h:>8.0e} {format_stable(exact_fd, 4 * rounding):>18} {truncation:>22.0e} {rounding:>17.0e}")
+best_h = (3 * eps / abs(auto)) ** (1 / 3)  # where h^2 |E'| / 6 = eps / h is smallest in sum
+print(f"smallest total error near h = {best_h:.0e}")
 
 # %% [markdown]
-# Finite differences are best near $h \approx 10^{-5}$ and get *worse* for smaller steps (rounding
-# error $\epsilon/h$). On hardware it is far worse still: with shot noise, a tiny $h$ divides
-# the noise by a tiny number (see the last section). The shift rule has no step to tune.
+# Finite differences are best near $h \approx 10^{-5}$ and get *worse* for smaller steps: the
+# truncation error falls like $h^2$, the rounding error grows like $\epsilon/h$. On hardware it is
+# far worse still: with shot noise, a tiny $h$ divides the noise by a tiny number (see the last
+# section). The shift rule has no step to tune.
 #
 # ## One parameter, several gates; angles like $2t + 1$
 #

@@ -31,6 +31,8 @@ MARKDOWN_STUB = "*Write your answer here.*"
 CHECK_CALL = re.compile(r"(?<!def )\b(check_\w+)\s*\(")
 MALFORMED = re.compile(r"^#+\s*(BEGIN|END)\s*SOLUTION", re.IGNORECASE)
 CELL_MARKER = re.compile(r"^# %%")
+NBVAL_TAG_PREFIX = "nbval-"  # e.g. nbval-ignore-output: a solution cell's output is not compared
+NBVAL_COMMENT = re.compile(r"^\s*# NBVAL_[A-Z_]+\s*$")
 
 #: Environment under which notebooks are executed, by the build and by the tests alike, so
 #: stored outputs match: no progress bars, one thread (as on Binder), quiet TensorFlow.
@@ -41,6 +43,25 @@ NOTEBOOK_ENV = {
     "MKL_NUM_THREADS": "1",
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+
+#: Another machine, as far as rounding goes. Each setting changes the bits of some computation
+#: the lessons do, on an AVX2 or AVX-512 machine (tests/test_host_sensitivity.py checks
+#: this). The tests run every solution notebook under it too (conftest.py).
+OTHER_CPU_ENV = {
+    # torch's plain C++ kernels instead of its AVX2/AVX-512 ones: element-wise maths and
+    # reductions (the statevector simulator) round differently.
+    "ATEN_CPU_CAPABILITY": "default",
+    # oneDNN's SSE4.1 convolutions (torch's conv2d) instead of AVX2/AVX-512 ones.
+    "ONEDNN_MAX_CPU_ISA": "SSE41",
+    # MKL's conditional-numerical-reproducibility mode (torch's matrix products).
+    "MKL_CBWR": "COMPATIBLE",
+    # NumPy's baseline SIMD only: its exp, tanh, arcsin, log take other code paths.
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+    # Two threads instead of one: OpenBLAS (NumPy's matrix products, eigenvalues) and torch's
+    # reductions split their sums differently.
+    "OMP_NUM_THREADS": "2",
+    "MKL_NUM_THREADS": "2",
 }
 
 JUPYTEXT_CONFIG = JupytextConfiguration(
@@ -186,7 +207,20 @@ def student_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+        drop_test_markers(cell)
     return nb
+
+
+def drop_test_markers(cell: nbformat.NotebookNode) -> None:
+    """Remove nbval's tags and comment markers: learners need not read the test machinery."""
+    tags = [t for t in cell.metadata.get("tags", []) if not t.startswith(NBVAL_TAG_PREFIX)]
+    if tags:
+        cell.metadata["tags"] = tags
+    else:
+        cell.metadata.pop("tags", None)
+    if cell.cell_type == "code":
+        cell.source = "\n".join(line for line in cell.source.splitlines()
+                                if not NBVAL_COMMENT.match(line))
 
 
 def to_py(nb: nbformat.NotebookNode) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import random
 import sys
@@ -29,6 +30,27 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     if torch is not None:
         torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+def format_stable(value: float, uncertainty: float) -> str:
+    """``value`` with the decimals that every number within ±``uncertainty`` shares. See lesson 02.
+
+    Stored outputs must read the same on any CPU: a result known only to ±``uncertainty``
+    (rounding, threads, SIMD) is printed with no digit that such an error could change.
+
+    >>> format_stable(0.58285, 1e-4)
+    '+0.583'
+    >>> format_stable(0.58285, 1e-9)
+    '+0.58285000'
+    """
+    if not (math.isfinite(value) and math.isfinite(uncertainty) and uncertainty >= 0):
+        raise ValueError(f"value and uncertainty must be finite (uncertainty >= 0), got "
+                         f"{value!r} ± {uncertainty!r}")
+    for decimals in range(15, -1, -1):
+        low, high = (f"{v:+.{decimals}f}" for v in (value - uncertainty, value + uncertainty))
+        if low == high:
+            return low
+    return f"{value:+.0e}"
 
 
 def lazy_exports(package: str, exports: dict[str, list[str]]):

@@ -24,10 +24,11 @@ def test_synth_round_trip(tmp_path, capsys):
 
 def test_synth_never_overwrites_without_asking(tmp_path, capsys):
     out = tmp_path / "s"
-    args = ["data", "synth", "--n", "5", "--size", "28", "--out", str(out), "--no-progress"]
+    args = ["data", "synth", "--n", "15", "--size", "28", "--out", str(out), "--no-progress",
+            "--prior", "balanced"]
     assert main(args) == 0
     before = (out / "train.csv").read_text()
-    assert main(args[:3] + ["6"] + args[4:]) == 1
+    assert main(args[:3] + ["16"] + args[4:]) == 1
     assert "--overwrite" in capsys.readouterr().err
     assert (out / "train.csv").read_text() == before
     assert main(args + ["--overwrite"]) == 0

@@ -7,6 +7,9 @@ it prints what is right or wrong and returns a :class:`CheckResult`, true when t
 from __future__ import annotations
 
 import functools
+import inspect
+import math
+import sys
 import traceback
 from collections.abc import Callable
 
@@ -45,27 +48,108 @@ class ExerciseError(AssertionError):
     """A learner's answer is wrong; the message says how and what to try."""
 
 
+_NOT_FINITE_ADVICE = ("a right answer is always finite: look for a division by zero, the log "
+                      "of 0 or of a negative number, or an overflow (exp of a large number)")
+
+
+def non_finite_kind(value, _depth: int = 0) -> str | None:
+    """``"NaN"`` or ``"an infinite value"`` if a number, array, tensor or container holds one."""
+    if _depth > 4 or isinstance(value, (str, bytes, bool)) or value is None:
+        return None
+    if isinstance(value, (int, float, complex)):
+        z = complex(value)
+        if math.isnan(z.real) or math.isnan(z.imag):
+            return "NaN"
+        return "an infinite value" if math.isinf(z.real) or math.isinf(z.imag) else None
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return next((k for k in (non_finite_kind(v, _depth + 1) for v in value) if k), None)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        if not (value.is_floating_point() or value.is_complex()):
+            return None
+        value = value.detach().cpu().numpy()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, (numpy.ndarray, numpy.generic)):
+        if value.dtype.kind not in "fc":
+            return None
+        if numpy.isnan(value).any():
+            return "NaN"
+        return "an infinite value" if numpy.isinf(value).any() else None
+    return None
+
+
+class _FiniteWatch:
+    """Wraps the learner's functions and remembers the first non-finite value they return."""
+
+    def __init__(self):
+        self.found: str | None = None
+        self.where = "your function returned"
+
+    def verdict(self) -> str:
+        """What is wrong, without the expected answer."""
+        return f"{self.where} {self.found}; {_NOT_FINITE_ADVICE}"
+
+    def wrap(self, value):
+        """A learner's plain function, watched; anything else (classes, modules) unchanged."""
+        if not (inspect.isfunction(value) or inspect.ismethod(value) or inspect.isbuiltin(value)
+                or isinstance(value, functools.partial)):
+            return value
+
+        @functools.wraps(value)
+        def watched(*args, **kwargs):
+            result = value(*args, **kwargs)
+            if self.found is None:
+                self.found = non_finite_kind(result)
+            return result
+
+        return watched
+
+    def check_argument(self, value) -> None:
+        """An answer passed as a value (not a function) is looked at directly."""
+        if self.found is None and not callable(value):
+            self.found = non_finite_kind(value)
+            self.where = "your answer contains"
+
+
 def exercise_check(title: str) -> Callable[[Callable[..., str | None]], Callable[..., CheckResult]]:
     """Turn a function that asserts things about an answer into a friendly check.
 
     The wrapped function raises :class:`ExerciseError` (or ``AssertionError``) with a
     helpful message when the answer is wrong and may return a short success message.
+    Every check fails an answer that is or returns NaN or an infinite value, even where a
+    comparison with NaN would let it through (``abs(nan - x) > tol`` is False); the message
+    says so and never shows the expected answer.
     """
 
     def decorate(check: Callable[..., str | None]) -> Callable[..., CheckResult]:
         @functools.wraps(check)
         def wrapper(*args, **kwargs) -> CheckResult:
+            watch = _FiniteWatch()
+            for value in (*args, *kwargs.values()):
+                watch.check_argument(value)
+            args = tuple(watch.wrap(a) for a in args)
+            kwargs = {k: watch.wrap(v) for k, v in kwargs.items()}
             try:
+                if watch.found:
+                    raise ExerciseError(watch.verdict())
                 message = check(*args, **kwargs)
+                if watch.found:
+                    raise ExerciseError(watch.verdict())
             except NotImplementedError:
                 print(f"{TODO} {title}: not attempted yet. Replace the "
                       "`raise NotImplementedError(...)` line with your code and run the cell "
                       "again.")
                 return CheckResult(False)
             except AssertionError as error:
-                print(f"{FAIL} {title}: {error}")
+                # with NaN about, the check's own message might quote the expected answer
+                print(f"{FAIL} {title}: {watch.verdict() if watch.found else error}")
                 return CheckResult(False)
             except Exception as error:  # the learner's code crashed: show where, briefly
+                if watch.found:
+                    print(f"{FAIL} {title}: {watch.verdict()}")
+                    return CheckResult(False)
                 frame = traceback.extract_tb(error.__traceback__)[-1]
                 print(f"{FAIL} {title}: your code raised {type(error).__name__}: {error} "
                       f"(line {frame.lineno}: {frame.line})")

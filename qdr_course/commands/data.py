@@ -27,7 +27,9 @@ def register(subparsers) -> None:
                            description="Write N synthetic fundus images (train.csv + "
                            "train_images/*.png, the APTOS 2019 layout), readable with "
                            "load_grading_data('aptos:DIR').")
-    synth.add_argument("--n", type=int, required=True, help="number of images")
+    synth.add_argument("--n", type=int, required=True,
+                       help="number of images: at least 51 with the APTOS prior, 15 balanced "
+                       "(every grade needs 3, for train, validation and test)")
     synth.add_argument("--size", type=int, default=224,
                        help="image size in pixels, 28-512 (default 224)")
     synth.add_argument("--out", required=True, help="output folder (created)")
@@ -35,7 +37,8 @@ def register(subparsers) -> None:
     synth.add_argument("--prior", choices=["aptos", "balanced"], default="aptos",
                        help="grade distribution: APTOS 2019's (49%% grade 0, default) or balanced")
     synth.add_argument("--overwrite", action="store_true",
-                       help="replace an existing train.csv / train_images")
+                       help="replace the set a previous synth wrote there (only its files; a "
+                       "folder synth did not write is refused)")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
     synth.set_defaults(func=_synth)
 
@@ -66,29 +69,46 @@ def _synth(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from qdr_course.retina.fundus import synthetic_fundus_dataset
-    from qdr_course.retina.sources import save_aptos_folder
+    from qdr_course.retina.datasets import validate_synthetic_n
+    from qdr_course.retina.fundus import _validate_size, synthetic_fundus_dataset
+    from qdr_course.retina.sources import save_aptos_folder, validate_aptos_target
 
     if args.n < 1:
         print(f"error: --n must be at least 1, got {args.n}", file=sys.stderr)
         return 2
-    out = Path(args.out)
+    out = Path(args.out).expanduser()
     try:
-        # check the target before spending time on images
-        existing = [p.name for p in (out / "train.csv", out / "train_images") if p.exists()]
-        if existing and not args.overwrite:
-            raise FileExistsError(f"{out} already holds {existing}; choose another --out or pass "
-                                  "--overwrite")
+        # check everything before spending time on images: a set the other commands accept,
+        # and a target folder we may write
+        _validate_size(args.size)
+        validate_synthetic_n(args.n, args.prior, balanced="--prior balanced")
+        _check_memory(args.n, args.size)
+        validate_aptos_target(out, args.n, overwrite=args.overwrite)
         images, grades = synthetic_fundus_dataset(args.n, args.size, args.seed, args.prior,
                                                   progress=not args.no_progress)
         save_aptos_folder(images, grades, out, overwrite=args.overwrite,
                           progress=not args.no_progress)
-    except (ValueError, TypeError, OSError) as error:
+    except (ValueError, TypeError, OSError, MemoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     counts = np.bincount(grades, minlength=5)
     print(f"wrote {args.n} images ({args.size} px) to {out}: grades 0-4 = {counts.tolist()}")
     return 0
+
+
+def _check_memory(n: int, size: int) -> None:
+    """MemoryError (saying how much is needed) if n images of size^2 RGB pixels do not fit."""
+    import os
+
+    need = n * size * size * 3
+    try:
+        free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not Linux: let numpy try
+        return
+    if need > 0.8 * free:
+        raise MemoryError(f"{n} images of {size} x {size} pixels need {need / 2**30:.1f} GiB "
+                          f"of memory and {free / 2**30:.1f} GiB are free; use a smaller --n or "
+                          "--size")
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -104,13 +124,16 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from qdr_course.retina.datasets import load_grading_data
+    from qdr_course.retina.datasets import load_grading_data, validate_synthetic_n
 
     try:
+        if args.source.strip().lower() == "synthetic":
+            validate_synthetic_n(args.n, balanced=None)  # this command has no --prior
         data = load_grading_data(args.source, size=args.size, n=args.n,
                                  on_error="skip" if args.skip_bad else "raise")
     except (ValueError, TypeError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = str(error).replace("pass on_error='skip'", "pass --skip-bad")  # our words
+        print(f"error: {message}", file=sys.stderr)
         return 1
     print(data.summary())
     for problem in data.skipped:

@@ -20,8 +20,8 @@ from qdr_course import validate
 from qdr_course.quantum.compiled import GateAngles
 
 __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "device_estimator",
-           "transpile_for", "exact_expectations", "estimate_expectations", "sample_expectations",
-           "PrimitiveRunner"]
+           "transpile_for", "expand_controlled_parameter_gates", "exact_expectations",
+           "estimate_expectations", "sample_expectations", "PrimitiveRunner"]
 
 _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were removed in Qiskit 2.0; "
             "pass a V2 primitive such as qiskit_aer.primitives.EstimatorV2(), "
@@ -127,6 +127,36 @@ def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
     return pm.run(circuit)
 
 
+def _controlled_parameter_gate_names(circuit) -> list[str]:
+    """Names of the controlled gates (CP, CRY, ...) in ``circuit`` with a free parameter."""
+    from qiskit.circuit import ControlledGate, ParameterExpression
+
+    return sorted({inst.operation.name for inst in circuit.data
+                   if isinstance(inst.operation, ControlledGate)
+                   and any(isinstance(v, ParameterExpression) and v.parameters
+                           for v in inst.operation.params)})
+
+
+def expand_controlled_parameter_gates(circuit):
+    """``circuit`` with parameterised controlled gates decomposed into P/RY/RZ + CX.
+
+    qiskit-aer 0.18 mishandles them in circuits it did not transpile: it ignores a parameterised
+    CP (outputs off by up to 0.79) and fails ("Result for experiment ... could not be found")
+    when one is the only parameterised gate. Their one-level decompositions are exact, so every
+    primitive gets the same expectation values. A circuit without such gates is returned as is.
+    """
+    for _ in range(4):  # one level normally suffices; a gate defined through others may need more
+        names = _controlled_parameter_gate_names(circuit)
+        if not names:
+            return circuit
+        circuit = circuit.decompose(gates_to_decompose=names)
+    names = _controlled_parameter_gate_names(circuit)
+    if names:
+        raise ValueError(f"could not decompose the parameterised controlled gates {names}; "
+                         "rewrite them with single-qubit rotations and CX before running on Aer")
+    return circuit
+
+
 # -- running a compiled circuit for rows of gate angles ----------------------------------------
 def _columns(ga: GateAngles, circuit) -> list[int]:
     """The gate-angle columns ``circuit`` binds, in its parameter order (transpiling never adds)."""
@@ -162,6 +192,7 @@ def estimate_expectations(ga: GateAngles, angle_values: np.ndarray, estimator=No
         return exact_expectations(ga, values)
     circuit = ga.circuit if circuit is None else circuit
     observables = ga.observables if observables is None else observables
+    circuit = expand_controlled_parameter_gates(circuit)  # Aer ignores parameterised CP otherwise
     columns = _columns(ga, circuit)
     bound = values[:, columns].reshape(-1, 1, len(columns))
     obs = [list(observables)]  # shape (1, n_out): broadcasts against bindings (N, 1)
@@ -219,7 +250,9 @@ class PrimitiveRunner:
             circuit = transpile_for(circuit, self.transpile_to)
             if self.kind == "estimator" and circuit.layout is not None:
                 observables = [obs.apply_layout(circuit.layout) for obs in observables]
-        self.circuit, self.observables = circuit, observables
+        # Aer ignores parameterised CP otherwise
+        self.circuit = expand_controlled_parameter_gates(circuit)
+        self.observables = observables
 
     def __call__(self, theta: np.ndarray) -> np.ndarray:
         """<O_k> for every row of gate angles theta (N, G): ONE primitive call."""

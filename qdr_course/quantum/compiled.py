@@ -54,8 +54,9 @@ class GateAngles:
         return np.asarray(p, dtype=float) @ self.jacobian.T + self.offset
 
     def require_shift_rule(self) -> None:
-        """Raise ValueError if a gate whose angle depends on a parameter has no two-term shift rule.
-        """
+        """Raise ValueError if a parameter-dependent gate has no two-term shift rule."""
+        controlled = sorted({name for g, name in enumerate(self.gate_names)
+                             if name in FOUR_TERM_GATES and np.any(self.jacobian[g])})
         for g, name in enumerate(self.gate_names):
             if not np.any(self.jacobian[g]):
                 continue
@@ -64,8 +65,11 @@ class GateAngles:
                     f"parameterised gate number {g} ({name}) is a controlled rotation: its "
                     "generator |1><1| x sigma/2 has three eigenvalues (0, +1/2, -1/2), so the "
                     "two-term parameter-shift rule is wrong for it; it needs the four-term "
-                    "rule (shifts +-pi/2 and +-3pi/2). Decompose it (circuit.decompose()) into "
-                    "RY/RZ and CX gates first.")
+                    "rule (shifts +-pi/2 and +-3pi/2). Decompose only the controlled rotations "
+                    "into RY/RZ and CX gates first: pc = ParameterizedCircuit(pc.circuit."
+                    f"decompose(gates_to_decompose={controlled!r}), pc.input_params, "
+                    "pc.weight_params, pc.observables) (a bare circuit.decompose() also turns "
+                    "every RY into an R gate, which has no shift rule here).")
             if name not in SHIFT_RULE_GATES:
                 raise ValueError(
                     f"parameterised gate number {g} ({name}) has no known two-eigenvalue "

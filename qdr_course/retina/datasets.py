@@ -38,11 +38,12 @@ import os
 
 import numpy as np
 
+from qdr_course.retina.grades import NUM_GRADES
 from qdr_course.retina.sources import _cache_dir, load_aptos, load_eyepacs, load_retinamnist
 from qdr_course.retina.splits import GradingData, _split_data
 from qdr_course.validate import positive_int
 
-__all__ = ["load_grading_data"]
+__all__ = ["load_grading_data", "min_synthetic_n", "validate_synthetic_n"]
 
 
 
@@ -67,12 +68,7 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
     if kind == "synthetic":
         from qdr_course.retina.fundus import synthetic_fundus_dataset
 
-        counts = _grade_counts_for(n, prior)
-        if n >= 1 and np.any((counts > 0) & (counts < 3)):
-            raise ValueError(f"n={n} gives grade counts {counts.tolist()} with the {prior!r} "
-                             "prior; every grade needs at least 3 images to appear in train, val "
-                             "and test - use a larger n (60 or more for the APTOS prior) or "
-                             "prior='balanced'")
+        validate_synthetic_n(n, prior)
         if cache:
             images, grades = _cached_synthetic(n, size, seed, prior, cache_dir)
         else:
@@ -116,6 +112,46 @@ def _cached_synthetic(n, size, seed, prior, cache_dir):
         np.savez(handle, images=images, grades=grades)
     os.replace(tmp, path)
     return images, grades
+
+
+def min_synthetic_n(prior="aptos") -> int:
+    """The smallest n from which on every synthetic set splits (3+ images a grade).
+
+    51 for the APTOS prior, 15 for the balanced one.
+    """
+    from qdr_course.retina.fundus import _grade_counts, class_prior
+
+    p = class_prior(prior)
+    upper = int(np.ceil(3 / p[p > 0].min()))  # from here on floor(n p_g) >= 3 for every grade
+    if upper > 1_000_000:
+        return upper
+
+    def splittable(n):
+        counts = _grade_counts(n, p)
+        return not np.any((counts > 0) & (counts < 3))
+
+    n = upper
+    while n > 1 and splittable(n - 1):
+        n -= 1
+    return n
+
+
+def validate_synthetic_n(n, prior="aptos", balanced: str | None = "prior='balanced'") -> None:
+    """ValueError (with the minimum) if ``n`` synthetic images cannot be split.
+
+    ``balanced`` is how the caller's user asks for the balanced prior (None: they cannot).
+    """
+    counts = _grade_counts_for(n, prior)
+    short = [g for g in range(NUM_GRADES) if 0 < counts[g] < 3]
+    if short:
+        name = prior if isinstance(prior, str) else "custom"
+        g = short[0]
+        raise ValueError(f"n={n} gives grade counts {counts.tolist()} with the {name!r} prior: "
+                         f"grade {g} would have only {counts[g]} image(s), and every grade needs "
+                         "3 (one each for train, validation and test); use n >= "
+                         f"{min_synthetic_n(prior)}" + (
+                             f" or {balanced} (n >= {min_synthetic_n('balanced')})"
+                             if balanced and name != "balanced" else ""))
 
 
 def _grade_counts_for(n, prior) -> np.ndarray:

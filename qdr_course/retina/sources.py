@@ -2,6 +2,12 @@
 
 Each loader returns a :class:`~qdr_course.retina.splits.GradingData`; the one entry point for
 all of them is :func:`qdr_course.retina.datasets.load_grading_data`.
+
+Folders are checked before any image is read: the CSV may start with a UTF-8 byte-order mark
+(Excel writes one) but must be UTF-8; an id listed twice is refused (it could land in both
+train and test: remove the repeated row); an id that is an absolute path or contains ``..``
+is refused (it would read files outside the folder). Images smaller than
+:data:`MIN_IMAGE_PIXELS` on a side are refused as not photographs.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ import numpy as np
 from qdr_course.retina.grades import grade_array
 from qdr_course.retina.splits import GradingData, Split, _split_data, _validate_images
 
-__all__ = ["RETINAMNIST_FILES", "fetch_retinamnist", "load_aptos", "load_eyepacs",
-           "load_retinamnist", "save_aptos_folder"]
+__all__ = ["MIN_IMAGE_PIXELS", "RETINAMNIST_FILES", "SYNTH_MANIFEST", "fetch_retinamnist",
+           "load_aptos", "load_eyepacs", "load_retinamnist", "save_aptos_folder",
+           "validate_aptos_target"]
 
 _ZENODO = "https://zenodo.org/records/10519652/files/{name}?download=1"
 #: RetinaMNIST files (MedMNIST v2/+, CC BY 4.0) by image size: (file name, MD5).
@@ -27,6 +34,11 @@ RETINAMNIST_FILES = {
     128: ("retinamnist_128.npz", "e48e916a24454daf90583d4e6efb1a18"),
     224: ("retinamnist_224.npz", "eae7e3b6f3fcbda4ae613ebdcbe35348"),
 }
+#: Smallest side, in pixels, of an image read from a folder: RetinaMNIST's 28 px, the smallest the
+#: course grades. Anything smaller (a 1x1 placeholder, an icon) is not a fundus photograph.
+MIN_IMAGE_PIXELS = 28
+#: The list of files a synthetic APTOS folder was written with; ``--overwrite`` removes only those.
+SYNTH_MANIFEST = "synth_manifest.json"
 
 
 def _cache_dir(cache_dir) -> Path:
@@ -101,14 +113,28 @@ def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
 def _read_labels(csv_path: Path, id_col: str, label_col: str):
     if not csv_path.is_file():
         raise FileNotFoundError(f"no label file {csv_path}")
-    with open(csv_path, newline="") as handle:
+    try:
+        return _parse_labels(csv_path, id_col, label_col)
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{csv_path} is not UTF-8 text (byte {error.start}: "
+                         f"{error.object[error.start:error.start + 1]!r}); save it as UTF-8 "
+                         "(a spreadsheet's 'CSV UTF-8' format) and try again") from None
+    except csv.Error as error:
+        raise ValueError(f"{csv_path} is not a readable CSV file ({error}); "
+                         f"it must be plain text with a header line '{id_col},{label_col}'"
+                         ) from None
+
+
+def _parse_labels(csv_path: Path, id_col: str, label_col: str):
+    """Ids and grades of a label CSV (UTF-8, with or without a byte-order mark), checked."""
+    with open(csv_path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         columns = [c.strip() for c in (reader.fieldnames or [])]
         missing = [c for c in (id_col, label_col) if c not in columns]
         if missing:
             raise ValueError(f"{csv_path} lacks column(s) {missing}; it has {columns}. "
                              f"Expected a header line '{id_col},{label_col}'")
-        ids, grades, bad = [], [], []
+        ids, grades, lines, bad = [], [], [], []
         for line, row in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
             try:
@@ -121,12 +147,39 @@ def _read_labels(csv_path: Path, id_col: str, label_col: str):
                 continue
             ids.append(row[id_col])
             grades.append(grade)
+            lines.append(line)
     if bad:
         raise ValueError(f"{csv_path}: {len(bad)} grade(s) not an integer 0-4 (ICDR scale): "
                          f"{bad[:10]}")
     if not ids:
         raise ValueError(f"{csv_path} has no rows")
+    _validate_ids(csv_path, id_col, ids, lines)
     return ids, np.asarray(grades, np.int64)
+
+
+def _unsafe_id(image_id: str) -> bool:
+    """True for an empty id, an absolute path (/x, \\x, C:x), one with a '..' part or a NUL."""
+    parts = image_id.replace("\\", "/").split("/")
+    drive = image_id[:1].isalpha() and image_id[1:2] == ":"  # C:... on Windows
+    return (not image_id or image_id.startswith(("/", "\\")) or Path(image_id).is_absolute()
+            or drive or ".." in parts or "\0" in image_id)
+
+
+def _validate_ids(csv_path: Path, id_col: str, ids: list, lines: list) -> None:
+    """Refuse ids that leave the folder and ids listed twice (an image in train and test)."""
+    unsafe = [f"line {n}: {i!r}" for i, n in zip(ids, lines) if _unsafe_id(i)]
+    if unsafe:
+        raise ValueError(f"{csv_path}: {len(unsafe)} {id_col} value(s) are empty, absolute or "
+                         f"contain '..' or NUL, so they do not name a file inside the folder: "
+                         f"{unsafe[:10]}; use the image's file name (without extension)")
+    seen: dict = {}
+    for image_id, line in zip(ids, lines):
+        seen.setdefault(image_id, []).append(line)
+    repeated = [f"{i!r} (lines {', '.join(map(str, n))})" for i, n in seen.items() if len(n) > 1]
+    if repeated:
+        raise ValueError(f"{csv_path} lists {len(repeated)} {id_col}(s) more than once: "
+                         f"{'; '.join(repeated[:10])}; a repeated image can land in both the "
+                         "training and the test split - keep one row per image and try again")
 
 
 def _read_image(path: Path, size: int, preprocess: bool) -> np.ndarray:
@@ -138,10 +191,31 @@ def _read_image(path: Path, size: int, preprocess: bool) -> np.ndarray:
         if im.mode in ("L", "LA", "I", "I;16", "F", "1"):
             raise ValueError(f"{path.name} is greyscale (mode {im.mode}); fundus photographs must "
                              "be colour")
+        if min(im.size) < MIN_IMAGE_PIXELS:
+            raise ValueError(f"{path.name} is only {im.size[0]} x {im.size[1]} pixels; a fundus "
+                             f"photograph must be at least {MIN_IMAGE_PIXELS} x {MIN_IMAGE_PIXELS}")
         image = np.asarray(im.convert("RGB"))
     if preprocess:
         return preprocess_fundus(image, size)
     return resize(pad_to_square(image), size)
+
+
+def _validate_distinct_files(csv_path: Path, ids: list, paths: list) -> None:
+    """Refuse two ids that name one file (a case-insensitive disk, a symbolic link)."""
+    first: dict = {}
+    same = []
+    for image_id, path in zip(ids, paths):
+        if path is None:
+            continue
+        key = path.resolve()
+        if key in first:
+            same.append(f"{first[key]!r} and {image_id!r}")
+        else:
+            first[key] = image_id
+    if same:
+        raise ValueError(f"{csv_path}: {len(same)} pair(s) of ids name the same image file: "
+                         f"{'; '.join(same[:10])}; a repeated image can land in both the training "
+                         "and the test split - keep one row per image and try again")
 
 
 def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, source, size, seed,
@@ -155,6 +229,9 @@ def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, sourc
     ids, grades = _read_labels(root / csv_name, id_col, label_col)
     if limit is not None:
         ids, grades = ids[:limit], grades[:limit]
+    paths = [next((p for p in (root / image_dir / f"{image_id}{ext}" for ext in extensions)
+                   if p.is_file()), None) for image_id in ids]
+    _validate_distinct_files(root / csv_name, ids, paths)
     images, kept, problems = [], [], []
     iterator = range(len(ids))
     if progress:
@@ -162,8 +239,7 @@ def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, sourc
 
         iterator = tqdm(iterator, desc=f"reading {root.name}", unit="img")
     for i in iterator:
-        candidates = [root / image_dir / f"{ids[i]}{ext}" for ext in extensions]
-        path = next((p for p in candidates if p.is_file()), None)
+        path = paths[i]
         if path is None:
             problems.append(f"{image_dir}/{ids[i]}{extensions[0]}: missing")
             continue
@@ -216,42 +292,120 @@ def load_eyepacs(root, size: int = 224, seed: int = 0, val_fraction: float = 0.1
                         test_fraction, on_error, preprocess, progress, limit)
 
 
+def _manifest_files(out: Path) -> list[str]:
+    """The files a previous synth wrote into ``out`` (from its manifest), checked to stay inside."""
+    import json
+
+    manifest = out / SYNTH_MANIFEST
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise FileExistsError(f"{manifest} is unreadable ({error}), so the files of the previous "
+                              "synthetic set are unknown; choose another folder") from None
+    ok = all(isinstance(f, str) and (f == "train.csv" or (
+        f.startswith("train_images/") and f.count("/") == 1 and not _unsafe_id(f[13:])))
+        for f in files) if isinstance(files, list) else False
+    if not ok:
+        raise FileExistsError(f"{manifest} lists files outside train.csv and train_images/; it "
+                              "was not written by qdr-course - choose another folder")
+    return files
+
+
+def validate_aptos_target(out, n: int, prefix: str = "synth",
+                          overwrite: bool = False) -> list[Path]:
+    """Files that ``n`` new synthetic images replace in ``out``; or an error.
+
+    An empty folder is fine. A folder with ``train.csv`` or ``train_images`` needs
+    ``overwrite=True`` *and* a :data:`SYNTH_MANIFEST` (written by :func:`save_aptos_folder`):
+    only the files listed there are replaced, and a file of the user's that a new image would
+    overwrite is refused. Nothing is changed here, so a command can check before slow work.
+    """
+    out = Path(out).expanduser()
+    existing = [p.name for p in (out / "train.csv", out / "train_images") if p.exists()]
+    if not existing:
+        return []
+    if not overwrite:
+        raise FileExistsError(f"{out} already holds {existing}; choose another folder or pass "
+                              "overwrite=True (--overwrite) to replace it")
+    if not (out / SYNTH_MANIFEST).is_file():
+        raise FileExistsError(f"{out} holds {existing} that qdr-course data synth did not write "
+                              f"(no {SYNTH_MANIFEST}), so --overwrite will not touch them; "
+                              "choose another folder (or move them away yourself)")
+    old = set(_manifest_files(out))
+    width = max(5, len(str(n)))
+    clash = [f"train_images/{prefix}_{i:0{width}d}.png" for i in range(n)]
+    clash = [f for f in clash if f not in old and (out / f).exists()]
+    if clash:
+        raise FileExistsError(f"{out} holds {len(clash)} file(s) that the new set would overwrite "
+                              f"but the previous synth did not write, e.g. {clash[0]}; choose "
+                              "another folder (or move them away yourself)")
+    return [out / f for f in sorted(old) if (out / f).exists()]
+
+
 def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: bool = False,
                       progress: bool = False) -> Path:
     """Write images and grades as an APTOS-2019 folder (``train.csv`` + PNGs).
 
     Refuses to write into a folder that already has a ``train.csv`` or ``train_images`` unless
-    ``overwrite=True``.
+    ``overwrite=True`` and the folder was written by this function (see
+    :func:`validate_aptos_target`): then the previous set's files, and only those, are removed, so
+    no stale image is left. The new set is written to a staging folder first: a failure (a full
+    disk) leaves the previous set as it was and nothing half-written.
     """
+    import json
+    import shutil
+
     from PIL import Image
 
     images = _validate_images(images)
     grades = grade_array(grades)
     if len(images) != len(grades):
         raise ValueError(f"{len(images)} images but {len(grades)} grades")
+    if _unsafe_id(prefix) or "/" in prefix or "\\" in prefix:
+        raise ValueError(f"prefix must be a plain file-name prefix, got {prefix!r}")
     out = Path(out).expanduser()
-    existing = [p for p in (out / "train.csv", out / "train_images") if p.exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"{out} already holds {[p.name for p in existing]}; choose another "
-                              "folder or pass overwrite=True (--overwrite) to replace it")
+    old = validate_aptos_target(out, len(images), prefix, overwrite)
+    created = not out.exists()
+    staging = out / f".synth-staging-{os.getpid()}"
+
+    def clean_up():
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+
     try:
-        (out / "train_images").mkdir(parents=True, exist_ok=True)
+        (staging / "train_images").mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        clean_up()
         raise PermissionError(f"cannot create {out / 'train_images'}: {error}") from error
     width = max(5, len(str(len(images))))
+    names = [f"{prefix}_{i:0{width}d}" for i in range(len(images))]
     iterator = range(len(images))
     if progress:
         from tqdm.auto import tqdm
 
         iterator = tqdm(iterator, desc=f"writing {out.name}", unit="img")
-    names = []
-    for i in iterator:
-        name = f"{prefix}_{i:0{width}d}"
-        Image.fromarray(images[i]).save(out / "train_images" / f"{name}.png",
-                                        compress_level=3)  # lossless, faster
-        names.append(name)
-    with open(out / "train.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id_code", "diagnosis"])
-        writer.writerows(zip(names, grades.tolist()))
+    try:
+        for i in iterator:  # lossless; compress_level 3 is faster than the default
+            Image.fromarray(images[i]).save(staging / "train_images" / f"{names[i]}.png",
+                                            compress_level=3)
+        with open(staging / "train.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id_code", "diagnosis"])
+            writer.writerows(zip(names, grades.tolist()))
+        files = ["train.csv"] + [f"train_images/{name}.png" for name in names]
+        (staging / SYNTH_MANIFEST).write_text(json.dumps(
+            {"written_by": "qdr-course data synth (qdr_course.retina.sources.save_aptos_folder)",
+             "files": files}, indent=0), encoding="utf-8")
+    except BaseException:
+        clean_up()
+        raise
+    for path in old:  # the previous synth's files, and nothing else
+        path.unlink()
+    (out / "train_images").mkdir(exist_ok=True)
+    for name in names:
+        os.replace(staging / "train_images" / f"{name}.png", out / "train_images" / f"{name}.png")
+    os.replace(staging / "train.csv", out / "train.csv")
+    os.replace(staging / SYNTH_MANIFEST, out / SYNTH_MANIFEST)
+    shutil.rmtree(staging, ignore_errors=True)
     return out
