@@ -42,6 +42,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from qdr_course.commands import lab
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -128,7 +130,8 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
 
     port, token = free_port(), secrets.token_hex(16)
     dirs = {name: folder / name for name in ("config", "data", "runtime", "settings", "workspaces",
-                                             "app-settings", "ipython", "checkpoints")}
+                                             "app-settings", "ipython", "checkpoints",
+                                             "course-config")}
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
     lab_config = {
@@ -137,12 +140,20 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
         "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
         "extension_manager": "readonly",  # no PyPI queries from the extension manager
     }
+    course_config: dict[str, str] = {}
     if os.environ.get("QDR_BROWSER_SETTINGS") == "installed":
-        installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-        assert installed.exists(), f"{installed} is missing: binder/postBuild installs it"
-    else:  # the project's own default-viewer override, exactly as binder/postBuild installs it
+        for installed in (Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json",
+                          Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.json"):
+            assert installed.exists(), f"{installed} is missing: binder/postBuild installs it"
+    else:  # the project's own settings, exactly as binder/postBuild and the bootstrap install them
         shutil.copy(ROOT / "binder" / "overrides.json", dirs["app-settings"] / "overrides.json")
         lab_config["app_settings_dir"] = str(dirs["app-settings"])
+        # The server config (one entry per lesson) from a config folder of its own, as it
+        # would be read from <environment>/etc/jupyter/.
+        dirs["course-config"].mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "binder" / "jupyter_server_config.json",
+                    dirs["course-config"] / "jupyter_server_config.json")
+        course_config["JUPYTER_CONFIG_PATH"] = str(dirs["course-config"])
     _write_json(dirs["config"] / "jupyter_lab_config.json", {"LabApp": lab_config})
     # JupyterLab checkpoints a file when it opens it: keep that out of the repository.
     _write_json(dirs["config"] / "jupyter_server_config.json",
@@ -157,13 +168,14 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]), "IPYTHONDIR": str(dirs["ipython"]),
            "JUPYTER_PLATFORM_DIRS": "1", "NO_PROXY": "127.0.0.1,localhost",
-           "no_proxy": "127.0.0.1,localhost"}
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser",
-               f"--ServerApp.root_dir={root_dir}", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}"]
-    if os.geteuid() == 0:  # CI and containers run as root
-        command.append("--allow-root")
+           "no_proxy": "127.0.0.1,localhost", **course_config}
+    # Started as `qdr-course lab` starts it (lesson 00 as the default URL, --allow-root for
+    # root, the environment's bin first on PATH), on a private port with a token.
+    private = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    command = [sys.executable, "-m", "jupyterlab",
+               *lab.jupyterlab_arguments(root_dir, private, lab.running_as_root())]
+    env = lab.server_environment(env)
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
