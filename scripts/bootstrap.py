@@ -150,7 +150,7 @@ def set_up() -> None:
     used = up_to_date(requested)
     if used is not None:
         note = ("" if used == requested else
-                f"; {requested} was unreachable at set-up: delete {STAMP.name} to try it again")
+                f"; {requested} was unreachable at set-up: delete {STAMP.relative_to(ROOT)} to retry it")
         print(f"environment {VENV} is up to date (torch from {used or DEFAULT_INDEX}{note})")
         return
     index, reason = torch_source(requested)
