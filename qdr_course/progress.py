@@ -10,7 +10,7 @@ import importlib.util
 
 
 def progress_bar():
-    """The tqdm class to use: ``tqdm.auto`` (a widget in notebooks) if ipywidgets is there, else text."""
+    """The tqdm class: ``tqdm.auto`` (a widget in notebooks) if ipywidgets is there, else text."""
     if importlib.util.find_spec("ipywidgets") is None:
         from tqdm.std import tqdm
     else:

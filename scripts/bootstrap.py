@@ -102,7 +102,8 @@ def install_commands(python: os.PathLike, index: str, reinstall_torch: bool) -> 
     force = ["--force-reinstall"] if reinstall_torch else []
     course = [*pip, "--no-deps", "-e", ROOT]
     if index:
-        return [[*pip, "--no-deps", *force, torch, "--index-url", index], [*pip, "-r", LOCK], course]
+        alone = [*pip, "--no-deps", *force, torch, "--index-url", index]
+        return [alone, [*pip, "-r", LOCK], course]
     replace = [[*pip, "--no-deps", "--force-reinstall", torch]] if reinstall_torch else []
     return [*replace, [*pip, torch, "-r", LOCK], course]
 
@@ -149,8 +150,8 @@ def set_up() -> None:
     requested = requested_torch_index()
     used = up_to_date(requested)
     if used is not None:
-        note = ("" if used == requested else
-                f"; {requested} was unreachable at set-up: delete {STAMP.relative_to(ROOT)} to retry it")
+        note = ("" if used == requested else f"; {requested} was unreachable at set-up: "
+                f"delete {STAMP.relative_to(ROOT)} to retry it")
         print(f"environment {VENV} is up to date (torch from {used or DEFAULT_INDEX}{note})")
         return
     index, reason = torch_source(requested)
@@ -187,7 +188,8 @@ def install_jupyter_settings(prefix: Path) -> None:
         merged = theirs.setdefault(section, {})
         for key, value in values.items():
             old = merged.get(key)
-            merged[key] = old + [v for v in value if v not in old] if isinstance(old, list) else value
+            is_list = isinstance(old, list)
+            merged[key] = old + [v for v in value if v not in old] if is_list else value
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps(theirs, indent=2) + "\n")
 

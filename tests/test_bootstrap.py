@@ -57,7 +57,8 @@ def test_torch_comes_from_the_cpu_index_on_linux_and_windows(platform, expected)
 
 
 def test_torch_index_url_overrides_and_empty_means_pips_default():
-    assert bootstrap.requested_torch_index({"TORCH_INDEX_URL": "http://x/simple"}, "linux") == "http://x/simple"
+    url = "http://x/simple"
+    assert bootstrap.requested_torch_index({"TORCH_INDEX_URL": url}, "linux") == url
     assert bootstrap.requested_torch_index({"TORCH_INDEX_URL": ""}, "linux") == ""
     assert bootstrap.requested_torch_index({"TORCH_INDEX_URL": " "}, "darwin") == ""
 
@@ -77,7 +78,8 @@ def test_the_fallback_is_decided_quickly_against_a_refused_connection():
 def test_a_reachable_index_is_used_and_a_404_is_a_reason(index_server):
     assert bootstrap.probe_index(f"{index_server}/simple/") is None
     assert bootstrap.torch_source(f"{index_server}/simple") == (f"{index_server}/simple", None)
-    assert bootstrap.probe_index(f"{index_server}/other") == f"HTTP 404 for {index_server}/other/torch/"
+    reason = bootstrap.probe_index(f"{index_server}/other")
+    assert reason == f"HTTP 404 for {index_server}/other/torch/"
 
 
 def test_pips_default_index_and_local_indexes_are_not_probed():
@@ -110,7 +112,9 @@ def test_a_torch_from_another_index_is_replaced_not_kept():
 
 def test_the_stamp_records_the_index_torch_actually_came_from(tmp_path):
     stamp = tmp_path / "stamp"
-    assert bootstrap.fingerprint("https://idx", "") != bootstrap.fingerprint("https://idx", "https://idx")
+    fell_back = bootstrap.fingerprint("https://idx", "")
+    used = bootstrap.fingerprint("https://idx", "https://idx")
+    assert fell_back != used
     stamp.write_text(bootstrap.stamp_text("https://idx", ""))  # fell back to the default index
     assert stamp.read_text().splitlines()[1] == "torch index: pip's default index"
     assert bootstrap.up_to_date("https://idx", stamp) == ""
@@ -134,7 +138,8 @@ def test_jupyter_settings_are_installed_and_merged_with_existing_ones(tmp_path):
     globs = merged["ContentsManager"]["hide_globs"]
     assert globs[0] == "*.tmp" and "[0-9][0-9]_*.py" in globs and len(globs) == len(set(globs))
     overrides = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-    assert json.loads(overrides.read_text()) == json.loads((ROOT / "binder" / "overrides.json").read_text())
+    project = ROOT / "binder" / "overrides.json"
+    assert json.loads(overrides.read_text()) == json.loads(project.read_text())
 
 
 def test_invalid_existing_server_config_is_a_clear_error(tmp_path):
@@ -151,13 +156,15 @@ def test_the_hide_pattern_hides_exactly_the_lesson_twins():
 
     globs = json.loads((ROOT / "binder" / "jupyter_server_config.json").read_text())[
         "ContentsManager"]["hide_globs"]
-    hidden = {p.name for p in (ROOT / "lessons").iterdir() if any(fnmatch(p.name, g) for g in globs)}
+    lessons = (ROOT / "lessons").iterdir()
+    hidden = {p.name for p in lessons if any(fnmatch(p.name, g) for g in globs)}
     assert hidden == {p.name for p in (ROOT / "lessons").glob("*.py")}
     assert not any(fnmatch(name, g) for g in globs for name in ("helper.py", "my_answers.py"))
 
 
 def test_postbuild_installs_the_same_settings():
-    assert "python scripts/bootstrap.py jupyter-settings" in (ROOT / "binder" / "postBuild").read_text()
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert "python scripts/bootstrap.py jupyter-settings" in post_build
 
 
 def test_unknown_command_prints_usage():

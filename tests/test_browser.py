@@ -91,7 +91,7 @@ def emoji_font_present() -> bool:
 
 
 def _apt_install_chromium() -> str | None:
-    """Install Debian's chromium and emoji font (CI only); return why it could not be done, or None."""
+    """Install Debian's chromium and emoji font (CI only); return why that failed, or None."""
     if os.geteuid() != 0:
         return "not running as root, so apt-get cannot install chromium"
     if shutil.which("apt-get") is None:
@@ -168,8 +168,9 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
     }
     course_config: dict[str, str] = {}
     if os.environ.get("QDR_BROWSER_SETTINGS") == "installed":
-        for installed in (Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json",
-                          Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.json"):
+        prefix = Path(sys.prefix)
+        for installed in (prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json",
+                          prefix / "etc" / "jupyter" / "jupyter_server_config.json"):
             assert installed.exists(), f"{installed} is missing: binder/postBuild installs it"
     else:  # the project's own settings, exactly as binder/postBuild and the bootstrap install them
         shutil.copy(ROOT / "binder" / "overrides.json", dirs["app-settings"] / "overrides.json")

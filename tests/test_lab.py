@@ -74,7 +74,8 @@ def test_the_root_url_opens_lesson_00_as_the_binder_link_does(server):
     url, token, _ = server
     status, headers, _ = _request(f"{url}/?token={token}")
     assert status in (301, 302), status
-    assert headers["Location"].split("?")[0].endswith("/lab/tree/00_welcome.ipynb"), headers["Location"]
+    location = headers["Location"]
+    assert location.split("?")[0].endswith("/lab/tree/00_welcome.ipynb"), location
 
 
 def test_saving_the_notebook_still_writes_its_py_twin(server):
@@ -104,7 +105,8 @@ def test_arguments_open_lesson_00_and_add_allow_root_only_for_root(tmp_path):
                        "--LabApp.default_url=/lab/tree/00_welcome.ipynb", "--no-browser"]
     as_root = lab.jupyterlab_arguments(tmp_path, ["--no-browser"], as_root=True)
     assert as_root.count("--allow-root") == 1 and as_root[-1] == "--no-browser"
-    assert lab.jupyterlab_arguments(tmp_path, ["--allow-root"], as_root=True).count("--allow-root") == 1
+    given = lab.jupyterlab_arguments(tmp_path, ["--allow-root"], as_root=True)
+    assert given.count("--allow-root") == 1
     (tmp_path / "00_welcome.ipynb").unlink()  # no lesson 00: JupyterLab's own start page
     assert not any("default_url" in a for a in lab.jupyterlab_arguments(tmp_path, [], False))
 
@@ -114,7 +116,7 @@ def test_server_environment_puts_this_environments_bin_first():
     env = lab.server_environment({"PATH": os.pathsep.join(["/usr/bin", scripts, "/bin"]), "X": "1"})
     assert env["PATH"].split(os.pathsep) == [scripts, "/usr/bin", "/bin"] and env["X"] == "1"
     assert lab.server_environment({})["PATH"] == scripts
-    assert Path(scripts, "qdr-course").exists() or os.name == "nt", "qdr-course is not in " + scripts
+    assert Path(scripts, "qdr-course").exists() or os.name == "nt", f"no qdr-course in {scripts}"
 
 
 def test_lab_as_root_says_so_in_one_line_and_adds_the_flag(monkeypatch, capsys):
@@ -122,7 +124,8 @@ def test_lab_as_root_says_so_in_one_line_and_adds_the_flag(monkeypatch, capsys):
     assert main(["lab", "--dry-run", "--root", str(REPO_ROOT), "--no-browser"]) == 0
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and "running as root" in err and "--allow-root" in err
-    assert "--allow-root" in out.split() and "--LabApp.default_url=/lab/tree/00_welcome.ipynb" in out
+    assert "--allow-root" in out.split()
+    assert "--LabApp.default_url=/lab/tree/00_welcome.ipynb" in out.split()
     monkeypatch.setattr(lab, "running_as_root", lambda: False)
     assert main(["lab", "--dry-run", "--root", str(REPO_ROOT)]) == 0
     out, err = capsys.readouterr()

@@ -58,8 +58,8 @@ def exercise_check(title: str) -> Callable[[Callable[..., str | None]], Callable
             try:
                 message = check(*args, **kwargs)
             except NotImplementedError:
-                print(f"{TODO} {VERDICT[TODO]} - {title}: replace the "
-                      "`raise NotImplementedError(...)` line with your code and run the cell again.")
+                print(f"{TODO} {VERDICT[TODO]} - {title}: replace the `raise "
+                      "NotImplementedError(...)` line with your code and run the cell again.")
                 return CheckResult(False)
             except AssertionError as error:
                 print(f"{FAIL} {VERDICT[FAIL]} - {title}: {error}")

@@ -12,10 +12,10 @@ FIRST_LESSON = "00_welcome.ipynb"  # what the Binder link opens too
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("lab", help="open JupyterLab on the lessons",
-                                   description="Start JupyterLab in the lessons/ folder with lesson "
-                                   f"00 ({FIRST_LESSON}) open; extra arguments go to JupyterLab "
-                                   "(e.g. --no-browser --port 8899).")
+    parser = subparsers.add_parser(
+        "lab", help="open JupyterLab on the lessons",
+        description=f"Start JupyterLab in the lessons/ folder with lesson 00 ({FIRST_LESSON}) "
+        "open; extra arguments go to JupyterLab (e.g. --no-browser --port 8899).")
     parser.add_argument("--root", type=Path, default=Path.cwd(),
                         help="the course's root folder (default: the current folder)")
     parser.add_argument("--folder", default="lessons", choices=["lessons", "solutions"],
@@ -30,7 +30,7 @@ def running_as_root() -> bool:
 
 
 def jupyterlab_arguments(folder: Path, extra: list[str], as_root: bool) -> list[str]:
-    """JupyterLab's options: ``folder`` as root, lesson 00 open, --allow-root for root; then ``extra``."""
+    """JupyterLab's options: ``folder`` as root, lesson 00 open, --allow-root as root, ``extra``."""
     arguments = [f"--ServerApp.root_dir={folder}"]
     if (folder / FIRST_LESSON).is_file():  # "/" and the browser open it, as the Binder link does
         arguments.append(f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}")
