@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sysconfig
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -97,12 +99,37 @@ def test_saving_the_notebook_still_writes_its_py_twin(server):
     assert status == 200 and twin["name"] == "00_welcome.py"
 
 
+def test_qdr_course_is_found_in_a_jupyterlab_terminal(server):
+    """Lesson 00 tells learners to run `qdr-course doctor` in a JupyterLab terminal."""
+    import websocket
+
+    url, token, _ = server
+    status, _, terminal = _request(f"{url}/api/terminals?token={token}", "POST", {})
+    assert status == 200, terminal
+    socket_url = f"ws{url[4:]}/terminals/websocket/{terminal['name']}?token={token}"
+    ws = websocket.create_connection(socket_url, timeout=30, http_no_proxy=["127.0.0.1"])
+    try:
+        ws.send(json.dumps(["stdin", "echo FOUND=$(command -v qdr-course) END\r"]))
+        out, deadline = "", time.monotonic() + 30
+        while time.monotonic() < deadline and not re.search(r"FOUND=\S* END", out):
+            message = json.loads(ws.recv())
+            out += message[1] if message[0] == "stdout" else ""
+    finally:
+        ws.close()
+        _request(f"{url}/api/terminals/{terminal['name']}?token={token}", "DELETE")
+    found = re.search(r"FOUND=(\S*) END", out)
+    assert found, f"no answer from the terminal: {out[-500:]!r}"
+    expected = Path(sysconfig.get_path("scripts"), "qdr-course")
+    assert found.group(1) == str(expected), f"the terminal's qdr-course: {found.group(1)!r}"
+
+
 # --------------------------------------------------------------------------- the command itself
 def test_arguments_open_lesson_00_and_add_allow_root_only_for_root(tmp_path):
     (tmp_path / "00_welcome.ipynb").write_text("{}")
     as_user = lab.jupyterlab_arguments(tmp_path, ["--no-browser"], as_root=False)
-    assert as_user == [f"--ServerApp.root_dir={tmp_path}",
-                       "--LabApp.default_url=/lab/tree/00_welcome.ipynb", "--no-browser"]
+    assert as_user[:2] == [f"--ServerApp.root_dir={tmp_path}",
+                           "--LabApp.default_url=/lab/tree/00_welcome.ipynb"]
+    assert as_user[-1] == "--no-browser" and "--allow-root" not in as_user
     as_root = lab.jupyterlab_arguments(tmp_path, ["--no-browser"], as_root=True)
     assert as_root.count("--allow-root") == 1 and as_root[-1] == "--no-browser"
     given = lab.jupyterlab_arguments(tmp_path, ["--allow-root"], as_root=True)

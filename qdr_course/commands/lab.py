@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import shutil
 import sys
 import sysconfig
 from pathlib import Path
@@ -36,6 +38,11 @@ def jupyterlab_arguments(folder: Path, extra: list[str], as_root: bool) -> list[
         arguments.append(f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}")
     if as_root and "--allow-root" not in extra:
         arguments.append("--allow-root")
+    if os.name != "nt" and not any("terminado_settings" in a for a in extra):
+        # Terminals run the user's shell as when JupyterLab is started from a terminal: not as a
+        # login shell (Jupyter's choice without a tty), whose /etc/profile would reset PATH.
+        shell = os.environ.get("SHELL") or shutil.which("sh") or "/bin/sh"
+        arguments.append(f"--ServerApp.terminado_settings=shell_command={shlex.quote(shell)}")
     return [*arguments, *extra]
 
 
