@@ -169,3 +169,15 @@ def test_postbuild_installs_the_same_settings():
 
 def test_unknown_command_prints_usage():
     assert bootstrap.main(["frobnicate"]) == 2
+
+
+def test_torch_is_replaced_only_when_it_came_from_another_index(tmp_path, monkeypatch):
+    venv = tmp_path / ".venv"
+    monkeypatch.setattr(bootstrap, "VENV", venv)
+    monkeypatch.setattr(bootstrap, "TORCH_MARK", venv / ".qdr-course-torch-index")
+    assert not bootstrap.torch_needs_replacing("https://idx")  # no torch yet
+    (venv / "lib" / "python3.11" / "site-packages" / "torch-2.13.0.dist-info").mkdir(parents=True)
+    assert bootstrap.torch_needs_replacing("https://idx")  # a torch of unknown origin
+    bootstrap.TORCH_MARK.write_text("https://idx")
+    assert not bootstrap.torch_needs_replacing("https://idx")
+    assert bootstrap.torch_needs_replacing("")  # now pip's default index is asked for
