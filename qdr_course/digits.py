@@ -87,7 +87,9 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 def fit(model: nn.Module, x_train, y_train, x_test=None, y_test=None, epochs: int = 5,
         batch_size: int = 32, lr: float = 0.02, seed: int = 0) -> dict:
     """Train with Adam over shuffled mini-batches; history of loss and accuracy per epoch. See lesson 03."""
-    from tqdm import tqdm  # plain text bar: no ipywidgets needed, honours TQDM_DISABLE
+    from qdr_course.progress import progress_bar  # honours TQDM_DISABLE
+
+    tqdm = progress_bar()
     if epochs < 1 or batch_size < 1 or not lr > 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
     generator = torch.Generator().manual_seed(seed)

@@ -270,7 +270,9 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
                 model.eval()
                 return history
 
-    from tqdm import tqdm  # plain text bar: works in terminals and notebooks, no widgets needed
+    from qdr_course.progress import progress_bar  # widget or text, never a warning
+
+    tqdm = progress_bar()
 
     bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=f"{model.kind}", unit="batch",
                leave=False, **({} if progress else {"disable": True}))  # TQDM_DISABLE=1 also works
