@@ -239,10 +239,11 @@ class HybridGrader(_Grader):
         backend = fake_device(device) if isinstance(device, str) else device
         available = getattr(backend, "num_qubits", None)
         if available is not None and available < self.n_qubits:
-            name = device if isinstance(device, str) else getattr(backend, "name", type(backend).__name__)
-            raise ValueError(f"device {name} has {available} qubit{'s' if available != 1 else ''}, too few "
-                             f"for this grader's {self.n_qubits}-qubit circuit; choose a device with at "
-                             f"least {self.n_qubits} qubits (e.g. FakeManilaV2, 5 qubits)")
+            name = device if isinstance(device, str) else getattr(backend, "name", "the device")
+            qubits = f"{available} qubit{'s' if available != 1 else ''}"
+            raise ValueError(f"device {name} has {qubits}, too few for this grader's "
+                             f"{self.n_qubits}-qubit circuit; choose a device with at least "
+                             f"{self.n_qubits} qubits (e.g. FakeManilaV2, 5 qubits)")
         return self.with_backend(device_estimator(backend, shots=shots, seed=seed), transpile_to=backend)
 
     @property
@@ -293,11 +294,12 @@ def check_statevector_fits(n_qubits: int, n_layers: int, batch_size: int, traini
     available = available_memory() if available is None else available
     if need > available:
         largest = n_qubits
-        while largest > 1 and statevector_bytes(largest, n_layers, batch_size, training) > available:
+        while largest > 1 and statevector_bytes(largest, n_layers, batch_size,
+                                                training) > available:
             largest -= 1
         raise MemoryError(
-            f"a {n_qubits}-qubit circuit with {n_layers} layers and batches of {batch_size} needs about "
-            f"{_format_bytes(need)} to simulate{' and train' if training else ''}, but only "
+            f"a {n_qubits}-qubit circuit with {n_layers} layers and batches of {batch_size} needs "
+            f"about {_format_bytes(need)} to simulate{' and train' if training else ''}, but only "
             f"{_format_bytes(available)} of memory is available; use at most {largest} qubits "
             "(or smaller batches)")
     return need

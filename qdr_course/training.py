@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -133,7 +134,8 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
 
 def _first_line(error: BaseException) -> str:
     """The first non-empty line of an error's message, or its type name when it has none."""
-    lines = [line for line in str(error).splitlines() if line.strip()]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # torch colours some of its messages
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
@@ -148,8 +150,9 @@ def read_checkpoint(path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # pickle with code in it, truncated, or not a torch file at all
-        raise ValueError(f"{path} is not a readable, safe qdr-course checkpoint ({_first_line(error)}); "
-                         "it may be truncated or damaged: train again, or restore it from a copy") from error
+        raise ValueError(f"{path} is not a safe qdr-course checkpoint, or it is truncated or "
+                         f"damaged ({_first_line(error)}); train again, or restore it from a "
+                         "copy") from error
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a qdr-course grader checkpoint (expected format "
                          f"{CHECKPOINT_FORMAT!r}); was it written by save_checkpoint?")
@@ -387,6 +390,12 @@ def evaluate_grader(model: _Grader, data, batch_size: int = 64) -> dict:
     return grading_report(y_true, probs.argmax(1), y_score=probs)
 
 
+def _confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """The 5 x 5 confusion matrix by one bincount (fast inside a bootstrap loop)."""
+    flat = np.bincount(y_true * NUM_GRADES + y_pred, minlength=NUM_GRADES**2)
+    return flat.reshape(NUM_GRADES, NUM_GRADES)
+
+
 def qwk_difference_interval(y_true, pred_a, pred_b, n_boot: int = 2000, level: float = 0.95,
                             seed: int = 0) -> tuple[float, float, float]:
     """QWK(a) - QWK(b) on the same images and its paired bootstrap interval. See lesson 05.
@@ -397,7 +406,8 @@ def qwk_difference_interval(y_true, pred_a, pred_b, n_boot: int = 2000, level: f
     """
     from qdr_course.metrics import quadratic_weighted_kappa, qwk_from_confusion
 
-    y_true, pred_a, pred_b = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (y_true, pred_a, pred_b))
+    y_true, pred_a, pred_b = (np.asarray(v, dtype=np.int64).reshape(-1)
+                              for v in (y_true, pred_a, pred_b))
     if not len(y_true) == len(pred_a) == len(pred_b) or len(y_true) < 2:
         raise ValueError("y_true, pred_a and pred_b must have the same length, at least 2")
     if not 0 < level < 1:
@@ -408,8 +418,7 @@ def qwk_difference_interval(y_true, pred_a, pred_b, n_boot: int = 2000, level: f
     with np.errstate(invalid="ignore", divide="ignore"):
         for _ in range(n_boot):
             i = rng.integers(0, len(y_true), len(y_true))
-            qa, qb = (qwk_from_confusion(np.bincount(y_true[i] * NUM_GRADES + p[i],
-                                                     minlength=NUM_GRADES**2).reshape(NUM_GRADES, -1))
+            qa, qb = (qwk_from_confusion(_confusion_counts(y_true[i], p[i]))
                       for p in (pred_a, pred_b))
             if np.isfinite(qa) and np.isfinite(qb):
                 diffs.append(qa - qb)

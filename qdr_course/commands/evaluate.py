@@ -20,8 +20,8 @@ def register(subparsers) -> None:
         "exact QWK on the same images and a bootstrap 95%% interval of the difference are printed.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a folder written by qdr-course train")
     parser.add_argument("--data", default=None, metavar="SPEC",
-                        help="evaluate on other data (synthetic, retinamnist[:FILE.npz], aptos:DIR, "
-                        "eyepacs:DIR); "
+                        help="evaluate on other data (synthetic, retinamnist[:FILE.npz], "
+                        "aptos:DIR, eyepacs:DIR); "
                         "default: the run's own test split")
     parser.add_argument("--device", default=None, metavar="FAKE_DEVICE",
                         help="hybrid only: run the circuit on this fake IBM device, e.g. FakeManilaV2 "
@@ -53,13 +53,14 @@ def _load_verified_model(run_dir: Path, meta: dict):
     model = load_checkpoint(path)  # an empty or truncated file fails here, saying so
     settings = meta["settings"]
     if model.kind != settings["kind"] or dict(model.config) != dict(settings["config"]):
-        raise ValueError(f"{path} holds a {model.kind} {model.config}, but metrics.json says the run "
-                         f"trained a {settings['kind']} {settings['config']}: the checkpoint was "
-                         "replaced; restore the run's own checkpoint or train again")
+        raise ValueError(f"{path} holds a {model.kind} {model.config}, but metrics.json says the "
+                         f"run trained a {settings['kind']} {settings['config']}: the checkpoint "
+                         "was replaced; restore the run's own checkpoint or train again")
     expected = meta.get("checkpoint_sha256")
     if expected is not None and file_sha256(path) != expected:  # torch does not check zip CRCs
-        raise ValueError(f"{path} is not the checkpoint this run wrote: its SHA-256 differs from the one "
-                         "in metrics.json (damaged or changed bytes); restore it or train again")
+        raise ValueError(f"{path} is not the checkpoint this run wrote: its SHA-256 differs from "
+                         "the one in metrics.json (damaged or changed bytes); restore it or train "
+                         "again")
     if expected is None:
         print(f"note: {run_dir} stores no checkpoint checksum (written by an older qdr-course); "
               "the checkpoint could not be verified")
@@ -69,7 +70,8 @@ def _load_verified_model(run_dir: Path, meta: dict):
 def _run(args: argparse.Namespace) -> int:
     from qdr_course.commands.train import data_spec_string, format_report, parse_data_spec
     from qdr_course.datasets import load_grading_data
-    from qdr_course.runs import REPRODUCE_TOLERANCE, compare_reports, read_run
+    from qdr_course.runs import (METRICS, REPRODUCE_TOLERANCE, check_run_metadata, compare_reports,
+                                 read_run)
     from qdr_course.metrics import grading_report
     from qdr_course.training import predict_grades
 
@@ -78,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ValueError(f"--limit must be at least 2 images, got {args.limit}")
     if args.shots < 1:
         raise ValueError(f"--shots must be a positive integer, got {args.shots}")
-    meta = read_run(run_dir)
+    meta = check_run_metadata(read_run(run_dir), run_dir / METRICS)
     settings = meta["settings"]
     spec = settings["data"] if args.data is None else data_spec_string(*parse_data_spec(args.data))
     exact = _load_verified_model(run_dir, meta)
@@ -103,11 +105,12 @@ def _run(args: argparse.Namespace) -> int:
             print(f"stored at training time: QWK {float(stored['qwk']):.3f}; DIFFERENT: "
                   f"{'; '.join(differences)} (data or code changed since training)")
         else:
-            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; reproduced: every stored "
-                  f"metric ({', '.join(stored_metric_names())}) agrees within {REPRODUCE_TOLERANCE:g}, "
-                  "counts exactly")
+            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; reproduced: every "
+                  f"stored metric ({', '.join(stored_metric_names())}) agrees within "
+                  f"{REPRODUCE_TOLERANCE:g}, counts exactly")
     if args.device is not None:
-        print(f"training-time QWK (statevector, {stored['n']} test images): {float(stored['qwk']):.3f}")
+        print(f"training-time QWK (statevector, {stored['n']} test images): "
+              f"{float(stored['qwk']):.3f}")
         _compare_with_exact(exact, predicted, images, grades, report)
     return 0
 
@@ -132,8 +135,8 @@ def _compare_with_exact(exact, pred_noisy, images, grades, report) -> None:
         print("device and exact run give " + ("the same grades" if same else "the same QWK"))
         return
     if low != low:
-        print(f"device - exact = {diff:+.3f}; too few images to estimate whether this is within chance "
-              "(use a larger --limit)")
+        print(f"device - exact = {diff:+.3f}; too few images to estimate whether this is within "
+              "chance (use a larger --limit)")
         return
     verdict = ("within chance: the interval contains 0" if low <= 0 <= high else
                "more than chance: the interval excludes 0")

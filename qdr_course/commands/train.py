@@ -15,10 +15,13 @@ _NEEDS_DIR = ("aptos", "eyepacs")
 
 
 def parse_data_spec(spec: str) -> tuple[str, Path | None]:
-    """``"synthetic"``, ``"retinamnist[:FILE.npz]"``, ``"aptos:DIR"``, ``"eyepacs:DIR"`` -> (kind, path). See lesson 05."""
+    """``"synthetic"``, ``"retinamnist[:FILE]"``, ``"aptos:DIR"``, ``"eyepacs:DIR"`` -> (kind, p).
+
+    See lesson 05.
+    """
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError("--data must be one of synthetic, retinamnist, retinamnist:FILE.npz, aptos:DIR, "
-                         "eyepacs:DIR; got an empty value")
+        raise ValueError("--data must be one of synthetic, retinamnist, retinamnist:FILE.npz, "
+                         "aptos:DIR, eyepacs:DIR; got an empty value")
     kind, sep, rest = spec.strip().partition(":")
     kind = kind.lower()
     if kind not in DATA_KINDS:
@@ -64,16 +67,21 @@ def _bounded(convert, what: str, minimum: float, inclusive: bool, maximum: float
         if value < minimum or (value == minimum and not inclusive):
             raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
         if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {value}, more than {maximum:g}, "
-                                             "the largest accepted")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}, more than "
+                                             f"{_number(maximum)}, the largest accepted")
         return value
 
     return parse
 
 
+def _number(value: float) -> str:
+    """``1000``, ``4294967295``, ``10``: a limit as a reader types it."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 #: The largest values ``train`` accepts: beyond them a run is a typo, not an experiment.
-LIMITS = {"size": 512, "n": 100_000, "epochs": 1000, "batch_size": 4096, "lr": 10.0, "patience": 1000,
-          "n_qubits": 64, "n_layers": 100, "seed": 2**32 - 1, "threads": 256}
+LIMITS = {"size": 512, "n": 100_000, "epochs": 1000, "batch_size": 4096, "lr": 10.0,
+          "patience": 1000, "n_qubits": 64, "n_layers": 100, "seed": 2**32 - 1, "threads": 256}
 _positive_int = _bounded(int, "a positive integer", 1, inclusive=True)
 _non_negative_int = _bounded(int, "a non-negative integer", 0, inclusive=True)
 _positive_float = _bounded(float, "a positive number", 0.0, inclusive=False)
@@ -82,7 +90,8 @@ _positive_float = _bounded(float, "a positive number", 0.0, inclusive=False)
 def _limited_int(name: str, minimum: int = 1):
     """A positive (or non-negative) integer at most ``LIMITS[name]``."""
     what = "a positive integer" if minimum == 1 else "a non-negative integer"
-    return _bounded(int, f"{what} up to {LIMITS[name]}", minimum, inclusive=True, maximum=LIMITS[name])
+    return _bounded(int, f"{what} up to {LIMITS[name]}", minimum, inclusive=True,
+                    maximum=LIMITS[name])
 
 
 def register(subparsers) -> None:
@@ -99,26 +108,27 @@ def register(subparsers) -> None:
                         help="synthetic (default, offline), retinamnist (downloads once), "
                         "retinamnist:FILE.npz (a file you have), aptos:DIR or eyepacs:DIR")
     parser.add_argument("--size", type=_limited_int("size"), default=64,
-                        help=f"image side in pixels, at most {LIMITS['size']} (default 64; RetinaMNIST: "
-                        "28, 64, 128 or 224)")
+                        help=f"image side in pixels, at most {LIMITS['size']} (default 64; "
+                        "RetinaMNIST: 28, 64, 128 or 224)")
     parser.add_argument("--n", type=_limited_int("n"), default=2000,
-                        help=f"number of synthetic images to generate, all splits, at most {LIMITS['n']} "
-                        "(default 2000)")
+                        help="number of synthetic images to generate, all splits, at most "
+                        f"{LIMITS['n']} (default 2000)")
     parser.add_argument("--epochs", type=_limited_int("epochs"), default=10,
                         help=f"maximum epochs, at most {LIMITS['epochs']} (default 10)")
     parser.add_argument("--batch-size", type=_limited_int("batch_size"), default=32,
                         help=f"at most {LIMITS['batch_size']} (default 32)")
-    parser.add_argument("--lr", type=_bounded(float, f"a positive number up to {LIMITS['lr']:g}", 0.0,
+    max_lr = _number(LIMITS["lr"])
+    parser.add_argument("--lr", type=_bounded(float, f"a positive number up to {max_lr}", 0.0,
                                               inclusive=False, maximum=LIMITS["lr"]),
-                        default=1e-2, help=f"peak learning rate, finite, at most {LIMITS['lr']:g} "
+                        default=1e-2, help=f"peak learning rate, finite, at most {max_lr} "
                         "(default 1e-2)")
     parser.add_argument("--patience", type=_limited_int("patience"), default=3,
                         help="stop after this many epochs without a better validation QWK (default 3)")
     parser.add_argument("--class-weighting", choices=("loss", "sampler", "none"), default="loss",
                         help="weighted cross-entropy (default), a balanced sampler, or none")
     parser.add_argument("--n-qubits", type=_limited_int("n_qubits"), default=3,
-                        help="hybrid: qubits (default 3); refused when the exact simulation would not fit "
-                        "in the memory available")
+                        help="hybrid: qubits (default 3); refused when the exact simulation would "
+                        "not fit in the memory available")
     parser.add_argument("--n-layers", type=_limited_int("n_layers"), default=2,
                         help=f"hybrid: circuit layers, at most {LIMITS['n_layers']} (default 2)")
     parser.add_argument("--seed", type=_limited_int("seed", minimum=0), default=0,
@@ -130,8 +140,8 @@ def register(subparsers) -> None:
                         help="flip, rotate and brighten training images (off by default: it blurs "
                         "microaneurysms at small sizes)")
     parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
-                        help="finish an interrupted run: continue RUN_DIR's checkpoint with the settings "
-                        "in RUN_DIR/settings.json (give no other training options)")
+                        help="finish an interrupted run: continue RUN_DIR's checkpoint with the "
+                        "settings in RUN_DIR/settings.json (give no other training options)")
     parser.add_argument("--threads", type=_limited_int("threads"), default=1,
                         help="torch threads (default 1: fastest for these small models)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -181,10 +191,11 @@ def describe_os_error(error: OSError, what: str) -> str:
     """One line for a failed write: a full disk, a permission, or whatever the system said."""
     where = f" {error.filename}" if error.filename else ""
     if error.errno == errno.ENOSPC:
-        return f"no space left on the disk while writing{where or ' ' + what}; free some space or " \
-               "choose --out on another disk"
+        return (f"no space left on the disk while writing{where or ' ' + what}; free some space "
+                "or choose --out on another disk")
     if isinstance(error, PermissionError):
-        return f"no permission to write{where or ' ' + what}; choose --out in a folder you can write"
+        return (f"no permission to write{where or ' ' + what}; choose --out in a folder you "
+                "can write")
     reason = error.strerror or str(error)
     return f"could not write {what}{where}: {reason}"
 
@@ -205,7 +216,8 @@ def run(args: argparse.Namespace) -> int:
 def _check_out(text: str) -> Path:
     """Expand ``~`` and check a new run folder could be made there: before any slow work."""
     if not str(text).strip() or "\0" in str(text):
-        raise ValueError(f"--out {text!r} is not a usable folder name; give a path such as runs/my-run")
+        raise ValueError(f"--out {text!r} is not a usable folder name; give a path such as "
+                         "runs/my-run")
     out = Path(text).expanduser()
     if out.exists():
         raise FileExistsError(f"run folder {out} already exists; choose another folder (--out) or "
@@ -226,23 +238,25 @@ def _make_run_dir(out: Path) -> tuple[Path, Path]:
     try:
         out.mkdir(parents=True)
     except FileExistsError:
-        raise FileExistsError(f"run folder {out} already exists; choose another folder (--out)") from None
+        raise FileExistsError(f"run folder {out} already exists; choose another folder "
+                              "(--out)") from None
     except OSError as error:
         if error.errno == errno.ENAMETOOLONG:
             raise ValueError(f"--out {out}: the name is too long for this file system") from None
-        raise
+        if error.errno == errno.ENOSPC:
+            raise
+        reason = error.strerror or error
+        raise ValueError(f"--out {out}: cannot create this folder ({reason}); choose --out in a "
+                         "folder you can write") from None
     return out, top
 
 
 def _run(args: argparse.Namespace) -> int:
-    import torch
-
-    torch.set_num_threads(args.threads)
     if args.resume is not None:
         return _resume(args)
     kind, path = parse_data_spec(args.data)
-    _check_before_data(args, kind, path)
     out = _check_out(args.out) if args.out is not None else unique_default_out(args, kind)
+    _check_before_data(args, kind, path)
     run_dir, top = _make_run_dir(out)
     try:
         settings = {name: getattr(args, name) for name in RUN_OPTIONS}
@@ -250,7 +264,8 @@ def _run(args: argparse.Namespace) -> int:
         from qdr_course.runs import SETTINGS, write_json_atomic
 
         write_json_atomic(run_dir / SETTINGS, settings)
-        return _train_into(run_dir, settings, progress=not args.no_progress, resume=False)
+        return _train_into(run_dir, settings, threads=args.threads, progress=not args.no_progress,
+                           resume=False)
     except KeyboardInterrupt:
         _after_interrupt(run_dir, top)
         raise
@@ -267,7 +282,7 @@ def unique_default_out(args: argparse.Namespace, kind: str) -> Path:
 
 
 def _after_interrupt(run_dir: Path, top: Path) -> None:
-    """Keep an interrupted run that has a checkpoint (it can be resumed); remove one that has none."""
+    """Keep an interrupted run with a checkpoint (it can be resumed); remove one without."""
     from qdr_course.runs import CHECKPOINT
 
     if (run_dir / CHECKPOINT).is_file():
@@ -282,8 +297,8 @@ def _check_before_data(args: argparse.Namespace, kind: str, path: Path | None) -
     from qdr_course.datasets import RETINAMNIST_FILES
 
     if kind == "retinamnist" and path is None and args.size not in RETINAMNIST_FILES:
-        raise ValueError(f"RetinaMNIST comes in sizes {sorted(RETINAMNIST_FILES)}, got --size {args.size}; "
-                         "pass one of them")
+        raise ValueError(f"RetinaMNIST comes in sizes {sorted(RETINAMNIST_FILES)}, got --size "
+                         f"{args.size}; pass one of them")
     if args.model == "hybrid":
         from qdr_course.models import check_statevector_fits
 
@@ -295,22 +310,33 @@ def _load_data(settings: dict):
     from qdr_course.datasets import _ZENODO, RETINAMNIST_FILES, load_grading_data
 
     spec = settings["data"]
+    if spec == "retinamnist":  # pooch would log its own line on stderr; say it once, on stdout
+        import logging
+
+        import pooch
+
+        pooch.get_logger().setLevel(logging.WARNING)
+        print("RetinaMNIST: downloaded once (checksum-verified) into the data cache", flush=True)
     try:
-        return load_grading_data(spec, size=settings["size"], n=settings["n"], seed=settings["seed"])
+        return load_grading_data(spec, size=settings["size"], n=settings["n"],
+                                 seed=settings["seed"])
     except ConnectionError as error:
         name = RETINAMNIST_FILES.get(settings["size"], ("retinamnist_64.npz",))[0]
         cause = error.__cause__
         reason = type(cause).__name__ if cause is not None else "no connection"
         raise ConnectionError(
-            f"could not reach {_ZENODO.format(name=name)} to download RetinaMNIST ({reason}); download "
-            f"{name} on a machine with network and pass --data retinamnist:PATH/{name}, or train "
-            "offline with --data synthetic") from None
+            f"could not reach {_ZENODO.format(name=name)} to download RetinaMNIST ({reason}); "
+            f"download {name} on a machine with network and pass --data "
+            f"retinamnist:PATH/{name}, or train offline with --data synthetic") from None
 
 
-def _train_into(run_dir: Path, settings: dict, *, progress: bool, resume: bool) -> int:
+def _train_into(run_dir: Path, settings: dict, *, threads: int, progress: bool,
+                resume: bool) -> int:
     """Load the data, build the model, train (or continue) into ``run_dir``, test, write the run."""
     import matplotlib
+    import torch
 
+    torch.set_num_threads(threads)
     matplotlib.use("Agg")
     from qdr_course.models import count_parameters
     from qdr_course.runs import CHECKPOINT, write_run
@@ -355,30 +381,34 @@ def _resume(args: argparse.Namespace) -> int:
     given = [f"--{name.replace('_', '-')}" for name in RUN_OPTIONS + ("out",)
              if getattr(args, name) != _DEFAULTS.get(name)]
     if given:
-        raise ValueError(f"--resume takes its settings from the run folder; drop {', '.join(given)}")
+        raise ValueError("--resume takes its settings from the run folder; drop "
+                         f"{', '.join(given)}")
     run_dir = args.resume.expanduser()
     if not run_dir.is_dir():
         raise FileNotFoundError(f"--resume {run_dir}: no run folder there")
     if (run_dir / METRICS).exists():
-        raise ValueError(f"{run_dir} is complete (it has {METRICS}); nothing to resume: evaluate it "
-                         f"with qdr-course evaluate {run_dir}")
+        raise ValueError(f"{run_dir} is complete (it has {METRICS}); nothing to resume: evaluate "
+                         f"it with qdr-course evaluate {run_dir}")
     try:
         settings = json.loads((run_dir / SETTINGS).read_text())
     except FileNotFoundError:
-        raise FileNotFoundError(f"{run_dir} has no {SETTINGS}: it was not started by qdr-course train "
-                                "(or by an older version); train it again") from None
+        raise FileNotFoundError(f"{run_dir} has no {SETTINGS}: it was not started by qdr-course "
+                                "train (or by an older version); train it again") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{run_dir / SETTINGS} is not valid JSON ({error}); train the run again") from None
+        raise ValueError(f"{run_dir / SETTINGS} is not valid JSON ({error}); train the run "
+                         "again") from None
     missing = [name for name in RUN_OPTIONS if name not in settings] if isinstance(settings, dict) \
         else list(RUN_OPTIONS)
     if missing:
         raise ValueError(f"{run_dir / SETTINGS} lacks {', '.join(missing)}; train the run again")
     kind, path = parse_data_spec(settings["data"])
     _check_before_data(argparse.Namespace(**settings), kind, path)
-    done = "no finished epoch" if not (run_dir / CHECKPOINT).is_file() else "its last finished epoch"
+    has_epoch = (run_dir / CHECKPOINT).is_file()
+    done = "its last finished epoch" if has_epoch else "no finished epoch"
     print(f"resuming {run_dir} from {done}", flush=True)
     try:
-        return _train_into(run_dir, settings, progress=not args.no_progress, resume=True)
+        return _train_into(run_dir, settings, threads=args.threads, progress=not args.no_progress,
+                           resume=True)
     except KeyboardInterrupt:
         _after_interrupt(run_dir, run_dir)
         raise
