@@ -211,6 +211,11 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return fail("train", describe_os_error(error, "the run folder") + " (nothing half-written "
                     "was kept)")
+    except RuntimeError as error:  # torch's allocator says RuntimeError, not MemoryError
+        if "allocate" not in str(error):
+            raise
+        return fail("train", "ran out of memory while training (nothing half-written was kept); "
+                    "use a smaller --batch-size, --size or --n-qubits")
 
 
 def _check_out(text: str) -> Path:
