@@ -315,6 +315,11 @@ def test_evaluate_metrics_that_is_not_json(runs, tmp_path):
     one_line_error(cli("evaluate", run), "is not valid JSON")
 
 
+def test_evaluate_absurd_shots_are_refused(runs):
+    result = cli("evaluate", runs["hybrid"], "--device", "FakeManilaV2", "--shots", "1000000000")
+    one_line_error(result, "more than 1000000, the largest accepted")
+
+
 def test_evaluate_on_a_device_with_too_few_qubits(runs):
     one_line_error(cli("evaluate", runs["hybrid"], "--device", "FakeArmonkV2", "--limit", "4"),
                    "FakeArmonkV2 has 1 qubit, too few", "3-qubit circuit", "at least 3 qubits")

@@ -6,7 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from qdr_course.commands.train import _positive_int
+from qdr_course.commands.train import _bounded
+
+#: More shots than this per expectation value is a typo: 10^6 already gives 0.001 precision.
+MAX_SHOTS = 1_000_000
 
 
 def register(subparsers) -> None:
@@ -26,7 +29,10 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default=None, metavar="FAKE_DEVICE",
                         help="hybrid only: run the circuit on this fake IBM device, e.g. FakeManilaV2 "
                         "(noisy, slow: combine with --limit)")
-    parser.add_argument("--shots", type=_positive_int, default=4000, help="shots per expectation value with --device")
+    parser.add_argument("--shots", type=_bounded(int, f"a positive integer up to {MAX_SHOTS}", 1,
+                                                 inclusive=True, maximum=MAX_SHOTS),
+                        default=4000, help=f"shots per expectation value with --device, at most "
+                        f"{MAX_SHOTS} (default 4000)")
     parser.add_argument("--limit", type=int, default=None,
                         help="evaluate only the first N test images (N >= 2)")
     parser.set_defaults(func=run)
