@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -119,9 +120,23 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
                "state_dict": model.state_dict(), **state}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as error:  # a full disk: torch says RuntimeError, Python OSError
+        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
+        if isinstance(error, OSError):
+            raise
+        raise OSError(f"could not write the checkpoint {path} ({_first_line(error)}); is the disk "
+                      "full?") from error
     return path
+
+
+def _first_line(error: BaseException) -> str:
+    """The first non-empty line of an error's message, or its type name when it has none."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # torch colours some of its messages
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def read_checkpoint(path) -> dict:
@@ -129,11 +144,15 @@ def read_checkpoint(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes): the checkpoint was not written completely; "
+                         "train again, or restore the file from a copy")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # pickle with code in it, or not a torch file at all
-        raise ValueError(f"{path} is not a safe qdr-course checkpoint ({type(error).__name__}: "
-                         f"{str(error).splitlines()[0]})") from error
+    except Exception as error:  # pickle with code in it, truncated, or not a torch file at all
+        raise ValueError(f"{path} is not a safe qdr-course checkpoint, or it is truncated or "
+                         f"damaged ({_first_line(error)}); train again, or restore it from a "
+                         "copy") from error
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a qdr-course grader checkpoint (expected format "
                          f"{CHECKPOINT_FORMAT!r}); was it written by save_checkpoint?")
@@ -371,6 +390,44 @@ def evaluate_grader(model: _Grader, data, batch_size: int = 64) -> dict:
 
     y_true, probs, _ = _predict(model, as_dataset(data), batch_size)
     return grading_report(y_true, probs.argmax(1), y_score=probs)
+
+
+def _confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """The 5 x 5 confusion matrix by one bincount (fast inside a bootstrap loop)."""
+    flat = np.bincount(y_true * NUM_GRADES + y_pred, minlength=NUM_GRADES**2)
+    return flat.reshape(NUM_GRADES, NUM_GRADES)
+
+
+def qwk_difference_interval(y_true, pred_a, pred_b, n_boot: int = 2000, level: float = 0.95,
+                            seed: int = 0) -> tuple[float, float, float]:
+    """QWK(a) - QWK(b) on the same images and its paired bootstrap interval. See lesson 05.
+
+    Images are resampled with replacement ``n_boot`` times; resamples where either QWK is
+    undefined (one grade only) are skipped. Returns ``(difference, low, high)``; an interval
+    containing 0 means the two graders' difference is within chance on these images.
+    """
+    from qdr_course.metrics import quadratic_weighted_kappa, qwk_from_confusion
+
+    y_true, pred_a, pred_b = (np.asarray(v, dtype=np.int64).reshape(-1)
+                              for v in (y_true, pred_a, pred_b))
+    if not len(y_true) == len(pred_a) == len(pred_b) or len(y_true) < 2:
+        raise ValueError("y_true, pred_a and pred_b must have the same length, at least 2")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    diff = quadratic_weighted_kappa(y_true, pred_a) - quadratic_weighted_kappa(y_true, pred_b)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for _ in range(n_boot):
+            i = rng.integers(0, len(y_true), len(y_true))
+            qa, qb = (qwk_from_confusion(_confusion_counts(y_true[i], p[i]))
+                      for p in (pred_a, pred_b))
+            if np.isfinite(qa) and np.isfinite(qb):
+                diffs.append(qa - qb)
+    if not diffs:
+        return float(diff), math.nan, math.nan
+    low, high = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
+    return float(diff), float(low), float(high)
 
 
 # ------------------------------------------------------------------------ several seeds
