@@ -88,9 +88,9 @@ print("same numbers after re-seeding:", bool((first == second).all()))
 # goes. Below it, in the same cell, a *check* from `qdr_course.checks` calls your function and
 # prints one of:
 #
-# - ✅ correct, with a word on what that means;
-# - ❌ what is wrong, for which input, and a hint;
-# - ⏳ not attempted yet.
+# - ✅ Correct, with a word on what that means;
+# - ❌ Not yet: what is wrong, for which input, and a hint;
+# - ⏳ Not attempted yet.
 #
 # Checks never raise an error, so the rest of the lesson always runs; later cells use the
 # package's own reference implementation, not your function.
