@@ -39,13 +39,13 @@
 #
 # | lesson | you learn | the package module it explains |
 # |---|---|---|
-# | 01 Parameterised circuits | qubits, rotations, entanglement, expectation values with Qiskit's V2 Estimator | `qdr_course.circuits` |
-# | 02 The parameter-shift rule | exact gradients of circuits; the two gradient bugs of the original code | `qdr_course.parameter_shift` |
-# | 03 A hybrid layer in PyTorch | a batched, differentiable quantum layer; train a CNN + circuit on digits | `qdr_course.layer` |
-# | 04 Retinopathy and its data | the ICDR scale, synthetic and real fundus data, preprocessing, QWK | `qdr_course.fundus`, `qdr_course.datasets`, `qdr_course.metrics` |
-# | 05 Grading retinopathy with a hybrid network | the hybrid grader against an honest classical baseline | `qdr_course.models`, `qdr_course.training` |
+# | 01 Parameterised circuits | qubits, rotations, entanglement, expectation values with Qiskit's V2 Estimator | `qdr_course.quantum.circuits` |
+# | 02 The parameter-shift rule | exact gradients of circuits; the two gradient bugs of the original code | `qdr_course.quantum.parameter_shift` |
+# | 03 A hybrid layer in PyTorch | a batched, differentiable quantum layer; train a CNN + circuit on digits | `qdr_course.quantum.layer` |
+# | 04 Retinopathy and its data | the ICDR scale, synthetic and real fundus data, preprocessing, QWK | `qdr_course.retina.fundus`, `qdr_course.retina.datasets`, `qdr_course.retina.metrics` |
+# | 05 Grading retinopathy with a hybrid network | the hybrid grader against an honest classical baseline | `qdr_course.retina.models`, `qdr_course.retina.training` |
 # | 06 The neural tangent kernel | wide networks as kernel machines, with `neural-tangents` | `qdr_course.ntk` |
-# | 07 Training with a quantum linear-system algorithm | sparsified NTK, condition number, HHL, what it really costs | `qdr_course.hhl` |
+# | 07 Training with a quantum linear-system algorithm | sparsified NTK, condition number, HHL, what it really costs | `qdr_course.quantum.hhl` |
 #
 # Every lesson exists twice: `lessons/` (yours, with exercises to fill in) and `solutions/` (the
 # instructor's copy, with every exercise solved and every output stored).
@@ -88,9 +88,9 @@ print("same numbers after re-seeding:", bool((first == second).all()))
 # goes. Below it, in the same cell, a *check* from `qdr_course.checks` calls your function and
 # prints one of:
 #
-# - ✅ correct, with a word on what that means;
-# - ❌ what is wrong, for which input, and a hint;
-# - ⏳ not attempted yet.
+# - ✅ Correct, with a word on what that means;
+# - ❌ Not yet: what is wrong, for which input, and a hint;
+# - ⏳ Not attempted yet.
 #
 # Checks never raise an error, so the rest of the lesson always runs; later cells use the
 # package's own reference implementation, not your function.

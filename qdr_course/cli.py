@@ -16,9 +16,16 @@ import qdr_course
 import qdr_course.commands
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: what was wrong, where to read more."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="qdr-course",
         description="Hybrid quantum-classical retinopathy grading and quantum NTK training: "
         "the course's command line.",

@@ -1,21 +1,31 @@
 #!/usr/bin/env python3
 """Set up the course in ./.venv (once), then open JupyterLab or run the tests.
 
-    python3 scripts/bootstrap.py lab     # set up, then open JupyterLab on lessons/
+    python3 scripts/bootstrap.py lab     # set up, then open JupyterLab on lessons/00_welcome.ipynb
     python3 scripts/bootstrap.py test    # set up, then run the whole test suite
+    python3 scripts/bootstrap.py setup   # set up only
 
-The environment is exactly the Binder one: torch first (so pip never pulls a CUDA build as a
-dependency), then every other package at the version pinned in binder/requirements.txt, then
-this course in editable mode. Set TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu to take
-PyTorch's small CPU-only build on Linux. Only the standard library is used here.
+The environment is exactly the Binder one: torch first, then every other package at the version
+pinned in binder/requirements.txt, then this course in editable mode.
+
+Where torch comes from: on Linux and Windows PyTorch's small CPU-only index
+(https://download.pytorch.org/whl/cpu), as on Binder; on macOS pip's default index (its torch is
+CPU-only there). TORCH_INDEX_URL overrides that (an empty value means pip's default index). If
+the index cannot be reached, the script says so in one line and takes torch from pip's default
+index instead, with its dependencies (on Linux that is the larger CUDA build). Only the standard
+library is used here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -23,7 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 LOCK = ROOT / "binder" / "requirements.txt"
 TORCH = (ROOT / "binder" / "torch-version.txt").read_text().split("#")[0].strip()
-STAMP = VENV / ".qdr-course-installed"
+STAMP = VENV / ".qdr-course-installed"  # fingerprint of the finished install, then its torch index
+TORCH_MARK = VENV / ".qdr-course-torch-index"  # the index the installed torch came from
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+PROBE_TIMEOUT_S = 5.0
+DEFAULT_INDEX = "pip's default index"
+SERVER_CONFIG = ROOT / "binder" / "jupyter_server_config.json"  # installed into the env
 
 
 def run(*command: str | os.PathLike) -> None:
@@ -36,40 +51,153 @@ def venv_bin(name: str) -> Path:
     return VENV / folder / (name + (".exe" if os.name == "nt" else ""))
 
 
-def fingerprint() -> str:
-    """What the environment was installed from: the lock, the torch pin, the package metadata."""
+def requested_torch_index(environ=os.environ, platform: str = sys.platform) -> str:
+    """The index torch should come from ("" = pip's default): TORCH_INDEX_URL, else by platform."""
+    if "TORCH_INDEX_URL" in environ:
+        return environ["TORCH_INDEX_URL"].strip()
+    return "" if platform == "darwin" else CPU_INDEX
+
+
+def probe_index(index: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """Why ``index`` cannot serve torch (a short phrase), or None when its torch page answers."""
+    scheme = urllib.parse.urlparse(index).scheme
+    if scheme not in ("http", "https"):
+        return None  # a local folder or file:// index: pip itself says what is wrong
+    page = index.rstrip("/") + "/torch/"
+    try:
+        with urllib.request.urlopen(page, timeout=timeout) as response:
+            response.read(1)
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code} for {page}"
+    except urllib.error.URLError as error:
+        return str(error.reason)
+    except (OSError, ValueError) as error:  # timeouts, resets, a malformed URL
+        return str(error) or type(error).__name__
+    return None
+
+
+def torch_source(requested: str, probe=probe_index) -> tuple[str, str | None]:
+    """The index to install torch from and, when ``requested`` is unreachable, the reason."""
+    if not requested:
+        return "", None
+    reason = probe(requested)
+    return (requested, None) if reason is None else ("", reason)
+
+
+def fallback_message(requested: str, reason: str) -> str:
+    """The one line said when the requested torch index cannot be reached."""
+    return (f"note: cannot reach the torch index {requested} ({reason}); installing torch from "
+            f"{DEFAULT_INDEX} with its dependencies instead (on Linux the larger CUDA build).")
+
+
+def install_commands(python: os.PathLike, index: str, reinstall_torch: bool) -> list[list]:
+    """The pip commands that install torch from ``index`` ("" = default), the lock, the course.
+
+    From a torch index, torch goes in alone (--no-deps): its dependencies are pinned in the
+    lock. From pip's default index torch is resolved together with the lock, dependencies
+    included: on Linux that torch is a CUDA build needing nvidia-* packages the lock leaves out.
+    """
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check"]
+    torch = f"torch=={TORCH}"
+    force = ["--force-reinstall"] if reinstall_torch else []
+    course = [*pip, "--no-deps", "-e", ROOT]
+    if index:
+        alone = [*pip, "--no-deps", *force, torch, "--index-url", index]
+        return [alone, [*pip, "-r", LOCK], course]
+    replace = [[*pip, "--no-deps", "--force-reinstall", torch]] if reinstall_torch else []
+    return [*replace, [*pip, torch, "-r", LOCK], course]
+
+
+def fingerprint(requested: str, used: str) -> str:
+    """What the environment was installed from: lock, torch pin, metadata, torch's index."""
     digest = hashlib.sha256()
     for path in (LOCK, ROOT / "binder" / "torch-version.txt", ROOT / "pyproject.toml"):
         digest.update(path.read_bytes())
-    digest.update(os.environ.get("TORCH_INDEX_URL", "").encode())
+    digest.update(f"\0requested={requested}\0used={used}".encode())
     return digest.hexdigest()
+
+
+def stamp_text(requested: str, used: str) -> str:
+    """The stamp: the fingerprint, then the index torch actually came from."""
+    return f"{fingerprint(requested, used)}\ntorch index: {used or DEFAULT_INDEX}\n"
+
+
+def up_to_date(requested: str, stamp: Path = STAMP) -> str | None:
+    """The torch index of an up-to-date environment ("" = default), or None when out of date."""
+    if not stamp.exists():
+        return None
+    lines = stamp.read_text().splitlines()
+    if len(lines) < 2 or not lines[1].startswith("torch index: "):
+        return None  # a stamp from an older version of this script
+    used = lines[1].removeprefix("torch index: ")
+    used = "" if used == DEFAULT_INDEX else used
+    return used if lines[0] == fingerprint(requested, used) else None
+
+
+def torch_needs_replacing(index: str) -> bool:
+    """True when the venv holds a torch taken from another index than ``index``."""
+    site = [*VENV.glob("lib/python*/site-packages"), VENV / "Lib" / "site-packages"]
+    installed = any(any(folder.glob("torch-*.dist-info")) for folder in site if folder.is_dir())
+    if not installed:
+        return False
+    return not TORCH_MARK.exists() or TORCH_MARK.read_text() != index
 
 
 def set_up() -> None:
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"error: the course is tested on Python 3.11, this is {sys.version.split()[0]}. "
                  "Run this script with python3.11 (e.g. `python3.11 scripts/bootstrap.py lab`).")
-    if STAMP.exists() and STAMP.read_text() == fingerprint():
-        print(f"environment {VENV} is up to date")
+    requested = requested_torch_index()
+    used = up_to_date(requested)
+    if used is not None:
+        note = ("" if used == requested else f"; {requested} was unreachable at set-up: "
+                f"delete {STAMP.relative_to(ROOT)} to retry it")
+        print(f"environment {VENV} is up to date (torch from {used or DEFAULT_INDEX}{note})")
         return
+    index, reason = torch_source(requested)
+    if reason:
+        print(fallback_message(requested, reason), flush=True)
     if not venv_bin("python").exists():
         print(f"creating {VENV}")
         venv.create(VENV, with_pip=True)
-    pip = [venv_bin("python"), "-m", "pip", "install", "--disable-pip-version-check"]
-    torch_index = os.environ.get("TORCH_INDEX_URL")
-    run(*pip, "--no-deps", f"torch=={TORCH}",
-        *(["--index-url", torch_index] if torch_index else []))
-    run(*pip, "-r", LOCK)
-    run(*pip, "--no-deps", "-e", ROOT)
+    torch_step, *rest = install_commands(venv_bin("python"), index, torch_needs_replacing(index))
+    run(*torch_step)
+    TORCH_MARK.write_text(index)
+    for command in rest:
+        run(*command)
     run(venv_bin("python"), "-m", "pip", "check")
-    # Double-clicking a .py lesson in JupyterLab opens it as a notebook (this environment only).
-    settings = VENV / "share" / "jupyter" / "lab" / "settings"
+    install_jupyter_settings(VENV)
+    STAMP.write_text(stamp_text(requested, index))
+
+
+def install_jupyter_settings(prefix: Path) -> None:
+    """JupyterLab settings of the course, for the environment at ``prefix`` only (Binder too)."""
+    # Double-clicking a .py file opens it as a notebook (jupytext).
+    settings = prefix / "share" / "jupyter" / "lab" / "settings"
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "overrides.json").write_bytes((ROOT / "binder" / "overrides.json").read_bytes())
-    STAMP.write_text(fingerprint())
+    # The file browser lists each lesson once: its .ipynb, not the paired .py twin. Merged into
+    # the environment's server config, so settings someone else put there are kept.
+    config = prefix / "etc" / "jupyter" / "jupyter_server_config.json"
+    ours = json.loads(SERVER_CONFIG.read_text())
+    try:
+        theirs = json.loads(config.read_text()) if config.exists() else {}
+    except json.JSONDecodeError as error:
+        sys.exit(f"error: {config} is not valid JSON ({error}): fix or delete it and run again.")
+    for section, values in ours.items():
+        merged = theirs.setdefault(section, {})
+        for key, value in values.items():
+            old = merged.get(key)
+            is_list = isinstance(old, list)
+            merged[key] = old + [v for v in value if v not in old] if is_list else value
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps(theirs, indent=2) + "\n")
 
 
 def main(argv: list[str]) -> int:
+    if argv == ["jupyter-settings"]:  # binder/postBuild: this interpreter's environment
+        install_jupyter_settings(Path(sys.prefix))
+        return 0
     if len(argv) < 1 or argv[0] not in ("lab", "test", "setup"):
         print(__doc__)
         return 2
@@ -82,8 +210,8 @@ def main(argv: list[str]) -> int:
         return 1
     command, extra = argv[0], argv[1:]
     if command == "lab":
-        os.execv(str(venv_bin("qdr-course")), [str(venv_bin("qdr-course")), "lab", "--root",
-                                               str(ROOT), *extra])
+        lab = str(venv_bin("qdr-course"))
+        os.execv(lab, [lab, "lab", "--root", str(ROOT), *extra])
     if command == "test":
         pytest = [str(venv_bin("python")), "-m", "pytest", "-n", "2", *extra]
         return subprocess.run(pytest, cwd=ROOT).returncode

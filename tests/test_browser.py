@@ -1,4 +1,4 @@
-"""A real browser: JupyterLab opens a lesson's ``.py`` file as a notebook and runs it cleanly.
+"""A real browser: the lab command's JupyterLab opens lesson 00 as a notebook and it runs cleanly.
 
 JupyterLab is started on a free localhost port, with a token and its own temporary config,
 settings, workspace and runtime folders (so the developer's setup does not matter), the
@@ -7,15 +7,22 @@ default viewer that Binder and the bootstrap script install) and ``lessons/`` as
 With ``QDR_BROWSER_SETTINGS=installed`` JupyterLab reads the overrides installed in
 ``<sys.prefix>/share/jupyter/lab/settings/`` instead (scripts/binder_rehearsal.sh uses this to
 test the environment that binder/postBuild made).
-Debian's Chromium, driven headless by Playwright, opens ``lessons/00_welcome.py``; the test
-checks that it opened as a notebook through jupytext (same cells as jupytext reads), runs all
-cells from the *Run* menu, waits until every code cell has run and the kernel is idle, and
-asserts that no cell has an error output. Screenshots and the JupyterLab log are saved under
-``test-artifacts/browser/`` whatever happens.
+JupyterLab gets the options ``qdr-course lab`` gives it (lesson 00 as the default URL,
+--allow-root for root, the environment's bin first on PATH) and the course's server config
+(``binder/jupyter_server_config.json``: the ``.py`` twins hidden).
+Debian's Chromium, driven headless by Playwright, opens the server's root URL, as a learner's
+browser does, and must land on ``00_welcome.ipynb`` (the ``.py`` lesson is opened by its path:
+it too must open as a notebook); the test checks that it opened as a notebook through jupytext
+(same cells as jupytext reads), runs all cells from the *Run* menu, waits until every code cell
+has run and the kernel is idle, and asserts that no cell has an error output. The check's
+verdict must be visible text on the page, its symbol beside its words ("⏳ Not attempted yet"),
+and the check symbols must render as colour emoji, not as empty boxes. Screenshots and the
+JupyterLab log are saved under ``test-artifacts/browser/`` whatever happens.
 
-Chromium: ``QDR_CHROMIUM`` (default ``/usr/bin/chromium``). When it is missing and ``CI`` is
-set, the test installs Debian's ``chromium`` package (as root, with time limits); otherwise, or
-when that fails, or when Playwright is not installed, the test is skipped and says why.
+Chromium: ``QDR_CHROMIUM`` (default ``/usr/bin/chromium``); the emoji font: Debian's
+``fonts-noto-color-emoji``. When either is missing and ``CI`` is set, the test installs the
+Debian packages (as root, with time limits); otherwise, or when that fails, or when Playwright
+is not installed, the test is skipped and says why.
 Only localhost is contacted: in the browser every other host name fails to resolve, and the
 test fails if the page tried one. Autosave is off and nothing is saved: the test checks that
 the lesson files are byte-for-byte unchanged afterwards, and JupyterLab's checkpoints go to a
@@ -42,6 +49,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from qdr_course.commands import lab
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -60,21 +69,37 @@ RUN_ALL_TIMEOUT_MS = 150_000  # the whole lesson, kernel start included
 APT_UPDATE_S, APT_INSTALL_S = 300, 900
 
 # What the lesson must print when it really ran (lesson 00's own outputs).
+LESSON_00 = ["same numbers after re-seeding: True", "Qiskit: P(1) = 0.318821",
+             "⏳ Not attempted yet - Exercise 0.1"]
 EXPECTED_OUTPUT = {
-    "00_welcome.py": ["same numbers after re-seeding: True", "Qiskit: P(1) = 0.318821", "⏳"],
+    "00_welcome.ipynb": LESSON_00,
+    "00_welcome.py": LESSON_00,
 }
 
 
 # --------------------------------------------------------------------------- the browser
+EMOJI_FONT_PACKAGE = "fonts-noto-color-emoji"  # Debian's colour emoji font (✅ ❌ ⏳)
+
+
+def emoji_font_present() -> bool:
+    """True when fontconfig knows a colour emoji font covering the check symbols."""
+    if shutil.which("fc-list") is None:
+        return False
+    done = subprocess.run(["fc-list", ":charset=2705 274c 23f3", "family"], capture_output=True,
+                          text=True, timeout=60)
+    return "emoji" in done.stdout.lower()
+
+
 def _apt_install_chromium() -> str | None:
-    """Install Debian's chromium (CI only); return why it could not be done, or None."""
+    """Install Debian's chromium and emoji font (CI only); return why that failed, or None."""
     if os.geteuid() != 0:
         return "not running as root, so apt-get cannot install chromium"
     if shutil.which("apt-get") is None:
         return "apt-get not found (not a Debian-like system)"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command, limit in ((["apt-get", "update"], APT_UPDATE_S),
-                           (["apt-get", "install", "-y", "chromium"], APT_INSTALL_S)):
+                           (["apt-get", "install", "-y", "chromium", EMOJI_FONT_PACKAGE],
+                            APT_INSTALL_S)):
         try:
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=limit,
                                   stdin=subprocess.DEVNULL)
@@ -87,17 +112,20 @@ def _apt_install_chromium() -> str | None:
 
 
 def chromium_or_skip() -> Path:
-    """The Chromium executable; in CI install it when missing; else skip with the reason."""
-    if CHROMIUM.exists():
+    """Chromium, with an emoji font; in CI install them when missing; else skip with the reason."""
+    if CHROMIUM.exists() and emoji_font_present():
         return CHROMIUM
     if not os.environ.get("CI"):
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's package "
-                    "(apt-get install chromium) or set QDR_CHROMIUM to a Chromium executable")
+        pytest.skip(f"no Chromium at {CHROMIUM} or no colour emoji font: install Debian's "
+                    f"packages (apt-get install chromium {EMOJI_FONT_PACKAGE}) or set "
+                    "QDR_CHROMIUM to a Chromium executable")
     reason = _apt_install_chromium()
     if reason is None and not CHROMIUM.exists():
         reason = f"apt-get installed chromium but {CHROMIUM} does not exist"
+    if reason is None and not emoji_font_present():
+        reason = f"apt-get installed {EMOJI_FONT_PACKAGE} but fontconfig does not list it"
     if reason:
-        pytest.skip(f"no Chromium and it could not be installed: {reason}")
+        pytest.skip(f"no Chromium or emoji font and it could not be installed: {reason}")
     return CHROMIUM
 
 
@@ -128,7 +156,8 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
 
     port, token = free_port(), secrets.token_hex(16)
     dirs = {name: folder / name for name in ("config", "data", "runtime", "settings", "workspaces",
-                                             "app-settings", "ipython", "checkpoints")}
+                                             "app-settings", "ipython", "checkpoints",
+                                             "course-config")}
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
     lab_config = {
@@ -137,12 +166,21 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
         "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
         "extension_manager": "readonly",  # no PyPI queries from the extension manager
     }
+    course_config: dict[str, str] = {}
     if os.environ.get("QDR_BROWSER_SETTINGS") == "installed":
-        installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-        assert installed.exists(), f"{installed} is missing: binder/postBuild installs it"
-    else:  # the project's own default-viewer override, exactly as binder/postBuild installs it
+        prefix = Path(sys.prefix)
+        for installed in (prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json",
+                          prefix / "etc" / "jupyter" / "jupyter_server_config.json"):
+            assert installed.exists(), f"{installed} is missing: binder/postBuild installs it"
+    else:  # the project's own settings, exactly as binder/postBuild and the bootstrap install them
         shutil.copy(ROOT / "binder" / "overrides.json", dirs["app-settings"] / "overrides.json")
         lab_config["app_settings_dir"] = str(dirs["app-settings"])
+        # The server config (one entry per lesson) from a config folder of its own, as it
+        # would be read from <environment>/etc/jupyter/.
+        dirs["course-config"].mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "binder" / "jupyter_server_config.json",
+                    dirs["course-config"] / "jupyter_server_config.json")
+        course_config["JUPYTER_CONFIG_PATH"] = str(dirs["course-config"])
     _write_json(dirs["config"] / "jupyter_lab_config.json", {"LabApp": lab_config})
     # JupyterLab checkpoints a file when it opens it: keep that out of the repository.
     _write_json(dirs["config"] / "jupyter_server_config.json",
@@ -157,13 +195,14 @@ def jupyterlab(folder: Path, root_dir: Path, log_path: Path):
            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
            "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]), "IPYTHONDIR": str(dirs["ipython"]),
            "JUPYTER_PLATFORM_DIRS": "1", "NO_PROXY": "127.0.0.1,localhost",
-           "no_proxy": "127.0.0.1,localhost"}
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser",
-               f"--ServerApp.root_dir={root_dir}", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}"]
-    if os.geteuid() == 0:  # CI and containers run as root
-        command.append("--allow-root")
+           "no_proxy": "127.0.0.1,localhost", **course_config}
+    # Started as `qdr-course lab` starts it (lesson 00 as the default URL, --allow-root for
+    # root, the environment's bin first on PATH), on a private port with a token.
+    private = ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
+    command = [sys.executable, "-m", "jupyterlab",
+               *lab.jupyterlab_arguments(root_dir, private, lab.running_as_root())]
+    env = lab.server_environment(env)
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
@@ -253,6 +292,31 @@ RUN_FINISHED_JS = """() => {
 }"""
 
 
+# How many clearly coloured pixels each symbol has when drawn in the output area's font: a
+# colour emoji has hundreds; an empty box or a black-and-white glyph has none.
+SYMBOL_COLOUR_JS = """(symbols) => {
+  const pre = document.querySelector('.jp-OutputArea-output pre');
+  const family = getComputedStyle(pre).fontFamily;
+  const counts = {};
+  for (const symbol of symbols) {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 64;
+    const g = canvas.getContext('2d');
+    g.font = `48px ${family}`; g.textBaseline = 'top'; g.fillStyle = '#000';
+    g.fillText(symbol, 4, 4);
+    const d = g.getImageData(0, 0, 64, 64).data;
+    let coloured = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const hi = Math.max(d[i], d[i + 1], d[i + 2]), lo = Math.min(d[i], d[i + 1], d[i + 2]);
+      if (d[i + 3] > 128 && hi - lo > 60) coloured++;
+    }
+    counts[symbol] = coloured;
+  }
+  return counts;
+}"""
+MIN_COLOURED_PIXELS = 50
+
+
 def output_text(output: dict) -> str:
     """The human-readable text of one nbformat output."""
     if output["output_type"] == "stream":
@@ -270,9 +334,10 @@ def digest(paths: list[Path]) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- the test
-@pytest.mark.parametrize("lesson", ["00_welcome.py"])
+@pytest.mark.parametrize("lesson", ["00_welcome.ipynb", "00_welcome.py"])
 def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
-    """JupyterLab + Chromium: the .py lesson opens as a notebook and Run All ends without error."""
+    """JupyterLab + Chromium: lesson 00 opens as a notebook, Run All ends without error, and the
+    check's verdict is visible text beside a symbol that renders."""
     sync_api = pytest.importorskip(
         "playwright.sync_api",
         reason="Playwright is not installed (pip install playwright; no browser download needed: "
@@ -286,7 +351,7 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
     watched = sorted(LESSONS.glob(f"{lesson_path.stem}.*"))
     before = digest(watched)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    stem = lesson_path.stem
+    stem = lesson.replace(".", "-")  # artifacts of each parametrisation apart
     for old in ARTIFACTS.glob(f"{stem}-*"):  # no stale screenshot from an earlier run
         old.unlink()
     checkpoints_before = set((LESSONS / ".ipynb_checkpoints").glob("*"))
@@ -309,8 +374,10 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
         try:
             page.set_default_timeout(PAGE_TIMEOUT_MS)
             context.on("request", record_outside)
-            page.goto(f"{base}/lab/tree/{lesson}?reset&token={token}",
-                      wait_until="domcontentloaded")
+            # Lesson 00's notebook: the server's root URL, where the lab command's browser goes
+            # (its default URL, as the Binder link); the .py twin: by its path.
+            start = "/" if lesson == lab.FIRST_LESSON else f"/lab/tree/{lesson}"
+            page.goto(f"{base}{start}?reset&token={token}", wait_until="domcontentloaded")
 
             # 1. It opens as a notebook (the Jupytext Notebook viewer), not in the text editor.
             page.wait_for_function(DOCUMENT_READY_JS)
@@ -343,6 +410,14 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
             (shown.first if shown.count() else page.locator(".jp-Notebook .jp-Cell").last
              ).scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / f"{stem}-ran.png"))
+            # 3. The verdict is on the page as visible text, its words beside its symbol, and
+            # the symbols render in colour.
+            verdict = page.locator(".jp-Notebook .jp-OutputArea-output",
+                                   has_text="⏳ Not attempted yet")
+            assert verdict.count() == 1 and verdict.first.is_visible(), (
+                "no visible '⏳ Not attempted yet' verdict in the page")
+            shown_text = verdict.first.inner_text()
+            colours = page.evaluate(SYMBOL_COLOUR_JS, ["✅", "❌", "⏳"])
         except Exception:
             with contextlib.suppress(Exception):
                 page.screenshot(path=str(ARTIFACTS / f"{stem}-failed.png"))
@@ -350,7 +425,7 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
         finally:
             context.close()
 
-    # 3. Every code cell ran, in order, with no error output.
+    # 4. Every code cell ran, in order, with no error output.
     code = [c for c in state["cells"] if c["type"] == "code"]
     errors = [f"cell {i}: {output_text(o)}" for i, c in enumerate(state["cells"])
               for o in c["outputs"] if o["output_type"] == "error"]
@@ -363,6 +438,10 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
     assert "Traceback" not in text and "❌" not in text, text
     for expected in EXPECTED_OUTPUT.get(lesson, []):
         assert expected in text, f"{expected!r} missing from the outputs:\n{text}"
+    assert "⏳ Not attempted yet - Exercise 0.1" in shown_text, shown_text
+    faint = {s: n for s, n in colours.items() if n < MIN_COLOURED_PIXELS}
+    assert not faint, (f"check symbols do not render as colour emoji (coloured pixels {colours}): "
+                       f"is {EMOJI_FONT_PACKAGE} installed?")
     assert not outside, f"the page tried to reach beyond localhost: {outside}"
     assert digest(watched) == before, f"the browser session changed {[p.name for p in watched]}"
     checkpoints = set((LESSONS / ".ipynb_checkpoints").glob("*"))
@@ -370,4 +449,5 @@ def test_lesson_opens_as_notebook_and_runs_in_a_real_browser(lesson, tmp_path):
     steps = list(marks.items())
     phases = ", ".join(f"{name} +{t - prev:.1f} s"
                        for (_, prev), (name, t) in zip(steps, steps[1:]))
-    print(f"{lesson} in the browser: {phases}; screenshots in {ARTIFACTS}")
+    print(f"{lesson} in the browser: {phases}; coloured pixels of the check symbols {colours}; "
+          f"screenshots in {ARTIFACTS}")

@@ -13,9 +13,10 @@ def check_double(fn):
 
 def test_right_wrong_crash_and_todo(capsys):
     assert check_double(lambda x: 2 * x) == True
-    assert capsys.readouterr().out == "✅ Exercise 9.9 (double): correct. well done.\n"
+    assert capsys.readouterr().out == "✅ Correct - Exercise 9.9 (double): well done.\n"
     assert check_double(lambda x: x + 1) == False
-    assert "❌ Exercise 9.9 (double): double(2) should be 4, got 3" in capsys.readouterr().out
+    assert "❌ Not yet - Exercise 9.9 (double): double(2) should be 4, got 3" \
+        in capsys.readouterr().out
 
     def crash(x):
         return x / 0
@@ -28,7 +29,8 @@ def test_right_wrong_crash_and_todo(capsys):
         raise NotImplementedError("Exercise: complete this")
 
     assert check_double(todo) == False
-    assert capsys.readouterr().out.startswith("⏳ Exercise 9.9 (double): not attempted yet")
+    assert capsys.readouterr().out.startswith("⏳ Not attempted yet - Exercise 9.9 (double): "
+                                              "replace")
 
 
 def test_probability_of_one_check(capsys):

@@ -51,7 +51,7 @@ def test_qwk(capsys):
         raise NotImplementedError
 
     assert not check_qwk(todo)
-    assert "not attempted" in capsys.readouterr().out
+    assert "⏳ Not attempted yet" in capsys.readouterr().out
 
 
 def test_ben_graham(capsys):

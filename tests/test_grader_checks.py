@@ -18,7 +18,7 @@ def test_sigmoid_pair_floor_check(capsys):
         raise NotImplementedError
 
     assert not check_sigmoid_pair_floor(todo)
-    assert "not attempted" in capsys.readouterr().out
+    assert "⏳ Not attempted yet" in capsys.readouterr().out
 
 
 def test_saliency_check(capsys):

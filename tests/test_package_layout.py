@@ -16,8 +16,8 @@ from qdr_course.utils import REPO_ROOT
 PACKAGE = REPO_ROOT / "qdr_course"
 #: The order of the parts: a module may import from its own part and the parts ranked below it.
 RANK = {"foundation": 0, "quantum": 1, "retina": 2, "ntk": 2, "machinery": 3}
-FOUNDATION = {"qdr_course", "qdr_course.utils", "qdr_course.validate"}
-TOP_LEVEL = {"__init__", "utils", "validate", "cli", "doctor", "authoring", "schedule",
+FOUNDATION = {"qdr_course", "qdr_course.utils", "qdr_course.validate", "qdr_course.progress"}
+TOP_LEVEL = {"__init__", "utils", "validate", "progress", "cli", "doctor", "authoring", "schedule",
              "lesson_source", "lesson_index"}
 
 

@@ -84,7 +84,7 @@ def test_check_accepts_right_and_rejects_wrong(check, right, wrongs, capsys):
         assert check(wrong) == False
         assert "❌" in capsys.readouterr().out
     assert check(todo) == False
-    assert "not attempted" in capsys.readouterr().out
+    assert "⏳ Not attempted yet" in capsys.readouterr().out
 
 
 def test_the_seed_bugs_get_named(capsys):

@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Callable
 
 PASS, FAIL, TODO = "✅", "❌", "⏳"
+# The verdict in words beside each symbol: for screen readers, and readable without an emoji font.
+VERDICT = {PASS: "Correct", FAIL: "Not yet", TODO: "Not attempted yet"}
 
 
 class CheckResult:
@@ -138,23 +140,23 @@ def exercise_check(title: str) -> Callable[[Callable[..., str | None]], Callable
                 if watch.found:
                     raise ExerciseError(watch.verdict())
             except NotImplementedError:
-                print(f"{TODO} {title}: not attempted yet. Replace the "
-                      "`raise NotImplementedError(...)` line with your code and run the cell "
-                      "again.")
+                print(f"{TODO} {VERDICT[TODO]} - {title}: replace the `raise "
+                      "NotImplementedError(...)` line with your code and run the cell again.")
                 return CheckResult(False)
             except AssertionError as error:
                 # with NaN about, the check's own message might quote the expected answer
-                print(f"{FAIL} {title}: {watch.verdict() if watch.found else error}")
+                print(f"{FAIL} {VERDICT[FAIL]} - {title}: "
+                      f"{watch.verdict() if watch.found else error}")
                 return CheckResult(False)
             except Exception as error:  # the learner's code crashed: show where, briefly
                 if watch.found:
-                    print(f"{FAIL} {title}: {watch.verdict()}")
+                    print(f"{FAIL} {VERDICT[FAIL]} - {title}: {watch.verdict()}")
                     return CheckResult(False)
                 frame = traceback.extract_tb(error.__traceback__)[-1]
-                print(f"{FAIL} {title}: your code raised {type(error).__name__}: {error} "
-                      f"(line {frame.lineno}: {frame.line})")
+                print(f"{FAIL} {VERDICT[FAIL]} - {title}: your code raised "
+                      f"{type(error).__name__}: {error} (line {frame.lineno}: {frame.line})")
                 return CheckResult(False)
-            print(f"{PASS} {title}: correct." + (f" {message}" if message else ""))
+            print(f"{PASS} {VERDICT[PASS]} - {title}" + (f": {message}" if message else "."))
             return CheckResult(True)
 
         wrapper.title = title

@@ -3,69 +3,154 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from qdr_course.commands.train import _positive_int
+from qdr_course.commands.train import _bounded
+
+#: More shots than this per expectation value is a typo: 10^6 already gives 0.001 precision.
+MAX_SHOTS = 1_000_000
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="re-evaluate the checkpoint of a run folder written by `qdr-course train`",
-        description="Load RUN_DIR/checkpoint.pt safely (weights_only), rebuild the run's test "
-        "split (or the data given with --data) and print the metrics next to the ones stored at "
-        "training time. With --device the hybrid grader's circuit runs on a noisy fake IBM device.")
+        description="Load RUN_DIR/checkpoint.pt safely (weights_only), check it is the run's own "
+        "(model type and SHA-256 recorded at training), rebuild the run's test split (or the data "
+        "given with --data) and print the metrics next to the ones stored at training time; "
+        "'reproduced' means every stored metric agrees within 1e-6 (counts exactly). With --device "
+        "the hybrid grader's circuit runs on a noisy fake IBM device; the training-time QWK, the "
+        "exact QWK on the same images and a bootstrap 95%% interval of the difference are printed.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                         help="a folder written by qdr-course train")
     parser.add_argument("--data", default=None, metavar="SPEC",
-                        help="evaluate on other data (synthetic, retinamnist, aptos:DIR, "
-                        "eyepacs:DIR); default: the run's own test split")
+                        help="evaluate on other data (synthetic, retinamnist[:FILE.npz], "
+                        "aptos:DIR, eyepacs:DIR); "
+                        "default: the run's own test split")
     parser.add_argument("--device", default=None, metavar="FAKE_DEVICE",
                         help="hybrid only: run the circuit on this fake IBM device, e.g. "
                         "FakeManilaV2 (noisy, slow: combine with --limit)")
-    parser.add_argument("--shots", type=_positive_int, default=4000,
-                        help="shots per expectation value with --device")
+    parser.add_argument("--shots", type=_bounded(int, f"a positive integer up to {MAX_SHOTS}", 1,
+                                                 inclusive=True, maximum=MAX_SHOTS),
+                        default=4000, help=f"shots per expectation value with --device, at most "
+                        f"{MAX_SHOTS} (default 4000)")
     parser.add_argument("--limit", type=int, default=None,
                         help="evaluate only the first N test images (N >= 2)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from qdr_course.commands.train import ERRORS, fail
+
     try:
         return _run(args)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
-        print(f"qdr-course evaluate: error: {error}", file=sys.stderr)
-        return 2
+    except ERRORS as error:
+        return fail("evaluate", error)
+    except OSError as error:
+        return fail("evaluate", f"could not read {error.filename or args.run_dir}: "
+                    f"{error.strerror or error}")
+
+
+def _load_verified_model(run_dir: Path, meta: dict):
+    """The run's checkpoint, checked against the SHA-256 and the model the run's metadata record."""
+    from qdr_course.retina.runs import CHECKPOINT, file_sha256
+    from qdr_course.retina.training import load_checkpoint
+
+    path = run_dir / CHECKPOINT
+    model = load_checkpoint(path)  # an empty or truncated file fails here, saying so
+    settings = meta["settings"]
+    if model.kind != settings["kind"] or dict(model.config) != dict(settings["config"]):
+        raise ValueError(f"{path} holds a {model.kind} {model.config}, but metrics.json says the "
+                         f"run trained a {settings['kind']} {settings['config']}: the checkpoint "
+                         "was replaced; restore the run's own checkpoint or train again")
+    expected = meta.get("checkpoint_sha256")
+    if expected is not None and file_sha256(path) != expected:  # torch does not check zip CRCs
+        raise ValueError(f"{path} is not the checkpoint this run wrote: its SHA-256 differs from "
+                         "the one in metrics.json (damaged or changed bytes); restore it or train "
+                         "again")
+    if expected is None:
+        print(f"note: {run_dir} stores no checkpoint checksum (written by an older qdr-course); "
+              "the checkpoint could not be verified")
+    return model
 
 
 def _run(args: argparse.Namespace) -> int:
     from qdr_course.commands.train import data_spec_string, format_run_report, parse_data_spec
     from qdr_course.retina.datasets import load_grading_data
-    from qdr_course.retina.runs import CHECKPOINT, read_run
-    from qdr_course.retina.training import evaluate_grader, load_checkpoint
+    from qdr_course.retina.metrics import grading_report
+    from qdr_course.retina.runs import (
+        METRICS,
+        REPRODUCE_TOLERANCE,
+        compare_reports,
+        read_run,
+        validate_run_metadata,
+    )
+    from qdr_course.retina.training import predict_grades
 
-    meta = read_run(args.run_dir)
-    settings = meta["settings"]
+    run_dir = args.run_dir.expanduser()
     if args.limit is not None and args.limit < 2:
         raise ValueError(f"--limit must be at least 2 images, got {args.limit}")
-    model = load_checkpoint(args.run_dir / CHECKPOINT)
-    if args.device is not None:
-        if model.kind != "HybridGrader":
-            raise ValueError(f"--device needs a hybrid grader; {args.run_dir} holds a {model.kind}")
-        model = model.on_device(args.device, shots=args.shots, seed=settings.get("seed", 0))
+    if args.shots < 1:
+        raise ValueError(f"--shots must be a positive integer, got {args.shots}")
+    meta = validate_run_metadata(read_run(run_dir), run_dir / METRICS)
+    settings = meta["settings"]
     spec = settings["data"] if args.data is None else data_spec_string(*parse_data_spec(args.data))
+    exact = _load_verified_model(run_dir, meta)
+    model = exact
+    if args.device is not None:
+        if exact.kind != "HybridGrader":
+            raise ValueError(f"--device needs a hybrid grader; {run_dir} holds a {exact.kind}")
+        model = exact.on_device(args.device, shots=args.shots, seed=settings.get("seed", 0))
     data = load_grading_data(spec, size=settings["size"], n=settings["n"], seed=settings["seed"])
-    test = data.test
-    images, grades = test.images, test.grades
+    images, grades = data.test.images, data.test.grades
     if args.limit is not None:
         images, grades = images[: args.limit], grades[: args.limit]
-    report = evaluate_grader(model, (images, grades))
+    predicted, probs = predict_grades(model, (images, grades))
+    report = grading_report(grades, predicted, y_score=probs)
     where = "statevector" if args.device is None else f"{args.device}, {args.shots} shots"
-    print(f"{model.kind} from {args.run_dir} on {spec} test split ({len(grades)} images, {where})")
+    print(f"{model.kind} from {run_dir} on {spec} test split ({len(grades)} images, {where})")
     print(format_run_report(report, title="now"))
+    stored = meta["test"]
     if args.data is None and args.limit is None and args.device is None:
-        stored = meta["test"]
-        same = abs(float(stored["qwk"]) - float(report["qwk"])) < 1e-9
-        print(f"stored at training time: QWK {float(stored['qwk']):.3f} "
-              f"({'reproduced' if same else 'DIFFERENT: data or code changed since training'})")
+        differences = compare_reports(stored, report)
+        if differences:
+            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; DIFFERENT: "
+                  f"{'; '.join(differences)} (data or code changed since training)")
+        else:
+            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; reproduced: every "
+                  f"stored metric ({', '.join(stored_metric_names())}) agrees within "
+                  f"{REPRODUCE_TOLERANCE:g}, counts exactly")
+    if args.device is not None:
+        print(f"training-time QWK (statevector, {stored['n']} test images): "
+              f"{float(stored['qwk']):.3f}")
+        _compare_with_exact(exact, predicted, images, grades, report)
     return 0
+
+
+def stored_metric_names() -> list[str]:
+    """The metrics a reproduction compares."""
+    from qdr_course.retina.runs import REQUIRED_KEYS
+
+    return list(REQUIRED_KEYS["test"])
+
+
+def _compare_with_exact(exact, pred_noisy, images, grades, report) -> None:
+    """The exact grader on the same images, and whether the device's difference is within chance."""
+    from qdr_course.retina.metrics import qwk_difference_interval
+    from qdr_course.retina.training import predict_grades
+
+    pred_exact, _ = predict_grades(exact, (images, grades))
+    diff, low, high = qwk_difference_interval(grades, pred_noisy, pred_exact)
+    exact_qwk = float(report["qwk"]) - diff
+    print(f"exact statevector on the same {len(grades)} images: QWK {exact_qwk:.3f}")
+    if diff == 0 or diff != diff:
+        same = (pred_noisy == pred_exact).all()
+        print("device and exact run give " + ("the same grades" if same else "the same QWK"))
+        return
+    if low != low:
+        print(f"device - exact = {diff:+.3f}; too few images to estimate whether this is within "
+              "chance (use a larger --limit)")
+        return
+    verdict = ("within chance: the interval contains 0" if low <= 0 <= high else
+               "more than chance: the interval excludes 0")
+    print(f"device - exact = {diff:+.3f}, paired bootstrap 95% interval [{low:+.3f}, {high:+.3f}] "
+          f"over the {len(grades)} images (2000 resamples): {verdict}")

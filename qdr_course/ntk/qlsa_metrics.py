@@ -121,8 +121,10 @@ def sweep(n_values: Iterable[int], trials: int | Sequence[int] = 3, depth_factor
         raise ValueError("trials must be a positive count or one positive count per n, got "
                          f"{trials!r}")
     jobs = [(n, t) for n, c in zip(n_values, counts) for t in range(c)]
-    if progress:  # tqdm.auto warns on import in a notebook without ipywidgets: import it if used
-        from tqdm.auto import tqdm
+    if progress:
+        from qdr_course.progress import progress_bar
+
+        tqdm = progress_bar()
 
         jobs = tqdm(jobs, desc="NTK sweep")
     return [trial_metrics(n, depth_factor, seed=t, digits=digits, n_test=n_test, source=source)

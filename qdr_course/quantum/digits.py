@@ -109,7 +109,9 @@ def fit(model: nn.Module, x_train, y_train, x_test=None, y_test=None, epochs: in
 
     See lesson 03.
     """
-    from tqdm import tqdm  # plain text bar: no ipywidgets needed, honours TQDM_DISABLE
+    from qdr_course.progress import progress_bar  # honours TQDM_DISABLE
+
+    tqdm = progress_bar()
     if epochs < 1 or batch_size < 1 or not lr > 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, "
                          f"{lr}")

@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "loaders": ["FundusDataset", "as_dataset", "augment_batch", "class_weights", "grades_of",
                 "make_loaders"],
     "metrics": ["format_report", "grading_report", "plot_confusion_matrix",
-                "quadratic_weighted_kappa"],
+                "quadratic_weighted_kappa", "qwk_difference_interval"],
     "models": ["ClassicalGrader", "HybridGrader", "count_parameters", "lesion_enrichment",
                "saliency_map", "sigmoid_pair_loss_floor"],
     "training": ["evaluate_grader", "load_checkpoint", "predict_grades", "train_grader"],

@@ -150,7 +150,9 @@ def synthetic_fundus_dataset(n: int = 2000, size: int = 64, seed: int = 0,
     children = np.random.SeedSequence([int(seed), 2]).spawn(int(n))
     iterator = range(n)
     if progress:
-        from tqdm.auto import tqdm
+        from qdr_course.progress import progress_bar
+
+        tqdm = progress_bar()
 
         iterator = tqdm(iterator, desc="synthetic fundus", unit="img")
     for i in iterator:

@@ -22,6 +22,8 @@ Example
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from qdr_course.retina.grades import NUM_GRADES, REFERABLE_GRADE, SHORT_GRADE_NAMES, grade_labels
@@ -33,6 +35,7 @@ __all__ = [
     "plot_confusion",
     "plot_confusion_matrix",
     "quadratic_weighted_kappa",
+    "qwk_difference_interval",
     "qwk_from_confusion",
 ]
 
@@ -183,3 +186,39 @@ def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None)
     ax.set_title(title or f"QWK {qwk_from_confusion(O):.3f}")
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     return ax
+
+
+def _confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """The 5 x 5 confusion matrix by one bincount (fast inside a bootstrap loop)."""
+    flat = np.bincount(y_true * NUM_GRADES + y_pred, minlength=NUM_GRADES**2)
+    return flat.reshape(NUM_GRADES, NUM_GRADES)
+
+
+def qwk_difference_interval(y_true, pred_a, pred_b, n_boot: int = 2000, level: float = 0.95,
+                            seed: int = 0) -> tuple[float, float, float]:
+    """QWK(a) - QWK(b) on the same images and its paired bootstrap interval.
+
+    Images are resampled with replacement ``n_boot`` times; resamples where either QWK is
+    undefined (one grade only) are skipped. Returns ``(difference, low, high)``; an interval
+    containing 0 means the two graders' difference is within chance on these images.
+    """
+    y_true, pred_a, pred_b = (np.asarray(v, dtype=np.int64).reshape(-1)
+                              for v in (y_true, pred_a, pred_b))
+    if not len(y_true) == len(pred_a) == len(pred_b) or len(y_true) < 2:
+        raise ValueError("y_true, pred_a and pred_b must have the same length, at least 2")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    diff = quadratic_weighted_kappa(y_true, pred_a) - quadratic_weighted_kappa(y_true, pred_b)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for _ in range(n_boot):
+            i = rng.integers(0, len(y_true), len(y_true))
+            qa, qb = (qwk_from_confusion(_confusion_counts(y_true[i], p[i]))
+                      for p in (pred_a, pred_b))
+            if np.isfinite(qa) and np.isfinite(qb):
+                diffs.append(qa - qb)
+    if not diffs:
+        return float(diff), math.nan, math.nan
+    low, high = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
+    return float(diff), float(low), float(high)

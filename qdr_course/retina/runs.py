@@ -1,29 +1,38 @@
 """Run folders: what one training run leaves behind. See lesson 05.
 
-A run folder holds ``checkpoint.pt`` (the model, loadable with ``weights_only=True``),
-``metrics.json`` (test metrics, history, data and model settings), ``confusion_matrix.png``
-and ``learning_curve.png``. Nothing in an existing folder is ever overwritten:
-:func:`create_run_dir` refuses a folder that exists, :func:`unique_run_dir` picks a fresh name.
-:func:`compare_graders` repeats a run over several seeds and :func:`summarise_runs` gives the
-mean +- standard deviation of each metric.
+A run folder holds ``settings.json`` (how the run was asked for, written first, so an
+interrupted run can be finished with ``qdr-course train --resume``), ``checkpoint.pt`` (the
+model, loadable with ``weights_only=True``), ``metrics.json`` (test metrics, history, settings
+and the checkpoint's SHA-256), ``confusion_matrix.png`` and ``learning_curve.png``. Nothing in
+an existing folder is ever overwritten: :func:`create_run_dir` refuses a folder that exists,
+:func:`unique_run_dir` picks a fresh name. :func:`compare_graders` repeats a run over several
+seeds and :func:`summarise_runs` gives the mean +- standard deviation of each metric.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
-from qdr_course.retina.metrics import plot_confusion
+from qdr_course.retina.metrics import plot_confusion, qwk_from_confusion
 from qdr_course.retina.models import _Grader
 from qdr_course.retina.training import evaluate_grader, train_grader
 from qdr_course.utils import set_seed
 
-CHECKPOINT, METRICS = "checkpoint.pt", "metrics.json"
+CHECKPOINT, METRICS, SETTINGS = "checkpoint.pt", "metrics.json", "settings.json"
 CONFUSION_PNG, CURVE_PNG = "confusion_matrix.png", "learning_curve.png"
+#: Keys ``metrics.json`` must have for ``qdr-course evaluate``.
+REQUIRED_KEYS = {"settings": ("kind", "config", "data", "size", "n", "seed"),
+                 "test": ("qwk", "accuracy", "confusion", "per_grade_recall",
+                          "referable_sensitivity", "referable_specificity", "referable_auc", "n")}
+#: Absolute tolerance when a re-evaluation is compared with the stored metrics (counts: exact).
+REPRODUCE_TOLERANCE = 1e-6
 
 
 def create_run_dir(path) -> Path:
@@ -61,35 +70,64 @@ def _jsonable(value):
     return value
 
 
-def plot_learning_curve(history, ax=None):
-    """Training loss and validation loss / QWK per epoch. See lesson 05."""
+def file_sha256(path) -> str:
+    """SHA-256 of a file's bytes, hex (torch does not check its zip CRCs; this catches damage)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_title(settings: dict | None, split: str) -> str:
+    """``"HybridGrader · synthetic · test split · seed 0"``: what a figure of a run shows."""
+    if not settings:
+        return f"{split} split"
+    kind = settings.get("kind") or settings.get("model", "grader")
+    data = str(settings.get("data", "?"))
+    source, sep, where = data.partition(":")
+    if sep:  # a folder or file: its name is enough in a title
+        data = f"{source}:{Path(where).name}"
+    return f"{kind} · {data} · {split} split · seed {settings.get('seed', '?')}"
+
+
+def plot_learning_curve(history, ax=None, title: str = "learning curve"):
+    """Training loss and validation loss / QWK per epoch, legend below the axes. See lesson 05."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     h = history if isinstance(history, dict) else history.as_dict()
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.2))
+        _, ax = plt.subplots(figsize=(5.5, 3.8))
     epochs = np.arange(1, len(h["train_loss"]) + 1)
     ax.plot(epochs, h["train_loss"], "o-", label="train loss")
     if h.get("val_loss"):
         ax.plot(epochs, h["val_loss"], "s-", label="validation loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, labels = ax.get_legend_handles_labels()
     if h.get("val_qwk"):
         twin = ax.twinx()
         twin.plot(epochs, h["val_qwk"], "^-", color="tab:green", label="validation QWK")
         twin.set_ylabel("QWK")
         twin.set_ylim(min(0.0, min(h["val_qwk"])), 1.0)
-        twin.legend(loc="center right")
-    ax.legend(loc="upper right")
-    ax.set_title("learning curve")
+        more = twin.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    # one legend for both axes, under the x label: it can never cover a line
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(labels),
+              frameon=False, fontsize="small")
+    ax.set_title(title, fontsize="medium")
     return ax
 
 
 def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     """Write ``metrics.json`` and the two figures into a run folder.
 
-    The checkpoint itself is written by :func:`qdr_course.retina.training.save_checkpoint`; the JSON
-    file is written last and never replaces an existing one.
+    The checkpoint itself is written by :func:`qdr_course.retina.training.save_checkpoint`; its
+    SHA-256
+    goes into ``metrics.json``, which is written last, atomically, and never replaces an existing
+    one. If writing fails (a full disk), every file this call began is removed again.
     """
     import matplotlib.pyplot as plt
 
@@ -101,37 +139,121 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     if metrics_path.exists():
         raise FileExistsError(f"{metrics_path} already exists; runs are never overwritten")
     h = history if isinstance(history, dict) else history.as_dict()
+    started: list[Path] = []
+    try:
+        fig, ax = plt.subplots(figsize=(4.6, 4.2))
+        counts = np.asarray(report["confusion"], dtype=int)  # rows true, columns predicted
+        plot_confusion(counts, ax=ax)
+        ax.set_title(f"{run_title(settings, 'test')}\nQWK {qwk_from_confusion(counts):.3f}, "
+                     f"{int(counts.sum())} images", fontsize="small")
+        started.append(run_dir / CONFUSION_PNG)
+        _save_figure(fig, started[-1])
 
-    fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    plot_confusion(report["confusion"], ax=ax)  # rows true, columns predicted
-    fig.tight_layout()
-    fig.savefig(run_dir / CONFUSION_PNG, dpi=110)
-    plt.close(fig)
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        plot_learning_curve(h, ax=ax, title=run_title(settings, "train/validation"))
+        started.append(run_dir / CURVE_PNG)
+        _save_figure(fig, started[-1])
 
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    plot_learning_curve(h, ax=ax)
-    fig.tight_layout()
-    fig.savefig(run_dir / CURVE_PNG, dpi=110)
-    plt.close(fig)
-
-    payload = {"settings": settings, "test": report, "history": h}
-    metrics_path.write_text(json.dumps(_jsonable(payload), indent=2) + "\n")
+        payload = {"settings": settings, "test": report, "history": h}
+        if (run_dir / CHECKPOINT).is_file():
+            payload["checkpoint_sha256"] = file_sha256(run_dir / CHECKPOINT)
+        started.append(metrics_path)
+        write_json_atomic(metrics_path, _jsonable(payload))
+    except BaseException:
+        for path in started:
+            path.unlink(missing_ok=True)
+        raise
     return run_dir
+
+
+def _save_figure(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.tight_layout()
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+
+
+def write_json_atomic(path, payload) -> Path:
+    """Write JSON to ``path`` through a temporary file and a rename: whole or not at all."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(payload, indent=2) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def read_run(run_dir) -> dict:
     """Read a run folder's ``metrics.json``; check the checkpoint is there."""
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).expanduser()
     if not run_dir.is_dir():
         raise FileNotFoundError(f"no run folder at {run_dir}")
     missing = [name for name in (METRICS, CHECKPOINT) if not (run_dir / name).is_file()]
     if missing:
+        resumable = (run_dir / SETTINGS).is_file() and METRICS in missing
+        hint = (f"finish it with: qdr-course train --resume {run_dir}" if resumable
+                else "was the training interrupted?")
         raise FileNotFoundError(f"{run_dir} is not a complete run folder: missing "
-                                f"{', '.join(missing)} (was the training interrupted?)")
+                                f"{', '.join(missing)} ({hint})")
     try:
-        return json.loads((run_dir / METRICS).read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{run_dir / METRICS} is not valid JSON: {error}") from error
+        meta = json.loads((run_dir / METRICS).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{run_dir / METRICS} is not valid JSON ({error}); it was damaged or "
+                         "edited: train the run again") from None
+    return meta
+
+
+def validate_run_metadata(meta, path) -> dict:
+    """Refuse a ``metrics.json`` that lacks a key ``qdr-course evaluate`` needs, naming them all."""
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} holds a {type(meta).__name__}, not the object qdr-course train "
+                         "writes; train the run again")
+    missing = [f"{part}.{key}" for part, keys in REQUIRED_KEYS.items() for key in keys
+               if not isinstance(meta.get(part), dict) or key not in meta[part]]
+    if missing:
+        raise ValueError(f"{path} lacks {', '.join(missing)}: it was not written by this version "
+                         "of qdr-course train, or was edited; train the run again")
+    return meta
+
+
+def compare_reports(stored: dict, now: dict, tol: float = REPRODUCE_TOLERANCE) -> list[str]:
+    """Every stored test metric that the re-evaluation does not reproduce (empty: all agree).
+
+    Real values must agree within ``tol`` (absolute), counts (``n``, ``confusion``) exactly,
+    and a missing value (NaN, stored as null) must be missing in both.
+    """
+    now = _jsonable(now)
+    differences = []
+    for key in REQUIRED_KEYS["test"]:
+        a, b = stored.get(key), now.get(key)
+        flat_a = np.asarray(a if a is not None else np.nan, dtype=object).ravel().tolist()
+        flat_b = np.asarray(b if b is not None else np.nan, dtype=object).ravel().tolist()
+        exact = key in ("n", "confusion")
+        same = len(flat_a) == len(flat_b) and all(
+            _same_value(x, y, 0.0 if exact else tol) for x, y in zip(flat_a, flat_b))
+        if not same:
+            differences.append(f"{key} {_show(a)} stored, {_show(b)} now")
+    return differences
+
+
+def _same_value(a, b, tol: float) -> bool:
+    missing_a = a is None or (isinstance(a, float) and math.isnan(a))
+    missing_b = b is None or (isinstance(b, float) and math.isnan(b))
+    if missing_a or missing_b:
+        return missing_a and missing_b
+    return abs(float(a) - float(b)) <= tol
+
+
+def _show(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    return json.dumps(value)
 
 
 # ------------------------------------------------------------------------ several seeds

@@ -235,7 +235,9 @@ def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, sourc
     images, kept, problems = [], [], []
     iterator = range(len(ids))
     if progress:
-        from tqdm.auto import tqdm
+        from qdr_course.progress import progress_bar
+
+        tqdm = progress_bar()
 
         iterator = tqdm(iterator, desc=f"reading {root.name}", unit="img")
     for i in iterator:
@@ -382,7 +384,9 @@ def save_aptos_folder(images, grades, out, prefix: str = "synth", overwrite: boo
     names = [f"{prefix}_{i:0{width}d}" for i in range(len(images))]
     iterator = range(len(images))
     if progress:
-        from tqdm.auto import tqdm
+        from qdr_course.progress import progress_bar
+
+        tqdm = progress_bar()
 
         iterator = tqdm(iterator, desc=f"writing {out.name}", unit="img")
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -78,9 +79,23 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
                "state_dict": model.state_dict(), **state}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as error:  # a full disk: torch says RuntimeError, Python OSError
+        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
+        if isinstance(error, OSError):
+            raise
+        raise OSError(f"could not write the checkpoint {path} ({_first_line(error)}); is the disk "
+                      "full?") from error
     return path
+
+
+def _first_line(error: BaseException) -> str:
+    """The first non-empty line of an error's message, or its type name when it has none."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # torch colours some of its messages
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def read_checkpoint(path) -> dict:
@@ -88,11 +103,15 @@ def read_checkpoint(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes): the checkpoint was not written completely; "
+                         "train again, or restore the file from a copy")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # pickle with code in it, or not a torch file at all
-        raise ValueError(f"{path} is not a safe qdr-course checkpoint ({type(error).__name__}: "
-                         f"{str(error).splitlines()[0]})") from error
+    except Exception as error:  # pickle with code in it, truncated, or not a torch file at all
+        raise ValueError(f"{path} is not a safe qdr-course checkpoint, or it is truncated or "
+                         f"damaged ({_first_line(error)}); train again, or restore it from a "
+                         "copy") from error
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a qdr-course grader checkpoint (expected format "
                          f"{CHECKPOINT_FORMAT!r}); was it written by save_checkpoint?")
@@ -209,7 +228,9 @@ def train_grader(model: _Grader, train_data, val_data=None, *, epochs: int = 10,
             if state.history.stopped_early or state.start_epoch >= epochs:
                 return _finish(model, state)
 
-    from tqdm import tqdm  # plain text bar: works in terminals and notebooks, no widgets needed
+    from qdr_course.progress import progress_bar  # widget or text, never a warning
+
+    tqdm = progress_bar()
 
     bar = tqdm(total=(epochs - state.start_epoch) * steps_per_epoch, desc=f"{model.kind}",
                unit="batch", leave=False,
