@@ -48,8 +48,8 @@ def main(argv=None) -> int:
     import numpy as np
     from PIL import Image
 
+    from qdr_course.retina.aptos_folder import save_aptos_folder
     from qdr_course.retina.fundus import synthetic_fundus_dataset
-    from qdr_course.retina.sources import save_aptos_folder
 
     synthetic_fundus_dataset(n=5, size=64, seed=99)  # warm-up: imports, caches
     rows, ok = [], True

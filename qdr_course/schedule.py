@@ -97,20 +97,29 @@ def schedule_markdown(lessons: list[LessonSummary]) -> str:
 
 def refresh_guide(root: Path, lessons: list[LessonSummary], check: bool, log=print) -> list[str]:
     """Rewrite the generated schedule block of the instructor guide (or report it stale)."""
-    guide = root / GUIDE
-    if not guide.exists():
+    return refresh_generated_block(Path(root), GUIDE, "schedule", SCHEDULE_BEGIN, SCHEDULE_END,
+                                   schedule_markdown(lessons), check, log)
+
+
+def refresh_generated_block(root: Path, relative: Path, what: str, begin: str, end: str,
+                            block: str, check: bool, log=print) -> list[str]:
+    """Put ``block`` (markers included) between a file's two marker lines, or report it stale.
+
+    Returns the problems found: none when the file is absent or already up to date.
+    """
+    path = root / relative
+    if not path.exists():
         return []
-    text = guide.read_text(encoding="utf-8")
-    if SCHEDULE_BEGIN not in text or SCHEDULE_END not in text:
-        return [f"{GUIDE} has no schedule block: add the two marker lines "
-                f"'{SCHEDULE_BEGIN}' and '{SCHEDULE_END}' where the schedule goes."]
-    head, rest = text.split(SCHEDULE_BEGIN, 1)
-    tail = rest.split(SCHEDULE_END, 1)[1]
-    wanted = head + schedule_markdown(lessons) + tail
+    text = path.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        return [f"{relative} has no {what} block: add the two marker lines "
+                f"'{begin}' and '{end}' where the {what} goes."]
+    head, rest = text.split(begin, 1)
+    wanted = head + block + rest.split(end, 1)[1]
     if wanted == text:
         return []
     if check:
-        return [f"{GUIDE}'s schedule is out of date: run 'qdr-course build'."]
-    guide.write_text(wanted, encoding="utf-8")
-    log(f"wrote {GUIDE} (schedule)")
+        return [f"{relative}'s {what} is out of date: run 'qdr-course build'."]
+    path.write_text(wanted, encoding="utf-8")
+    log(f"wrote {relative} ({what})")
     return []

@@ -14,15 +14,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from qdr_course.retina import sources
+from qdr_course.retina import aptos_folder
+from qdr_course.retina.aptos_folder import SYNTH_MANIFEST, save_aptos_folder
 from qdr_course.retina.datasets import min_synthetic_n, validate_synthetic_n
 from qdr_course.retina.fundus import synthetic_fundus_dataset
-from qdr_course.retina.sources import (
-    MIN_IMAGE_PIXELS,
-    SYNTH_MANIFEST,
-    load_aptos,
-    save_aptos_folder,
-)
+from qdr_course.retina.sources import MIN_IMAGE_PIXELS, load_aptos
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -278,7 +274,7 @@ def test_a_failed_write_leaves_the_previous_set_and_nothing_half_written(tmp_pat
     assert {p.name: p.read_bytes() for p in (root / "train_images").iterdir()} == before
     assert (root / "train.csv").read_bytes() == csv_before
     assert sorted(p.name for p in root.iterdir()) == [SYNTH_MANIFEST, "train.csv", "train_images"]
-    assert sources.validate_aptos_target(root, 15, overwrite=True)  # still a synth folder
+    assert aptos_folder.validate_aptos_target(root, 15, overwrite=True)  # still a synth folder
     calls.clear()
     with pytest.raises(OSError, match="No space left"):
         save_aptos_folder(*set15, tmp_path / "new" / "set")

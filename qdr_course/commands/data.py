@@ -69,9 +69,9 @@ def _synth(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from qdr_course.retina.aptos_folder import save_aptos_folder, validate_aptos_target
     from qdr_course.retina.datasets import validate_synthetic_n
     from qdr_course.retina.fundus import _validate_size, synthetic_fundus_dataset
-    from qdr_course.retina.sources import save_aptos_folder, validate_aptos_target
 
     if args.n < 1:
         print(f"error: --n must be at least 1, got {args.n}", file=sys.stderr)
