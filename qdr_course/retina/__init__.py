@@ -1,8 +1,8 @@
 """Part 2 (lessons 04-05): retinopathy photographs, their data, and the graders trained on them.
 
-The data path only goes downward: grades -> fundus, preprocessing -> splits -> sources ->
-datasets (the one entry point, :func:`load_grading_data`) -> loaders (torch) -> metrics ->
-models -> training -> runs. Every name a lesson uses is importable from here, e.g.
+The data path only goes downward: grades -> fundus, preprocessing -> splits -> sources,
+aptos_folder -> datasets (the one entry point, :func:`load_grading_data`) -> loaders (torch) ->
+metrics -> models -> training -> runs. Every name a lesson uses is importable from here, e.g.
 ``from qdr_course.retina import load_grading_data, HybridGrader, train_grader``.
 """
 
