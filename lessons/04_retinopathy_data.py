@@ -77,7 +77,7 @@ set_matplotlib_formats("jpeg")  # photographs: JPEG figures are 5x smaller than 
 # ## Synthetic fundus photographs
 #
 # Real DR datasets need a download (often a Kaggle account), and a Binder session should not wait
-# for one. So the course draws its own photographs with `qdr_course.fundus`: a dark circular
+# for one. So the course draws its own photographs with `qdr_course.retina.fundus`: a dark circular
 # field of view with vignetting, the optic disc and its cup, the macula and fovea, a branching
 # vessel tree (arteries thinner and brighter than veins), left or right eye, varied
 # pigmentation, illumination, blur and colour cast - and the lesions of the grade, following the
@@ -281,7 +281,7 @@ print("a training batch:", tuple(x.shape), x.dtype, "grades", y[:8].tolist())
 # %% [markdown]
 # Augmentation must keep the grade: flips and rotations move lesions but keep their number and
 # type; a brightness change mimics the camera. All of it is written in plain torch
-# (`qdr_course.datasets.augment_batch`):
+# (`qdr_course.retina.augment_batch`):
 
 # %%
 from qdr_course.retina import augment_batch
@@ -350,7 +350,7 @@ assert grading_report(y_val, graders["off by one, always"])["accuracy"] == 0
 # ## Preprocessing real photographs
 #
 # Real photographs differ in size, in the black border around the circular field of view
-# (FOV), and in illumination. The usual pipeline (`qdr_course.preprocessing`):
+# (FOV), and in illumination. The usual pipeline (`qdr_course.retina.preprocessing`):
 #
 # 1. `crop_to_fov` - cut away the black border (pixels darker than a threshold);
 # 2. `pad_to_square` and `resize` - a square of the network's input size;

@@ -280,7 +280,7 @@ assert low == high
 # ## 6. HHL on a tiny sparsified NTK
 #
 # Qiskit removed its HHL solver in 2023; the algorithm is short enough to build from its parts
-# (`qdr_course.hhl.HHL`): prepare |b⟩; phase estimation of e^{iAt} writes each eigenvalue λ_j into
+# (`qdr_course.quantum.hhl.HHL`): prepare |b⟩; phase estimation of e^{iAt} writes each eigenvalue λ_j into
 # a clock register; a rotation of one ancilla, controlled by the clock, puts C/λ on its |1⟩
 # amplitude; the inverse phase estimation cleans the clock; measuring the ancilla in |1⟩ leaves
 # the system in |x⟩ ∝ A⁻¹|b⟩. The powers of e^{iAt} are exact matrix exponentials - fine for a
@@ -375,7 +375,7 @@ assert abs(readout["estimate"] - readout["exact"]) < 4 * readout["stderr"] + 0.0
 #
 # ## 7. What it would cost
 #
-# `qdr_course.qlsa_cost` turns the measured medians into query counts. Its assumptions:
+# `qdr_course.ntk.qlsa_cost` turns the measured medians into query counts. Its assumptions:
 
 # %%
 print(qlsa_cost.ASSUMPTIONS)

@@ -107,7 +107,7 @@ for label in ("IZ", "ZI", "ZZ"):
 #
 # ## A parameterised circuit: inputs and weights
 #
-# `qdr_course.circuits` builds circuits whose symbolic parameters come in two kinds:
+# `qdr_course.quantum.circuits` builds circuits whose symbolic parameters come in two kinds:
 # **inputs** $x_i$ (angles computed from the data, e.g. by a CNN) and **weights** $w_j$
 # (trained by the optimiser). Their outputs are expectation values $\langle Z_i\rangle$.
 #

@@ -225,7 +225,7 @@ def train_step(model, optimiser, x, y):
 check_train_step(train_step)
 
 # %% [markdown]
-# `fit` (from `qdr_course.digits`) repeats the package's `train_step` over shuffled mini-batches,
+# `fit` (from `qdr_course.quantum.digits`) repeats the package's `train_step` over shuffled mini-batches,
 # with a progress bar, and records loss and accuracy per epoch. Gradients flow through the
 # circuit into the CNN: the whole model trains end to end.
 
