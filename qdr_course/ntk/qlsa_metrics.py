@@ -27,17 +27,34 @@ from qdr_course.ntk.sparsification import (
     condition_number,
     nonzeros_per_row,
     sparsify,
+    sparsity,
     sparsity_pattern,
 )
 
+STATE_PREP_SCALES = ("global", "row", "bound")
 
-def state_preparation_measurements(k_test: np.ndarray) -> np.ndarray:
-    """N / P per test row, k = row / max|row|, P = sum k_i^2: cost of preparing |k_*>.
+
+def state_preparation_measurements(k_test: np.ndarray, scale: str = "global") -> np.ndarray:
+    """N / P per test row, P = sum_i k_i^2, for three scalings k of the test kernel.
 
     See lesson 07.
+
+    - ``"global"`` (the paper's metric): the whole normalised test-kernel matrix divided by ONE
+      maximum, ``np.amax(np.abs(kernel_test_normalized))`` in the original;
+    - ``"row"``: each row by its own maximum (optimistic: needs each row's maximum in advance);
+    - ``"bound"``: no rescaling, k = k_* / k_thresh clipped to [-1, 1] as given; |k_i| <= 1 is
+      the only bound known before the state is prepared, so this is what rejection sampling pays.
     """
+    if scale not in STATE_PREP_SCALES:
+        raise ValueError(f"scale must be one of {STATE_PREP_SCALES}, got {scale!r}")
     k = np.atleast_2d(np.asarray(k_test, np.float64))
-    k = k / np.abs(k).max(axis=1, keepdims=True)
+    if scale == "global":
+        k = k / np.amax(np.abs(k))
+    elif scale == "row":
+        k = k / np.abs(k).max(axis=1, keepdims=True)
+    elif np.abs(k).max() > 1:
+        raise ValueError("scale='bound' needs the normalised test kernel (entries in [-1, 1]): "
+                         "pass normalised_test_kernel(k_test, k_thresh)")
     return k.shape[1] / np.sum(k**2, axis=1)
 
 
@@ -67,7 +84,10 @@ def _median_readout(k_test: np.ndarray, y: np.ndarray, kernel: np.ndarray | None
 
 
 METRICS = ("depth", "acc_exact", "acc_sparse", "acc_diag", "s_row", "s_col_max", "kappa_sparse",
-           "kappa_exact", "state_prep", "readout_diag", "readout_sparse", "off_diagonal_ratio")
+           "kappa_exact", "state_prep", "state_prep_row", "state_prep_bound", "readout_diag",
+           "readout_sparse", "off_diagonal_ratio")
+#: The paper's resampled trials for n = 16, 32, 64, 128, 256, 512.
+PAPER_TRIALS = {16: 16, 32: 8, 64: 4, 128: 4, 256: 4, 512: 4}
 
 
 def trial_metrics(n: int, depth_factor: float = 0.1, seed: int = 0,
@@ -77,8 +97,8 @@ def trial_metrics(n: int, depth_factor: float = 0.1, seed: int = 0,
 
     See lesson 07.
 
-    Returns a dict with the keys of :data:`METRICS` plus ``n`` and ``seed``; state preparation and
-    readout are medians over the test images.
+    Returns a dict with the keys of :data:`METRICS` plus ``n`` and ``seed``
+    (:func:`metrics_from_kernels`).
     """
     if data is None:
         data = load_digit_pair(n, digits, n_test=n_test, seed=seed, source=source)
@@ -90,32 +110,54 @@ def trial_metrics(n: int, depth_factor: float = 0.1, seed: int = 0,
                                     test_kernel_threshold(depth, data.x_train.shape[1]))
     pattern = sparsity_pattern(data.y_train, np.random.default_rng([seed, n, 1]))
     k_sparse = sparsify(k_train, pattern)
+    return dict(n=n, seed=seed, depth=depth,
+                **metrics_from_kernels(k_train, k_sparse, k_test, data.y_train, data.y_test))
+
+
+def metrics_from_kernels(k_train: np.ndarray, k_sparse: np.ndarray, k_test: np.ndarray,
+                         y_train: np.ndarray, y_test: np.ndarray) -> dict:
+    """Accuracies, s, kappa, N/P (three scalings) and readouts from the kernels of one trial.
+
+    See lesson 07.
+
+    ``k_test`` is the normalised test kernel (entries in [-1, 1]); ``k_sparse`` the sparsified
+    training kernel. State preparation and readout are medians over the test images.
+    """
+    n = len(y_train)
     acc = {}
-    for name, out in (("exact", kernel_regression(k_train, k_test, data.y_train)),
-                      ("sparse", kernel_regression(k_sparse, k_test, data.y_train)),
-                      ("diag", diagonal_regression(k_train, k_test, data.y_train))):
-        acc[f"acc_{name}"] = float(np.mean(classify(out) == data.y_test))
+    for name, out in (("exact", kernel_regression(k_train, k_test, y_train)),
+                      ("sparse", kernel_regression(k_sparse, k_test, y_train)),
+                      ("diag", diagonal_regression(k_train, k_test, y_train))):
+        acc[f"acc_{name}"] = float(np.mean(classify(out) == y_test))
     off = k_train[~np.eye(n, dtype=bool)]
     return dict(
-        n=n, seed=seed, depth=depth, **acc,
+        **acc,
         s_row=float(nonzeros_per_row(k_sparse).mean()),
-        s_col_max=int(nonzeros_per_row(k_sparse.T).max()),
+        s_col_max=sparsity(k_sparse),
         kappa_sparse=condition_number(k_sparse), kappa_exact=condition_number(k_train),
-        state_prep=float(np.median(state_preparation_measurements(k_test))),
-        readout_diag=_median_readout(k_test, data.y_train),
-        readout_sparse=_median_readout(k_test, data.y_train, k_sparse),
+        **{name: float(np.median(state_preparation_measurements(k_test, scale)))
+           for name, scale in (("state_prep", "global"), ("state_prep_row", "row"),
+                               ("state_prep_bound", "bound"))},
+        readout_diag=_median_readout(k_test, y_train),
+        readout_sparse=_median_readout(k_test, y_train, k_sparse),
         off_diagonal_ratio=float(np.abs(off).max() / np.diag(k_train).min()),
     )
 
 
-def sweep(n_values: Iterable[int], trials: int | Sequence[int] = 3, depth_factor: float = 0.1,
+def sweep(n_values: Iterable[int], trials: int | Sequence[int] | str = 3, depth_factor: float = 0.1,
           digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int | None = 64, source: str = "digits",
           progress: bool = True) -> list[dict]:
     """Run :func:`trial_metrics` for each n and trial (a fresh dict per trial). See lesson 07.
 
-    ``trials`` is a count for every n or one count per n (the paper: 16, 8, 4, 4, 4, 4).
+    ``trials`` is a count for every n, one count per n, or ``"paper"`` (16, 8, 4, 4, 4, 4 for
+    n = 16 ... 512, :data:`PAPER_TRIALS`).
     """
     n_values = list(n_values)
+    if isinstance(trials, str):
+        if trials != "paper" or any(n not in PAPER_TRIALS for n in n_values):
+            raise ValueError(f"trials='paper' needs n in {sorted(PAPER_TRIALS)}, got "
+                             f"trials={trials!r}, n={n_values}")
+        trials = [PAPER_TRIALS[n] for n in n_values]
     counts = [trials] * len(n_values) if isinstance(trials, (int, np.integer)) else list(trials)
     if len(counts) != len(n_values) or any(c < 1 for c in counts):
         raise ValueError("trials must be a positive count or one positive count per n, got "
@@ -163,3 +205,40 @@ def summarise(records: Sequence[dict], metric: str, by: str = "n") -> list[tuple
     for record in records:
         groups.setdefault(record[by], []).append(record[metric])
     return [(key, *bootstrap_interval(vals), len(vals)) for key, vals in groups.items()]
+
+
+def growth_exponent(n_values: Sequence[float], values: Sequence[float]) -> float:
+    """Slope b of a least-squares fit log(value) = a + b log(n). See lesson 07.
+
+    O(log n) growth shows up as a slope that falls towards 0 as n grows; a steady b > 0 means
+    power-law growth n^b.
+    """
+    n_values, values = np.asarray(n_values, np.float64), np.asarray(values, np.float64)
+    if n_values.shape != values.shape or len(values) < 2:
+        raise ValueError("need at least two (n, value) pairs of the same length, got "
+                         f"{n_values.shape} and {values.shape}")
+    if np.any(n_values <= 0) or np.any(values <= 0):
+        raise ValueError("a log-log fit needs positive n and positive values")
+    return float(np.polyfit(np.log(n_values), np.log(values), 1)[0])
+
+
+def original_replicated_values(values: Sequence[float], n_bootstrap: int) -> np.ndarray:
+    """The original analysis's bug, reproduced: one growing list appended in every trial x
+    bootstrap step, then concatenated. See lesson 07.
+
+    The original kept one list per metric (``trial_p``), appended each trial's value to it, and in
+    its inner bootstrap loop appended *that same list object* (``all_scale.append(trial_p)``).
+    Every stored reference shows the final list, so each value appears
+    ``len(values) * n_bootstrap`` times: medians unchanged, bootstrap spread shrunk.
+    """
+    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}")
+    trial_p: list = []
+    all_scale: list = []
+    for value in values:
+        trial_p.append(float(value))
+        for _ in range(n_bootstrap):
+            all_scale.append(trial_p)  # the same object each time: the bug
+    if not all_scale:
+        raise ValueError("values is empty")
+    return np.concatenate(all_scale)

@@ -11,7 +11,9 @@ import numpy as np
 
 
 def sparsity_probability(n: int) -> float:
-    """p = min(2 ln n / n, 1): each row keeps about 2 ln n random columns."""
+    """p = min(2 ln n / n, 1): each row draws about 2 ln n random columns (half survive the class
+    mask and the symmetrisation: about ln n off-diagonals per row).
+    """
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
     return min(2.0 * math.log(n) / n, 1.0)
@@ -21,7 +23,8 @@ def sparsity_pattern(y: np.ndarray, rng: np.random.Generator | int = 0) -> np.nd
     """The original's random pattern F: Binomial(n, p) columns per row, symmetrised, same-class
     only, diagonal kept. See lesson 07.
 
-    Row i draws c_i ~ Binomial(n, p) distinct random columns; F is symmetrised as
+    Row i draws c_i ~ Binomial(n, p) random columns *with replacement*, as the original's
+    ``np.random.choice(n, c)`` does (a repeated column is kept once); F is symmetrised as
     tril(F) + tril(F, -1).T; entries between different classes are removed; F_ii = 1.
     """
     y = np.asarray(y)
@@ -32,7 +35,7 @@ def sparsity_pattern(y: np.ndarray, rng: np.random.Generator | int = 0) -> np.nd
     p = sparsity_probability(n)
     f = np.zeros((n, n), dtype=bool)
     for i, c in enumerate(rng.binomial(n, p, size=n)):
-        f[i, rng.choice(n, size=c, replace=False)] = True
+        f[i, rng.choice(n, size=c)] = True
     f = np.tril(f) | np.tril(f, -1).T
     f &= y[:, None] == y[None, :]
     np.fill_diagonal(f, True)
@@ -58,5 +61,42 @@ def condition_number(kernel: np.ndarray) -> float:
 
 
 def nonzeros_per_row(matrix: np.ndarray) -> np.ndarray:
-    """Number of nonzero entries in each row (the sparsity s of a QLSA). See lesson 07."""
+    """Number of nonzero entries in each row; a QLSA's s is the maximum. See lesson 07."""
     return np.count_nonzero(np.asarray(matrix), axis=1)
+
+
+def sparsity(matrix: np.ndarray) -> int:
+    """s = the maximum nonzeros in a column (the original's ``get_sparsity``). See lesson 07.
+
+    QLSA costs depend on the largest row or column (equal for a symmetric matrix), not the mean.
+    """
+    return int(nonzeros_per_row(np.asarray(matrix).T).max())
+
+
+def cnn_sparsify(kernel: np.ndarray, pattern: np.ndarray, keep_fraction: float = 0.5,
+                 ridge_factor: float | None = None) -> np.ndarray:
+    """The original's CNN sparsification: K ⊙ F, small entries dropped, plus f diag(K).
+
+    See lesson 07.
+
+    Entries kept by ``pattern`` whose |K_ij| is below ``keep_fraction`` times the median |K_ij|
+    of the kept off-diagonal entries are dropped, then f * diag(K) is added with
+    f = 0.76 (ln n)^0.9 (:func:`cnn_ridge_factor`): in effect a ridge regulariser.
+    """
+    kernel = np.asarray(kernel, np.float64)
+    sparse = sparsify(kernel, pattern)
+    if not 0 <= keep_fraction:
+        raise ValueError(f"keep_fraction must be >= 0, got {keep_fraction}")
+    off = ~np.eye(len(kernel), dtype=bool) & (sparse != 0)
+    if off.any():
+        cut = keep_fraction * np.median(np.abs(sparse[off]))
+        sparse[off & (np.abs(sparse) < cut)] = 0.0
+    f = cnn_ridge_factor(len(kernel)) if ridge_factor is None else float(ridge_factor)
+    return sparse + f * np.diag(np.diag(kernel))
+
+
+def cnn_ridge_factor(n: int) -> float:
+    """f = 0.76 (ln n)^0.9, the original's diagonal boost for the CNN's sparsified NTK."""
+    if n < 2:
+        raise ValueError(f"n must be >= 2, got {n}")
+    return 0.76 * math.log(n) ** 0.9

@@ -1,4 +1,6 @@
-"""A real HHL circuit in Qiskit for small Hermitian systems A x = b. See lesson 07.
+"""A real HHL circuit in Qiskit for small Hermitian systems A x = b, and a sign readout.
+
+See lesson 08.
 
 Qiskit removed its ``HHL`` solver (deprecated in 0.22, removed in 0.24), so the course builds the
 algorithm from its parts (Harrow, Hassidim and Lloyd, PRL 103, 150502, 2009):
@@ -14,6 +16,10 @@ algorithm from its parts (Harrow, Hassidim and Lloyd, PRL 103, 150502, 2009):
 The powers of U are exact matrix exponentials (``UnitaryGate``), not Trotterised Hamiltonian
 simulation: the circuit is exact, small (N = 2, 4 or 8) and simulated, a teaching model of the
 algorithm, not a claim of speed.
+
+Also here: a phase-estimation primer (:func:`phase_estimation_probabilities`) and the Hadamard
+test (:func:`hadamard_test_circuit`, :func:`sign_readout`, :meth:`HHL.sign_readout`), which reads
+the *sign* of an overlap from measurement counts alone.
 
 >>> A = np.array([[2.0, -1.0], [-1.0, 2.0]])
 >>> result = HHL(A, num_clock=4, t=2 * np.pi / 16).solve([1.0, 0.0])  # eigenvalues 1, 3 on the grid
@@ -71,7 +77,7 @@ def clock_eigenvalues(num_clock: int, t: float) -> np.ndarray:
 def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
     """theta_j = 2 arcsin(C / lambda~_j), 0 for lambda~ = 0, and +-pi where |C / lambda~| > 1.
 
-    See lesson 07.
+    See lesson 08.
 
     The ancilla's |1> amplitude is sin(theta/2) = C / lambda~. Clock states with |lambda~| < C
     (reached only by phase-estimation leakage when C <= min |lambda|) get the largest possible
@@ -88,7 +94,7 @@ def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
 class HHLResult:
     """Outcome of one HHL run (exact statevector simulation)."""
 
-    solution: np.ndarray           # post-selected system state (phase of its largest entry fixed)
+    solution: np.ndarray           # post-selected system state, with the phase the circuit gives
     classical: np.ndarray          # A^-1 b / ||A^-1 b||
     fidelity: float                # <x|rho|x> of the post-selected system state
     success_probability: float     # P(ancilla = 1)
@@ -98,7 +104,7 @@ class HHLResult:
 class HHL:
     """HHL solver for a small Hermitian matrix: build, simulate and read out the circuit.
 
-    See lesson 07.
+    See lesson 08.
 
     Parameters: ``matrix`` (Hermitian, 2x2 to 8x8), ``num_clock`` (phase-estimation qubits),
     ``lambda_max`` and ``lambda_min`` (bounds on |eigenvalues|; by default from a classical
@@ -114,7 +120,7 @@ class HHL:
     (1.0, 0.34375)
     """
 
-    def __init__(self, matrix, num_clock: int = 6, lambda_max: float | None = None,
+    def __init__(self, matrix, num_clock: int = 8, lambda_max: float | None = None,
                  lambda_min: float | None = None, t: float | None = None):
         self.matrix = hermitian_matrix(matrix)
         if not isinstance(num_clock, (int, np.integer)) or not MIN_CLOCK <= num_clock <= MAX_CLOCK:
@@ -143,7 +149,7 @@ class HHL:
 
     @property
     def condition_number(self) -> float:
-        """kappa = max|lambda| / min|lambda| of A. See lesson 07."""
+        """kappa = max|lambda| / min|lambda| of A. See lesson 08."""
         eig = np.abs(np.linalg.eigvalsh(self.matrix))
         return float(eig.max() / eig.min())
 
@@ -166,7 +172,7 @@ class HHL:
     def circuit(self, b, readout=None, measure: bool = False):
         """The HHL circuit for |b>; with ``readout`` = k, also undo the preparation of |k>.
 
-        See lesson 07.
+        See lesson 08.
 
         Qubits: system 0..log2 N - 1, clock, then the ancilla (last). With ``measure``, the
         ancilla and the system register are measured (classical bits: system, then ancilla).
@@ -201,7 +207,11 @@ class HHL:
         return v / norm
 
     def solve(self, b) -> HHLResult:
-        """Simulate the circuit exactly and compare with A^-1 b. See lesson 07."""
+        """Simulate the circuit exactly and compare with A^-1 b. See lesson 08.
+
+        ``solution`` keeps the phase the circuit produces: nothing is taken from the classical
+        answer, which is used only to compute ``fidelity``.
+        """
         from qiskit.quantum_info import Statevector
 
         b = self._validate_vector(b, "b")
@@ -211,16 +221,14 @@ class HHL:
         classical = np.linalg.solve(self.matrix, b)
         classical /= np.linalg.norm(classical)
         fidelity = float(np.sum(np.abs(branch @ classical.conj()) ** 2) / p_success)
-        main = branch[0] / np.linalg.norm(branch[0])
-        overlap = np.vdot(classical, main)
-        solution = main * (np.conj(overlap) / abs(overlap) if abs(overlap) > 0 else 1.0)
+        solution = branch[0] / np.linalg.norm(branch[0])  # no phase borrowed from `classical`
         leak = 1.0 - float(np.sum(np.abs(branch[0]) ** 2)) / p_success
         return HHLResult(solution, classical, fidelity, p_success, leak)
 
     def estimate_overlap(self, b, readout, shots: int = 4000, seed: int = 0) -> dict:
         """Estimate |<k|x>|^2 from shots: P(system = 0 and ancilla = 1) / P(ancilla = 1).
 
-        See lesson 07.
+        See lesson 08.
 
         Runs the measured circuit on Aer's SamplerV2 (real sampled shots); returns the estimate,
         its binomial standard error, the exact value and the shot counts.
@@ -252,12 +260,136 @@ class HHL:
                     stderr=math.sqrt(max(estimate * (1 - estimate), 1e-12) / success), exact=exact,
                     successes=success, shots=shots)
 
+    def sign_readout(self, b, readout, shots: int = 4000, seed: int = 0) -> dict:
+        """Sign of <k|A^-1 b> from a Hadamard test on Aer's sampler: counts only. See lesson 08.
+
+        The test compares the whole HHL state with |k>|clock 0>|ancilla 1>: P(0) - P(1) of its
+        control qubit is Re<k|C A^-1 b> (C > 0, up to the small phase-estimation error), so its
+        sign is the sign of the overlap o. Nothing of the classical solution is used.
+        """
+        from qiskit import QuantumCircuit
+        from qiskit.circuit.library import StatePreparation
+
+        b = self._validate_vector(b, "b")
+        k = self._validate_vector(readout, "readout")
+        ns, m = self.num_system, self.num_clock
+        reference = QuantumCircuit(ns + m + 1, name="ref")
+        reference.append(StatePreparation(k.astype(np.complex128)), range(ns))
+        reference.x(ns + m)  # the ancilla's success branch
+        return run_hadamard_test(hadamard_test_circuit(self.circuit(b), reference), shots, seed)
+
 
 def matrix_with_condition_number(kappa: float, dim: int = 4, seed: int = 0) -> np.ndarray:
-    """A random real symmetric matrix with eigenvalues spread from 1/kappa to 1. See lesson 07."""
+    """A random real symmetric matrix with eigenvalues spread from 1/kappa to 1. See lesson 08."""
     if not kappa >= 1:
         raise ValueError(f"kappa must be >= 1, got {kappa}")
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.normal(size=(dim, dim)))
     eig = np.geomspace(1.0 / kappa, 1.0, dim)
     return (q * eig) @ q.T
+
+
+def phase_estimation_circuit(phase: float, num_clock: int = 3):
+    """Phase estimation of the eigenphase of P(2 pi phase) on |1> with ``num_clock`` clock qubits.
+
+    See lesson 08.
+
+    Qubit 0 holds the eigenstate |1>; the clock (qubits 1..num_clock) ends holding about
+    phase * 2^num_clock, read through the inverse quantum Fourier transform (QFT).
+    """
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import QFTGate
+
+    if not isinstance(num_clock, (int, np.integer)) or not 1 <= num_clock <= MAX_CLOCK:
+        raise ValueError(f"num_clock must be an integer from 1 to {MAX_CLOCK}, got {num_clock!r}")
+    if not np.isfinite(phase):
+        raise ValueError(f"phase must be a finite number (a fraction of a turn), got {phase!r}")
+    qc = QuantumCircuit(1 + num_clock, name="QPE")
+    qc.x(0)
+    clock = list(range(1, num_clock + 1))
+    qc.h(clock)
+    for k, q in enumerate(clock):
+        qc.cp(2.0 * np.pi * phase * 2**k, q, 0)
+    qc.append(QFTGate(num_clock).inverse(), clock)
+    return qc
+
+
+def phase_estimation_probabilities(phase: float, num_clock: int = 3) -> np.ndarray:
+    """P(clock reads j), j = 0 .. 2^num_clock - 1, for eigenphase ``phase``. See lesson 08."""
+    from qiskit.quantum_info import Statevector
+
+    probs = Statevector(phase_estimation_circuit(phase, num_clock)).probabilities()
+    return probs.reshape(2**num_clock, 2).sum(axis=1)  # qubit 0 (the eigenstate) is the fastest
+
+
+def hadamard_test_circuit(prepare_u, prepare_v):
+    """Hadamard test of two state preparations: P(0) - P(1) = Re<v|u>. See lesson 08.
+
+    ``prepare_u`` and ``prepare_v`` are circuits on the same qubits that start from |0...0>. The
+    control (the last qubit, measured into the one classical bit) is put in |+>; it applies
+    ``prepare_u`` when it is 1 and ``prepare_v`` when it is 0, then a Hadamard interferes the two
+    branches: P(0) = (1 + Re<v|u>) / 2.
+    """
+    from qiskit import QuantumCircuit
+
+    if prepare_u.num_qubits != prepare_v.num_qubits:
+        raise ValueError(f"the two preparations act on {prepare_u.num_qubits} and "
+                         f"{prepare_v.num_qubits} qubits; they must act on the same register")
+    n = prepare_u.num_qubits
+    qc = QuantumCircuit(n + 1, 1, name="Hadamard test")
+    qc.h(n)
+    qc.append(prepare_u.to_gate(label="U").control(1), [n, *range(n)])
+    qc.append(prepare_v.to_gate(label="V").control(1, ctrl_state=0), [n, *range(n)])
+    qc.h(n)
+    qc.measure(n, 0)
+    return qc
+
+
+def run_hadamard_test(circuit, shots: int = 4000, seed: int = 0, repeats: int = 1) -> dict:
+    """Sample a Hadamard test on Aer's SamplerV2; the estimate and sign come from counts alone.
+
+    See lesson 08.
+
+    With ``repeats`` > 1 the circuit is sampled ``shots * repeats`` times and split into
+    ``repeats`` independent runs of ``shots`` (``estimates`` and ``signs`` hold one per run).
+    Returns ``estimate`` = (n0 - n1) / shots of the first run, its ``sign`` (+1 or -1; a tie
+    gives +1), ``stderr``, and the arrays.
+    """
+    from qiskit import transpile
+    from qiskit_aer.primitives import SamplerV2
+
+    validate.shots(shots)
+    if not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    # Decompose to u + cx first: Aer 0.18.2 crashes (segfault) on controlled multi-qubit unitaries.
+    qc = transpile(circuit, basis_gates=["u", "cx"], optimization_level=1, seed_transpiler=seed)
+    result = SamplerV2(seed=seed).run([qc], shots=shots * repeats).result()[0]
+    bits = np.array([int(b) for b in next(iter(result.data.values())).get_bitstrings()])
+    ones = bits.reshape(repeats, shots).sum(axis=1)
+    estimates = (shots - 2.0 * ones) / shots
+    signs = np.where(estimates >= 0, 1, -1)
+    return dict(estimate=float(estimates[0]), sign=int(signs[0]),
+                stderr=math.sqrt(max(1.0 - estimates[0] ** 2, 1e-12) / shots),
+                estimates=estimates, signs=signs, shots=shots)
+
+
+def state_preparation_circuit(vector):
+    """A circuit that prepares the unit vector along a real ``vector`` (length a power of two)."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import StatePreparation
+
+    v = np.asarray(vector, dtype=np.float64).ravel()
+    n = len(v)
+    if n < 2 or n & (n - 1) or not np.all(np.isfinite(v)) or not np.any(v):
+        raise ValueError(f"need a finite, nonzero vector of length 2, 4, 8, ..., got length {n}; "
+                         "pad it with zeros to the next power of two")
+    qc = QuantumCircuit(int(round(math.log2(n))), name="prep")
+    qc.append(StatePreparation((v / np.linalg.norm(v)).astype(np.complex128)), qc.qubits)
+    return qc
+
+
+def sign_readout(k, y, shots: int = 4000, seed: int = 0, repeats: int = 1) -> dict:
+    """sign(<k|y>) of the diagonal NTK's prediction k_*^T y by a Hadamard test. See lesson 08."""
+    return run_hadamard_test(hadamard_test_circuit(state_preparation_circuit(y),
+                                                   state_preparation_circuit(k)),
+                             shots, seed, repeats)
