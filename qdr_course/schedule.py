@@ -18,8 +18,8 @@ GUIDE = Path("docs") / "instructor-guide.md"
 #: Workshop formats: (name, lessons in order, the length of the format in minutes or None).
 TRACKS = [
     ("Half day, hybrid track", ["00", "01", "02", "03", "04", "05"], 210),
-    ("Half day, NTK track", ["00", "06", "07"], 210),
-    ("Full day, the whole course", ["00", "01", "02", "03", "04", "05", "06", "07"], None),
+    ("Half day, NTK track", ["00", "06", "07", "08"], 210),
+    ("Full day, the whole course", ["00", "01", "02", "03", "04", "05", "06", "07", "08"], None),
 ]
 BREAK_EVERY, BREAK, LUNCH = 90, 15, 60
 

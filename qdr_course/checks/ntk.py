@@ -1,4 +1,4 @@
-"""Exercise checks for lessons 06 (the neural tangent kernel) and 07 (quantum linear systems)."""
+"""Exercise checks for lessons 06 (the NTK), 07 (the sparsified NTK) and 08 (HHL and readout)."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def check_sparsity_pattern(sparsity_pattern) -> str:
 def check_rotation_angles(rotation_angles) -> str:
     """Compare theta_j = 2 arcsin(C / lambda_j) (0 at lambda = 0) with the reference.
 
-    See lesson 07.
+    See lesson 08.
     """
     from qdr_course.quantum.hhl import clock_eigenvalues
     from qdr_course.quantum.hhl import rotation_angles as reference

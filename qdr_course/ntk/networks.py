@@ -153,7 +153,7 @@ def _validate_depth(depth, limit: int | None) -> None:
         raise ValueError(
             f"depth {depth} is too deep for neural-tangents' direct kernel computation in float64: "
             f"rounding errors in the NTK diagonal grow like {DIAGONAL_GROWTH:.4f}^depth (5 % wrong "
-            f"near 160 layers, inf/nan near 200-320). Use the stable closed-form recursion "
+            f"near 150 layers, inf/nan near 200-320). Use the stable closed-form recursion "
             "qdr_course.ntk.erf_ntk(x1, x2, depth) instead (stable up to depth "
             f"{MAX_STABLE_DEPTH})."
         )
