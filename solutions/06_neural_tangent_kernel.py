@@ -11,7 +11,7 @@
 # %% [markdown]
 # # 06 · The neural tangent kernel
 #
-# **Teaching:** 35 min · **Exercises:** 20 min
+# **Teaching:** 50 min · **Exercises:** 20 min
 #
 # A neural network with millions of weights, trained by gradient descent, sounds like the
 # opposite of a simple model. Yet when the network is *wide enough*, its training is exactly
@@ -94,12 +94,14 @@ ax.plot(grid_toy, np.sin(3 * grid_toy), "k:", lw=1, label="sin(3x)")
 ax.legend(fontsize=7)
 ax.set_xlabel("x")
 fig.tight_layout()
-fit_error = np.abs(rbf(x_toy, x_toy) @ np.linalg.solve(rbf(x_toy, x_toy) + 1e-6 * np.eye(12), y_toy)
-                   - y_toy).max()
+fit_error = {ridge: np.abs(rbf(x_toy, x_toy) @ np.linalg.solve(rbf(x_toy, x_toy) + ridge * np.eye(12),
+                                                               y_toy) - y_toy).max()
+             for ridge in (1e-6, 0.1)}
 
 # %%
-# Sanity check: with a tiny ridge the fit passes through the training points.
-assert fit_error < 1e-3
+# Sanity check: with a tiny ridge the fit (nearly) passes through the training points; the
+# larger ridge misses them by more.
+assert fit_error[1e-6] < 0.05 < fit_error[0.1]
 
 # %% [markdown]
 # The NTK result says: gradient descent on an infinitely wide network, run to convergence, *is*

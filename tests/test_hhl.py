@@ -144,7 +144,8 @@ def test_cost_table_from_a_sweep():
     for row in rows:
         group = [r for r in records if r["n"] == row["n"]]
         assert row["kappa"] == pytest.approx(np.median([r["kappa_sparse"] for r in group]))
-        assert row["dense"] == pytest.approx(row["n"] ** 3 / 3 + row["n"])
+        assert row["dense"] == pytest.approx(row["n"] ** 3 / 3 + row["n"] ** 2 + row["n"])
+        assert row["s"] == np.median([r["s_col_max"] for r in group])
     with pytest.raises(ValueError):
         qlsa_cost.cost_table([])
 

@@ -276,9 +276,11 @@ def test_sparsity_pattern_structure_and_density():
         assert f.dtype == bool and np.array_equal(f, f.T) and f.diagonal().all()
         assert not np.any(f & (y[:, None] != y[None, :]))
         rows.append(f.sum(axis=1).mean())
-    # P(F_ij = 1) = p for a same-class pair (drawn by the later row),
-    # so E[nonzeros] = 1 + p (n/2 - 1)
-    assert np.mean(rows) == pytest.approx(1 + p * (n / 2 - 1), rel=0.03)
+    # a same-class pair is kept if the later row drew it at least once in c ~ Binomial(n, p)
+    # draws WITH replacement (as the original): q = 1 - E[(1 - 1/n)^c] = 1 - (1 - p/n)^n,
+    # so E[nonzeros] = 1 + q (n/2 - 1)
+    q = 1 - (1 - p / n) ** n
+    assert np.mean(rows) == pytest.approx(1 + q * (n / 2 - 1), rel=0.03)
     with pytest.raises(ValueError):
         ntk.sparsity_pattern(np.ones(1))
 
@@ -315,8 +317,9 @@ def test_classify_condition_number_and_measurements():
     assert ntk.condition_number(a) == pytest.approx(np.linalg.cond(a))
     with pytest.raises(ValueError, match="symmetric"):
         ntk.condition_number(np.array([[1.0, 2.0], [0.0, 1.0]]))
-    np.testing.assert_allclose(ntk.state_preparation_measurements([[0, 0, 3.0, 0], [1, 1, 1, 1]]),
-                               [4, 1])
+    k_rows = [[0, 0, 3.0, 0], [1, 1, 1, 1]]
+    np.testing.assert_allclose(ntk.state_preparation_measurements(k_rows, "row"), [4, 1])
+    np.testing.assert_allclose(ntk.state_preparation_measurements(k_rows), [4, 9])  # global
     y = np.array([1.0, -1.0, 1.0, -1.0])
     o = ntk.readout_overlap(np.array([[1.0, -1.0, 1.0, -1.0], [1.0, 0, 0, 0]]), y)
     np.testing.assert_allclose(o, [1.0, 0.5])

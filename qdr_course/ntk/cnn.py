@@ -25,7 +25,7 @@ from qdr_course.ntk.sparsification import cnn_sparsify, sparsity_pattern
 
 #: Convolutions of the course's CNN: one [Conv, ReLU] in each of three pooling blocks.
 CNN_DEPTH = 3
-#: Images of each digit in the pool whose kernel is computed once (80 per class: n <= 128 with 32 test images).
+#: Images of each digit in the pool whose kernel is computed once (n <= 128 with 32 test images).
 POOL_PER_CLASS = 80
 
 
