@@ -1,7 +1,7 @@
 """Concept checks: multiple-choice questions with immediate feedback. See lesson 01.
 
 ``ask("2.1")`` prints a question and its lettered options; the learner returns a letter from a
-small function and ``check_concept("2.1", my_choice)`` says right or wrong at once. The right
+small function and ``check_concept_2_1(my_choice)`` says right or wrong at once. The right
 answer lives only here, in the package: a wrong choice is told what is wrong with it (each
 wrong option is a real mistake of the original works) and never which option is right.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from qdr_course.checks._core import ExerciseError, exercise_check
 
-__all__ = ["ConceptQuestion", "QUESTIONS", "ask", "check_concept"]
+__all__ = ["ConceptQuestion", "QUESTIONS", "ask", "judge_concept"]
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,8 @@ def ask(key: str) -> None:
         print(f"  ({letter}) {text}")
 
 
-def check_concept(key: str, my_choice):
-    """Say at once whether the letter ``my_choice()`` returns is right, without the answer.
-
-    See lesson 01.
-    """
+def judge_concept(key: str):
+    """The check of concept question ``key``: right or wrong at once, never the right letter."""
     q = _question(key)
 
     @exercise_check(f"Concept check {key}")
@@ -161,4 +158,13 @@ def check_concept(key: str, my_choice):
             raise ExerciseError(f"not ({letter}): {q.feedback[letter]}")
         return q.feedback[letter]
 
-    return judge(my_choice)
+    judge.__name__ = judge.__qualname__ = f"check_concept_{key.replace('.', '_')}"
+    judge.__doc__ = f"Concept check {key}: ``my_choice()`` returns a letter."
+    return judge
+
+
+# check_concept_1_1, check_concept_1_2, ...: one check per question, as for the exercises.
+for _key in QUESTIONS:
+    _name = f"check_concept_{_key.replace('.', '_')}"
+    globals()[_name] = judge_concept(_key)
+    __all__.append(_name)
