@@ -65,7 +65,7 @@ def bloch_figure(thetas: Sequence[float]):
         ax = fig.add_subplot(1, len(thetas), k + 1, projection="3d")
         plot_bloch_vector([math.sin(theta), 0.0, math.cos(theta)], ax=ax, font_size=11)
         ax.set_title(f"θ = {theta:.2f}: <Z> = cos θ = {math.cos(theta):+.2f}\n"
-                     f"P(1) = sin²(θ/2) = {math.sin(theta / 2) ** 2:.2f}", fontsize=10)
+                     f"P(1) = sin²(θ/2) = {math.sin(theta / 2) ** 2:.2f}", fontsize=10, y=1.08)
     fig.suptitle("R_Y(θ)|0> on the Bloch sphere: θ is the angle from the north pole |0>",
                  fontsize=11)
     return fig
@@ -168,12 +168,16 @@ def depth_decay_figure(depth_factors: Sequence[float], x_train: np.ndarray, get:
 
 # -- the explorers --------------------------------------------------------------------------------
 def _explore(draw: Callable, slider, static_values: Sequence, what: str):
-    """A slider that redraws ``draw([value])``, or ``draw(static_values)`` shown once."""
+    """A slider that redraws ``draw([value])``, or ``draw(static_values)`` shown once.
+
+    Returns None (the figure or the slider is already on screen: a cell ending with the call
+    shows it once).
+    """
     plt = _plt()
     if slider is None:
-        fig = draw(list(static_values))
+        draw(list(static_values))
         plt.show()
-        return fig
+        return None
     import ipywidgets
     from IPython.display import display
 
@@ -191,7 +195,7 @@ def _explore(draw: Callable, slider, static_values: Sequence, what: str):
     box = _Explorer([slider, out])
     box.summary = f"{what}: move the slider to redraw (needs a live Jupyter frontend)"
     display(box)
-    return box
+    return None
 
 
 def _explorer_class():

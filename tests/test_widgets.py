@@ -14,7 +14,10 @@ from qdr_course import widgets  # noqa: E402
 def test_without_a_frontend_the_explorers_draw_static_figures(monkeypatch):
     monkeypatch.delenv(widgets.STATIC_ENV, raising=False)
     assert not widgets.widgets_available()  # pytest is no Jupyter kernel
-    fig = widgets.explore_bloch(start=0.8)
+    import matplotlib.pyplot as plt
+    plt.close("all")
+    assert widgets.explore_bloch(start=0.8) is None  # shown, not returned: no second copy
+    fig = plt.gcf()
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 4 and titles[2].startswith("θ = 0.80: <Z> = cos θ = +0.70")
     assert "P(1) = sin²(θ/2) = 1.00" in titles[3]  # theta = pi
@@ -70,11 +73,11 @@ def test_with_widgets_moving_the_slider_redraws(monkeypatch):
         return matplotlib.figure.Figure()
 
     slider = ipywidgets.FloatSlider(value=0.5, min=0, max=1, step=0.1)
-    box = widgets._explore(draw, slider, (0.0, 1.0), "a test")
+    assert widgets._explore(draw, slider, (0.0, 1.0), "a test") is None
+    box = shown[-1]
     assert drawn == [[0.5]]
     slider.value = 0.7
     assert drawn == [[0.5], [0.7]]
-    assert box in shown
     bundle = box._repr_mimebundle_()
     assert bundle["text/plain"].startswith("a test: move the slider")
     assert "application/vnd.jupyter.widget-view+json" in bundle

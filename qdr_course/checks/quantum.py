@@ -58,7 +58,7 @@ def check_ry_matrix(ry_matrix) -> str:
     return "it matches Qiskit's RYGate at 13 angles."
 
 
-@exercise_check("Exercise 1.2 (<Z> from counts)")
+@exercise_check("Exercise 1.4 (<Z> from counts)")
 def check_z_expectation_from_counts(z_expectation_from_counts) -> str:
     """``z_expectation_from_counts(counts, qubit)`` = (N0 - N1) / N for that qubit."""
     counts = {"000": 500, "001": 300, "011": 100, "110": 60, "111": 40}
@@ -103,7 +103,7 @@ def check_shift_gradient(shift_gradient) -> str:
     return "exact (to 1e-9) for every sinusoid A + B cos(t - phi), no step size involved."
 
 
-@exercise_check("Exercise 2.2 (bug hunt: a parameter in several gates)")
+@exercise_check("Exercise 2.3 (bug hunt: a parameter in several gates)")
 def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
     """``shared_parameter_gradient(energy, theta, n_gates)``: sum of the per-gate shift terms."""
     import torch
@@ -142,7 +142,7 @@ def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
             "[E(.., theta_g + pi/2, ..) - E(.., theta_g - pi/2, ..)] / 2.")
 
 
-@exercise_check("Exercise 2.3 (how many shots a gradient needs)")
+@exercise_check("Shots for a target precision (how many shots a gradient needs)")
 def check_shots_needed(shots_needed) -> str:
     """``shots_needed(e_plus, e_minus, target_std)`` = ceil([(1 - e+^2) + (1 - e-^2)] / (4 std^2)).
     """
@@ -189,7 +189,7 @@ def check_encode_angles(encode_angles) -> str:
     return "bounded angles in (-pi/2, pi/2), where <Z> = -sin(angle) is one-to-one."
 
 
-@exercise_check("Exercise 3.2 (one training step)")
+@exercise_check("Exercise 3.3 (one training step)")
 def check_train_step(train_step) -> str:
     """``train_step(model, optimiser, x, y)``: zero grads, cross-entropy, backward, step; return the
     loss.
@@ -254,7 +254,7 @@ def check_anticorrelated_bell(build_circuit) -> str:
             "so the qubits are entangled.")
 
 
-@exercise_check("Exercise 1.4 (find the angle on the Bloch sphere)")
+@exercise_check("Exercise 1.2 (find the angle on the Bloch sphere)")
 def check_bloch_angle(my_angle) -> str:
     """``my_angle()``: R_Y(theta)|0> has <Z> = -1/2 and <X> < 0."""
     theta = float(_not_none(my_angle()))
@@ -292,7 +292,7 @@ def _fd_to_shift_variance_ratio(theta=SHOT_ANGLE, h=FD_STEP) -> float:
     return float(fd / shift)
 
 
-@exercise_check("Exercise 2.4 (shots for a finite difference to match the shift rule)")
+@exercise_check("Exercise 2.5 (shots for a finite difference to match the shift rule)")
 def check_fd_shots_to_match(fd_shots) -> str:
     """``fd_shots()``: shots per run for FD (h = 0.1) to be as precise as the shift rule's 1000."""
     got = float(_not_none(fd_shots()))
@@ -306,7 +306,7 @@ def check_fd_shots_to_match(fd_shots) -> str:
     return "the variances scale as 1/N, so N_FD = N_shift x Var_FD(1) / Var_shift(1)."
 
 
-@exercise_check("Exercise 2.5 (stretch: the four-term rule)")
+@exercise_check("Exercise 2.4 (stretch: the four-term rule)")
 def check_four_term_gradient(four_term) -> str:
     """``four_term(f, theta)``: exact for every E = a + b cos(t/2) + c sin(t/2) + d cos t + e sin t."""
     rng = np.random.default_rng(5)
@@ -373,7 +373,7 @@ def highest_frequency(x_to_values: np.ndarray) -> int:
     return int(np.flatnonzero(coefficients > 1e-9).max())
 
 
-@exercise_check("Exercise 3.3 (predict the highest frequency)")
+@exercise_check("Exercise 3.2 (predict the highest frequency)")
 def check_highest_frequency(my_prediction) -> str:
     """``my_prediction()``: the highest frequency of x in RY(x), RX(2x), RY(3x) with weights."""
     got = _not_none(my_prediction())
