@@ -95,7 +95,8 @@ def shots_gradient_figure(shots_values: Sequence[int], theta: float = 0.5, h: fl
     plt = _plt()
     rng = np.random.default_rng(seed)
     exact = -math.sin(theta)
-    fig, axes = plt.subplots(1, len(shots_values) + 1, figsize=(3.6 * (len(shots_values) + 1), 3.2))
+    panels = len(shots_values) + 1
+    fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.2))
     for ax, shots in zip(axes, shots_values):
         shift = _gradient_samples(shots, math.pi / 2, rng, theta, repeats)
         fd = _gradient_samples(shots, h, rng, theta, repeats)
@@ -124,8 +125,9 @@ def shots_gradient_figure(shots_values: Sequence[int], theta: float = 0.5, h: fl
 def depth_decay_figure(depth_factors: Sequence[float], x_train: np.ndarray, get: str = "ntk"):
     """The normalised NTK at depth round(factor L_conv), per factor, and its off-diagonal decay.
 
-    For lesson 06 (through :func:`explore_depth_factor`): the deeper the erf network, the closer its normalised kernel is to the
-    identity (mean |off-diagonal| falls) and the smaller its condition number kappa.
+    For lesson 06 (through :func:`explore_depth_factor`): the deeper the erf network, the
+    closer its normalised kernel is to the identity (mean |off-diagonal| falls) and the
+    smaller its condition number kappa.
     """
     from qdr_course.ntk.kernels import erf_ntk
     from qdr_course.ntk.networks import MAX_STABLE_DEPTH, convergence_depth, min_margin

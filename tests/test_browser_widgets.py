@@ -14,8 +14,16 @@ import os
 
 import nbformat
 import pytest
-from test_browser import (ARTIFACTS, CHROMIUM_FLAGS, DOCUMENT_READY_JS, KERNEL_IDLE_JS,
-                          PAGE_TIMEOUT_MS, ROOT, chromium_or_skip, jupyterlab)
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM_FLAGS,
+    DOCUMENT_READY_JS,
+    KERNEL_IDLE_JS,
+    PAGE_TIMEOUT_MS,
+    ROOT,
+    chromium_or_skip,
+    jupyterlab,
+)
 
 pytest.importorskip("ipywidgets", reason="ipywidgets is not installed")
 

@@ -285,7 +285,10 @@ def check_best_step(best_step) -> str:
 
 
 def _fd_to_shift_variance_ratio(theta=SHOT_ANGLE, h=FD_STEP) -> float:
-    from qdr_course.quantum.parameter_shift import finite_difference_variance, shift_gradient_variance
+    from qdr_course.quantum.parameter_shift import (
+        finite_difference_variance,
+        shift_gradient_variance,
+    )
     e = lambda t: -math.sin(t)  # noqa: E731 - the lesson's one-qubit circuit
     fd = finite_difference_variance(e(theta + h), e(theta - h), 1, h)
     shift = shift_gradient_variance(e(theta + math.pi / 2), e(theta - math.pi / 2), 1)
@@ -308,7 +311,7 @@ def check_fd_shots_to_match(fd_shots) -> str:
 
 @exercise_check("Exercise 2.4 (stretch: the four-term rule)")
 def check_four_term_gradient(four_term) -> str:
-    """``four_term(f, theta)``: exact for every E = a + b cos(t/2) + c sin(t/2) + d cos t + e sin t."""
+    """``four_term(f, theta)``: exact for every a + b cos(t/2) + c sin(t/2) + d cos t + e sin t."""
     rng = np.random.default_rng(5)
     for _ in range(8):
         a, b, c, d, e, theta = rng.normal(size=6)
