@@ -493,9 +493,6 @@ for i, (name, h) in enumerate(steps.items()):
     assert 0.8 < grads.std() / predicted < 1.2  # sanity check: the formulas hold
 e_p, e_m = -np.sin(theta0.sum() + np.pi / 2), -np.sin(theta0.sum() - np.pi / 2)
 print(f"shots for a shift-rule std of 0.01: {shots_for_gradient(e_p, e_m, 0.01)}")
-matching = shots * finite_difference_variance(
-    -np.sin(0.9), -np.sin(0.7), 1, 0.1) / shift_gradient_variance(e_p, e_m, 1)
-print(f"shots for FD h=0.1 to match the shift rule's std with {shots}: {matching:,.0f}")
 
 # %% [markdown]
 # The histograms of those estimates, and how their spread falls with the shots (a slider in a
