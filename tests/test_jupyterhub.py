@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from qdr_course.hub_sizing import (learners_per_node, lesson_peaks, per_user, sizing_table)
+from qdr_course.hub_sizing import learners_per_node, lesson_peaks, per_user, sizing_table
 from qdr_course.utils import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"

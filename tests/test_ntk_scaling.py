@@ -7,8 +7,18 @@ import sys
 import numpy as np
 import pytest
 
-from qdr_course.ntk.scaling import (PAPER, Timing, batched_kernel_fn, check_divisible, conv_work,
-                                    extrapolate, fit_constant, images, pairs, paper_cnn)
+from qdr_course.ntk.scaling import (
+    PAPER,
+    Timing,
+    batched_kernel_fn,
+    check_divisible,
+    conv_work,
+    extrapolate,
+    fit_constant,
+    images,
+    pairs,
+    paper_cnn,
+)
 from qdr_course.utils import REPO_ROOT
 
 

@@ -10,8 +10,14 @@ import pytest
 
 from qdr_course.authoring import BEGIN, find_leaks, find_regions
 from qdr_course.cli import main
-from qdr_course.site import (MARKER, SiteError, build_site, check_out_folder, site_markdown,
-                             solution_cells_for_site)
+from qdr_course.site import (
+    MARKER,
+    SiteError,
+    build_site,
+    check_out_folder,
+    site_markdown,
+    solution_cells_for_site,
+)
 from qdr_course.utils import REPO_ROOT
 
 pytest.importorskip("sphinx", reason="the site needs the course's full environment (Sphinx)")
