@@ -1,5 +1,6 @@
 """`qdr-course site`: the course as a website, built offline from the executed notebooks."""
 
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -175,3 +176,26 @@ def test_no_solutions_folder_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no executed solution notebooks" in err and len(err.strip().splitlines()) == 1
     assert not Path(tmp_path / "out").exists()
+
+
+def test_equations_are_typeset_in_a_browser_with_no_network(site):
+    """Chromium opens a lesson from disk with every network request refused; MathJax typesets."""
+    chromium = Path(os.environ.get("QDR_CHROMIUM", "/usr/bin/chromium"))
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not chromium.exists():
+        pytest.skip(f"no Chromium at {chromium} (tests/test_browser.py installs it in CI)")
+    remote = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        page = browser.new_page()
+        page.route(re.compile(r"^https?://"), lambda route: (remote.append(route.request.url),
+                                                              route.abort()))
+        page.goto((site / "lessons" / "02_parameter_shift.html").as_uri())
+        page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+                               " && document.querySelectorAll('.MathJax_Display').length > 0",
+                               timeout=60_000)
+        typeset = page.evaluate("document.querySelectorAll('.MathJax, .MathJax_Display').length")
+        errors = page.evaluate("document.querySelectorAll('.MathJax_Error, merror').length")
+        browser.close()
+    assert typeset >= 20 and errors == 0
+    assert not [url for url in remote if "mathjax" in url.lower()]
