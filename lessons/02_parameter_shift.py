@@ -317,7 +317,7 @@ ask("2.1")
 ask("2.2")
 
 # %% tags=["exercise"]
-from qdr_course.checks import check_concept_2_1, check_concept_2_2
+from qdr_course.checks import check_concept_2_1
 
 
 def my_choice_2_1():
@@ -325,12 +325,17 @@ def my_choice_2_1():
     raise NotImplementedError("Exercise: complete this; check_concept_2_1(...) tells you if it is right.")
 
 
+check_concept_2_1(my_choice_2_1)
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_concept_2_2
+
+
 def my_choice_2_2():
     """The letter of your answer to concept check 2.2."""
-    raise NotImplementedError("Exercise: complete this; check_concept_2_1(...) tells you if it is right.")
+    raise NotImplementedError("Exercise: complete this; check_concept_2_2(...) tells you if it is right.")
 
 
-check_concept_2_1(my_choice_2_1)
 check_concept_2_2(my_choice_2_2)
 
 # %% [markdown]

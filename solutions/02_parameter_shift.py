@@ -319,7 +319,7 @@ ask("2.1")
 ask("2.2")
 
 # %% tags=["exercise"]
-from qdr_course.checks import check_concept_2_1, check_concept_2_2
+from qdr_course.checks import check_concept_2_1
 
 
 def my_choice_2_1():
@@ -329,6 +329,12 @@ def my_choice_2_1():
     ### END SOLUTION
 
 
+check_concept_2_1(my_choice_2_1)
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_concept_2_2
+
+
 def my_choice_2_2():
     """The letter of your answer to concept check 2.2."""
     ### BEGIN SOLUTION
@@ -336,7 +342,6 @@ def my_choice_2_2():
     ### END SOLUTION
 
 
-check_concept_2_1(my_choice_2_1)
 check_concept_2_2(my_choice_2_2)
 
 # %% [markdown]
