@@ -4,6 +4,7 @@ kernel.
 
     python benchmarks/bench_ntk.py                 # n = 16 ... 256, 3 trials, depth factor 0.1
     python benchmarks/bench_ntk.py --trials 3 --factors 0.1 0.02 --repeat 3
+    python benchmarks/bench_ntk.py --trials paper  # the paper's 16, 8, 4, 4, 4 trials (lesson 07)
 
 Targets (issue 6):
 1. the sweep of the fully connected erf network of Zlokapa, Neven and Lloyd (n = 16, 32, 64,
@@ -48,10 +49,24 @@ def best_of(fn, repeat):
     return runs[-1][0], min(r[1] for r in runs), min(r[2] for r in runs)
 
 
+def _trials(text: str):
+    """--trials: a positive count or 'paper'."""
+    if text == "paper":
+        return text
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--trials takes a count or 'paper', got {text!r}")
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--trials must be at least 1, got {count}")
+    return count
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[16, 32, 64, 128, 256])
-    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--trials", type=_trials, default=3,
+                        help="trials per n, or 'paper' for 16, 8, 4, 4, 4, 4")
     parser.add_argument("--factors", type=float, nargs="+", default=[0.1])
     parser.add_argument("--repeat", type=int, default=3, help="best of this many kernel timings")
     args = parser.parse_args(argv)
@@ -70,7 +85,8 @@ def main(argv=None) -> int:
     total_cpu = total_wall = 0.0
     for factor in args.factors:
         for n in args.n:
-            records, cpu, wall = timed(lambda: ntk.sweep([n], trials=args.trials,
+            trials = ntk.PAPER_TRIALS[n] if args.trials == "paper" else args.trials
+            records, cpu, wall = timed(lambda: ntk.sweep([n], trials=trials,
                                                          depth_factor=factor, n_test=64,
                                                          progress=False))
             total_cpu += cpu
@@ -78,7 +94,7 @@ def main(argv=None) -> int:
             med = {k: float(np.median([r[k] for r in records])) for k in
                    ("depth", "acc_exact", "acc_sparse", "acc_diag", "kappa_sparse", "state_prep",
                     "readout_sparse")}
-            print(f"{factor:6} {n:4d} {args.trials:6d} {med['depth']:5.0f} {med['acc_exact']:9.3f} "
+            print(f"{factor:6} {n:4d} {trials:6d} {med['depth']:5.0f} {med['acc_exact']:9.3f} "
                   f"{med['acc_sparse']:10.3f} {med['acc_diag']:8.3f} {med['kappa_sparse']:7.2f} "
                   f"{med['state_prep']:6.2f} {med['readout_sparse']:8.2f} {cpu:7.2f} {wall:7.2f}")
     per_factor = total_wall / len(args.factors)

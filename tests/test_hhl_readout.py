@@ -39,13 +39,13 @@ def test_sign_error_falls_as_shots_pass_one_over_o_squared():
     o = k @ y / (np.linalg.norm(k) * np.sqrt(8))
     assert 0.05 < o < 0.2
     rates = []
-    for shots in (4, int(1 / o**2), int(16 / o**2)):
+    for shots in (1, int(1 / o**2), int(16 / o**2)):
         run = hhl.sign_readout(k, y, shots=shots, seed=11, repeats=200)
         rates.append(np.mean(run["signs"] != 1))
         # the counts alone give Re<k|y>: P(0) - P(1) averages to o
         assert np.mean(run["estimates"]) == pytest.approx(o, abs=4 / np.sqrt(200 * shots))
     assert rates[0] > rates[1] > rates[2]
-    assert rates[2] < 0.02 and rates[0] > 0.3
+    assert rates[2] < 0.02 and rates[0] > 0.35  # one shot: wrong with P = (1 - o) / 2
     # the Gaussian prediction Phi(-o sqrt(shots)) at shots = 1/o^2 is 0.16
     assert rates[1] == pytest.approx(norm.cdf(-1.0), abs=0.08)
 
