@@ -56,7 +56,7 @@ def _trials(text: str):
     try:
         count = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--trials takes a count or 'paper', got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"--trials: a count or 'paper', got {text!r}") from None
     if count < 1:
         raise argparse.ArgumentTypeError(f"--trials must be at least 1, got {count}")
     return count
