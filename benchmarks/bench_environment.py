@@ -73,6 +73,15 @@ def largest_entries(site_packages: Path, count: int = 8) -> list[tuple[str, int]
     return sorted(sizes, key=lambda item: -item[1])[:count]
 
 
+def pip_sources() -> dict:
+    """Where pip takes packages from here (its index settings), as the results should say."""
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
+                            text=True).stdout.splitlines()
+    keys = ("index-url", "extra-index-url", "find-links")
+    return {key: value.strip("'") for key, _, value in (line.partition("=") for line in listed)
+            if key.rsplit(".", 1)[-1] in keys}
+
+
 def machine_facts() -> dict:
     """CPU model, cores, memory, OS and Python of this machine."""
     model = platform.processor() or "unknown"
@@ -137,15 +146,19 @@ def lab_serves_lesson(venv: Path, repo: Path, env: dict) -> float:
     command = [venv / "bin" / "jupyter", "lab", "--no-browser", f"--port={port}",
                "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={repo}"]
-    log = open(repo.parent / "lab.log", "w")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # a container: Jupyter refuses root else
+        command.append("--allow-root")
+    log_path = repo.parent / "lab.log"
+    log = open(log_path, "w")
     start = time.perf_counter()
     server = subprocess.Popen([str(c) for c in command], cwd=repo, env=env, stdout=log,
                               stderr=subprocess.STDOUT)
     try:
         while time.perf_counter() - start < LAB_TIMEOUT_S:
             if server.poll() is not None:
-                sys.exit(f"error: jupyter lab stopped (exit {server.returncode}); see "
-                         f"{repo.parent / 'lab.log'}")
+                tail = "\n".join(log_path.read_text().splitlines()[-5:])
+                sys.exit(f"error: jupyter lab stopped (exit {server.returncode}); its log ends:\n"
+                         f"{tail}")
             try:
                 for path in (f"/api/contents/{LESSON}", f"/lab/tree/{LESSON}"):
                     with urllib.request.urlopen(f"{url}{path}?token={token}", timeout=5) as page:
@@ -154,7 +167,7 @@ def lab_serves_lesson(venv: Path, repo: Path, env: dict) -> float:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         sys.exit(f"error: jupyter lab did not serve {LESSON} within {LAB_TIMEOUT_S} s; see "
-                 f"{repo.parent / 'lab.log'}")
+                 f"{log_path} (run with --keep to keep it)")
     finally:
         server.terminate()
         try:
@@ -192,7 +205,8 @@ def measure(work: Path) -> dict:
     test_bytes = disk_usage(venv)
     return {
         "install": {"command": "python3 scripts/bootstrap.py setup", "seconds": install_s,
-                    "pip_cache": "off", "torch_index": torch_index_used(venv)},
+                    "pip_cache": "off", "torch_index": torch_index_used(venv),
+                    "pip_sources": pip_sources()},
         "first_lesson": {"lesson": LESSON, "lab_serves_it_s": lab_s,
                          "first_code_cell_s": first_cell_s},
         "time_to_first_lesson_s": install_s + lab_s + first_cell_s,
