@@ -55,7 +55,10 @@ NotebookClient(nb, timeout=600, kernel_name="python3",
 
 
 def disk_usage(folder: Path) -> int:
-    """Bytes the files under ``folder`` take on disk (as du counts: blocks, hard links once)."""
+    """Bytes the files under ``folder`` take on disk (as du counts: blocks, hard links once).
+
+    Shown in GB of 2**30 bytes, as ``du -h`` and benchmarks/notebook_budgets.py do.
+    """
     seen, total = set(), 0
     for directory, _, files in os.walk(folder):
         for name in [*files, "."]:
@@ -227,8 +230,8 @@ def record(results: dict, load_before: tuple, load_after: tuple) -> dict:
 def markdown(data: dict) -> str:
     """The README sentence of a results file."""
     size, first = data["size"], data["first_lesson"]
-    return (f"A learner's environment takes {size['learner_bytes'] / 1e9:.1f} GB on disk "
-            f"(the tests add {(size['test_bytes'] - size['learner_bytes']) / 1e6:.0f} MB); "
+    return (f"A learner's environment takes {size['learner_bytes'] / 2**30:.1f} GB on disk "
+            f"(the tests add {(size['test_bytes'] - size['learner_bytes']) / 2**20:.0f} MB); "
             f"on a {data['machine']['cores']}-core machine a cold `python3 scripts/bootstrap.py "
             f"setup` took {data['install']['seconds']:.0f} s and the first lesson was open "
             f"{first['lab_serves_it_s'] + first['first_code_cell_s']:.0f} s later "
