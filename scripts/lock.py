@@ -3,8 +3,9 @@
 
 - binder/requirements.txt: what the course needs (Binder, `bootstrap.py lab`): the
   dependencies of pyproject.toml and everything they pull in;
-- binder/requirements-test.txt: all of that plus the test extra (pytest, nbval, playwright,
-  ruff ...) and what it pulls in (`bootstrap.py test`, CI). Never installed by Binder.
+- binder/requirements-test.txt: all of that plus the `dev` extra (the test and site extras:
+  pytest, nbval, playwright, ruff, Sphinx ...) and what it pulls in (`bootstrap.py test`, CI).
+  Never installed by Binder.
 
 Run it with the course's virtual environment after changing a dependency:
     .venv/bin/python scripts/lock.py
@@ -37,18 +38,25 @@ LEARNER_WHAT = """: what a learner needs, installed by
 # Binder and `python3 scripts/bootstrap.py lab`. The tests' extra packages are in
 # requirements-test.txt"""
 TEST_WHAT = """ for the tests: every pin of
-# requirements.txt plus the test extra (pytest, nbval, playwright, ruff ...), installed by
-# `python3 scripts/bootstrap.py test` and CI, never by Binder"""
+# requirements.txt plus the dev extra (pytest, nbval, playwright, ruff, the site's Sphinx ...),
+# installed by `python3 scripts/bootstrap.py test` and CI, never by Binder"""
 # Never pinned: torch and the course (see above), pip (the venv brings its own). setuptools is
 # kept when needed: torch requires a recent one.
 LEFT_OUT = {"torch", "qdr-course", "pip"}
 
 
 def project_requirements() -> tuple[list[Requirement], list[Requirement]]:
-    """pyproject.toml's dependencies and its test extra, as requirements."""
+    """pyproject.toml's dependencies, and what its `dev` extra adds (the extras the tests use)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    test = project["optional-dependencies"]["test"]
-    return [Requirement(r) for r in project["dependencies"]], [Requirement(r) for r in test]
+    extras = project["optional-dependencies"]
+    added = []
+    for text in extras["dev"]:  # e.g. qdr-course[test,site]: the test suite builds the site too
+        requirement = Requirement(text)
+        if canonicalize_name(requirement.name) == canonicalize_name(project["name"]):
+            added += [Requirement(r) for extra in sorted(requirement.extras) for r in extras[extra]]
+        else:
+            added.append(requirement)
+    return [Requirement(r) for r in project["dependencies"]], added
 
 
 def requirements_of(dist: metadata.Distribution, extras: set[str]) -> list[Requirement]:

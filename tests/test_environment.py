@@ -42,12 +42,16 @@ def load_lock_script():
     return module
 
 
-@pytest.mark.parametrize("lock_name, names", [
-    (LEARNER, project()["dependencies"]),
-    (TEST, project()["dependencies"] + project()["optional-dependencies"]["test"])])
-def test_every_dependency_is_pinned_within_its_range(lock_name, names):
+def dev_extras() -> list[Requirement]:
+    """What the `dev` extra adds to the course's dependencies (the test and site extras)."""
+    return load_lock_script().project_requirements()[1]
+
+
+@pytest.mark.parametrize("lock_name, with_extras", [(LEARNER, False), (TEST, True)])
+def test_every_dependency_is_pinned_within_its_range(lock_name, with_extras):
     pins = lock(lock_name)
-    for requirement in map(Requirement, names):
+    requirements = [Requirement(r) for r in project()["dependencies"]]
+    for requirement in requirements + (dev_extras() if with_extras else []):
         name = canonicalize_name(requirement.name)
         version = torch_version() if name == "torch" else pins.get(name)
         assert version, f"{name} is not pinned in binder/{lock_name}"
@@ -65,9 +69,9 @@ def test_the_learner_set_is_a_subset_of_the_test_set_at_the_same_versions():
 
 
 def test_binder_installs_no_test_package():
-    """The test extra (pytest, nbval, playwright, ruff ...) is in the test lock only."""
-    test_extra = {canonicalize_name(Requirement(r).name)
-                  for r in project()["optional-dependencies"]["test"]}
+    """The test and site extras (pytest, nbval, playwright, ruff, Sphinx ...): test lock only."""
+    test_extra = {canonicalize_name(r.name) for r in dev_extras()}
+    assert {"pytest", "nbval", "playwright", "ruff", "sphinx"} <= test_extra
     assert test_extra <= set(lock(TEST))
     assert not test_extra & set(lock(LEARNER)), test_extra & set(lock(LEARNER))
     assert "requirements-test" not in (BINDER / "postBuild").read_text()
