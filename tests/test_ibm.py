@@ -1,4 +1,4 @@
-"""The IBM Quantum path (qdr_course.quantum.ibm), offline in qiskit-ibm-runtime's local testing mode.
+"""The IBM Quantum path (quantum/ibm.py), offline in qiskit-ibm-runtime's local testing mode.
 
 A fake device (FakeManilaV2) as the backend runs the same client-side estimator, batch, ISA
 transpilation, TREX and cost estimate as a real backend, on Aer with the device's noise.
@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from qdr_course.cli import main
-from qdr_course.quantum import QuantumLayer, fake_device, retinopathy_circuit
-from qdr_course.quantum import ibm
+from qdr_course.quantum import QuantumLayer, fake_device, ibm, retinopathy_circuit
 
 SHOTS = 1000
 
@@ -247,3 +246,22 @@ def test_evaluate_command_refusals(hybrid_run, no_account, tmp_path, capsys):
     assert main(["evaluate", str(classical), "--ibm-backend", "FakeManilaV2"]) == 2
     assert "--ibm-backend needs a hybrid grader" in capsys.readouterr().err
 
+
+
+# -- lesson 09's exercise check ------------------------------------------------------------------
+def _product(gates, readouts):
+    return float(np.prod([1 - e for e in gates]) * np.prod([1 - e for e in readouts]))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_product, "Correct"),
+    (lambda g, r: 1 - sum(g) - sum(r), "first-order approximation"),
+    (lambda g, r: _product(g, []), "readout errors are missing"),
+    (lambda g, r: _product([], r), "gate errors are missing"),
+    (lambda g, r: None, "forget `return`"),
+])
+def test_fidelity_exercise_check(answer, words, capsys):
+    from qdr_course.checks import check_fidelity_from_errors
+
+    assert bool(check_fidelity_from_errors(answer)) == (words == "Correct")
+    assert words in capsys.readouterr().out
