@@ -24,5 +24,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "hhl": ["HHL", "HHLResult", "matrix_with_condition_number"],
     "ibm": ["BudgetedEstimator", "CostEstimate", "estimate_cost", "estimate_layer_cost",
             "expected_fidelity", "grader_cost", "has_ibm_credentials", "ibm_backend",
-            "ibm_grader", "ibm_quantum_layer", "ibm_service"],
+            "ibm_grader", "ibm_quantum_layer", "ibm_service", "instruction_error"],
 })

@@ -27,7 +27,7 @@ from qiskit.primitives import BaseEstimatorV2
 
 __all__ = ["TOKEN_VARIABLE", "MIN_EXPECTED_FIDELITY", "MITIGATIONS", "JOB_OVERHEAD_SECONDS",
            "has_ibm_credentials", "ibm_service", "ibm_backend", "is_local", "require_qubits",
-           "expected_fidelity", "require_fidelity", "estimator_options", "CostEstimate",
+           "instruction_error", "expected_fidelity", "require_fidelity", "estimator_options", "CostEstimate",
            "estimate_cost", "BudgetedEstimator", "ibm_estimator", "layer_pubs",
            "estimate_layer_cost", "ibm_quantum_layer", "grader_cost", "ibm_grader"]
 
@@ -127,8 +127,11 @@ def require_qubits(backend, n_qubits: int) -> None:
 
 
 # -- will the circuit survive the device's errors? --------------------------------------------
-def _instruction_error(target, name: str, qubits: tuple) -> float:
-    """The device's reported error of one instruction on those qubits (0 when none is known)."""
+def instruction_error(target, name: str, qubits: tuple) -> float:
+    """The device's reported error of one instruction on those qubits (0 when none is known).
+
+    See lesson 09.
+    """
     if name not in target.operation_names:
         return 0.0
     props = target[name].get(qubits)
@@ -152,9 +155,9 @@ def expected_fidelity(isa_circuit, backend) -> float:
         active.update(qubits)
         if name == "measure":
             continue  # every active qubit's readout is counted below, once
-        log_fidelity += math.log1p(-min(_instruction_error(target, name, qubits), 1 - 1e-12))
+        log_fidelity += math.log1p(-min(instruction_error(target, name, qubits), 1 - 1e-12))
     for qubit in active:
-        log_fidelity += math.log1p(-min(_instruction_error(target, "measure", (qubit,)), 1 - 1e-12))
+        log_fidelity += math.log1p(-min(instruction_error(target, "measure", (qubit,)), 1 - 1e-12))
     return math.exp(log_fidelity)
 
 
