@@ -27,8 +27,8 @@ from qiskit.primitives import BaseEstimatorV2
 
 __all__ = ["TOKEN_VARIABLE", "MIN_EXPECTED_FIDELITY", "MITIGATIONS", "JOB_OVERHEAD_SECONDS",
            "has_ibm_credentials", "ibm_service", "ibm_backend", "is_local", "require_qubits",
-           "instruction_error", "expected_fidelity", "require_fidelity", "estimator_options", "CostEstimate",
-           "estimate_cost", "BudgetedEstimator", "ibm_estimator", "layer_pubs",
+           "instruction_error", "expected_fidelity", "require_fidelity", "estimator_options",
+           "CostEstimate", "estimate_cost", "BudgetedEstimator", "ibm_estimator", "layer_pubs",
            "estimate_layer_cost", "ibm_quantum_layer", "grader_cost", "ibm_grader"]
 
 #: The environment variable qiskit-ibm-runtime reads an API key from (with QISKIT_IBM_INSTANCE).
@@ -65,7 +65,7 @@ def has_ibm_credentials(accounts_file: str | Path | None = None) -> bool:
 
 def ibm_service(accounts_file: str | Path | None = None):
     """The user's QiskitRuntimeService (saved default account or QISKIT_IBM_TOKEN); refuses
-    without one. See lesson 09.
+    without one.
     """
     from qiskit_ibm_runtime import QiskitRuntimeService
 
@@ -181,7 +181,7 @@ def require_fidelity(isa_circuit, backend, minimum: float = MIN_EXPECTED_FIDELIT
 def estimator_options(mitigation: str = "trex", shots: int = 4000, seed: int | None = None):
     """EstimatorOptions for the client-side estimator: shots per binding and the mitigation.
 
-    See lesson 09. ``seed`` only seeds the simulator of local testing mode.
+    ``seed`` only seeds the simulator of local testing mode.
     """
     from qiskit_ibm_runtime.options_models import EstimatorOptions
 
@@ -198,7 +198,7 @@ def estimator_options(mitigation: str = "trex", shots: int = 4000, seed: int | N
 
 @dataclass
 class CostEstimate:
-    """QPU time of some jobs, estimated before submitting them. See lesson 09."""
+    """QPU time of some jobs, estimated before submitting them (what ``str()`` prints)."""
 
     backend: str
     jobs: int
@@ -312,7 +312,7 @@ class BudgetedEstimator(BaseEstimatorV2):
 
 def ibm_estimator(backend, max_qpu_seconds: float, mitigation: str = "trex", shots: int = 4000,
                   mode: str = "batch", seed: int | None = None) -> BudgetedEstimator:
-    """A :class:`BudgetedEstimator` on ``backend`` (a name or a BackendV2). See lesson 09."""
+    """A :class:`BudgetedEstimator` on ``backend`` (a name or a BackendV2), for any V2 caller."""
     backend = ibm_backend(backend)
     return BudgetedEstimator(backend, estimator_options(mitigation, shots, seed),
                              max_qpu_seconds, mode)
