@@ -100,7 +100,8 @@ print(f"repetition delay between shots: {backend.default_rep_delay * 1e6:.0f} us
 # $$F = \prod_{\text{gates } g} (1 - e_g) \prod_{\text{measured qubits } q} (1 - r_q).$$
 # It ignores decoherence while qubits idle and crosstalk, so it is an optimistic figure; but when
 # it falls below 1/2, most shots carry an error and the expectation values mostly measure noise.
-# `qdr_course` refuses such circuits.
+# `qdr_course` refuses such circuits (`require_fidelity`), as it refuses a backend with too few
+# qubits (`require_qubits`).
 
 # %% tags=["exercise"]
 from qdr_course.checks import check_fidelity_from_errors
@@ -159,8 +160,8 @@ assert cx_counts[1] == 4 or not BACKEND.startswith("Fake")  # two CX per layer
 # qubits relax (about 250 µs, far longer than the circuit), plus a few seconds per job to load it.
 # An estimator needs 1/precision² shots per parameter binding, twirling and mitigation add
 # calibration shots, and a parameter-shift gradient needs two bindings per gate angle per input.
-# `estimate_layer_cost` counts all of them with qiskit-ibm-runtime's own preparation step, on this
-# computer, before anything is sent.
+# `estimate_layer_cost` (for any list of PUBs: `estimate_cost`) counts all of them with
+# qiskit-ibm-runtime's own preparation step, on this computer, before anything is sent.
 
 # %%
 from qdr_course.quantum import estimate_layer_cost, ibm_quantum_layer
@@ -199,7 +200,8 @@ print(f"{steps} training steps: about {steps * both.qpu_seconds / 3600:.1f} QPU 
 # where each step needs the last result) go in a *session*, which reserves the device between
 # jobs and bills the whole wall-clock time; sessions need a paid plan. `ibm_quantum_layer` opens a
 # batch by default (`mode="session"` to change it) and puts a forward pass's whole input batch in
-# one job; every job is checked against `max_qpu_seconds` before it is sent.
+# one job; its estimator, a `BudgetedEstimator`, checks every job against `max_qpu_seconds`
+# before sending it.
 #
 # ## What the fake device predicts, and what mitigation changes
 #
