@@ -185,9 +185,9 @@ steps = 5 * 20
 print(f"{steps} training steps: about {steps * both.qpu_seconds / 3600:.1f} QPU hours")
 
 # %% [markdown]
-# At the time of writing IBM's free Open Plan gives 10 QPU minutes per 28 days, and pay-as-you-go
-# time costs US$96 per QPU minute (check IBM's pricing page): evaluating a trained model is
-# affordable, training on hardware is not. Train on a simulator, evaluate on the device.
+# At the time of writing IBM's free Open Plan gives 10 QPU minutes in any 28 days, and paid plans
+# bill every QPU second (see IBM's pricing page): evaluating a trained model is affordable,
+# training on hardware is not. Train on a simulator, evaluate on the device.
 #
 # **Queues.** A job first waits for the device: from seconds to hours, depending on the device
 # and your plan's priority. `backend.status().pending_jobs` counts the jobs ahead of yours,
