@@ -323,8 +323,16 @@ def layer_pubs(layer, n_inputs: int, backward: bool = False) -> list:
     """The PUB a primitive-backed layer submits for ``n_inputs`` rows (forward) or their
     parameter-shift gradient (backward: 2 bindings per gate angle and row).
     """
+    from qdr_course.quantum.parameter_shift import gate_gradients
+
     runner = layer.runner
-    rows = n_inputs * (2 * len(runner.angles.angles) if backward else 1)
+    rows = n_inputs
+    if backward:  # count the bindings the layer's backward pass sends, without sending them
+        sent = []
+        gate_gradients(lambda theta: sent.append(len(theta)) or np.zeros((len(theta),
+                                                                          layer.out_features)),
+                       np.zeros((n_inputs, len(runner.angles.angles))))
+        rows = sum(sent)
     bindings = np.zeros((rows, 1, runner.circuit.num_parameters))
     return [(runner.circuit, [list(runner.observables)], bindings)]
 
