@@ -22,7 +22,8 @@ TRACKS = [
     ("Half day, hybrid track (00 before; 02 and 04 as self-study)", ["01", "03", "05"], 210),
     # Lesson 00 before the day; 06, 07 and 08 (about 3 h 30 of lessons) with breaks fill 4 h.
     ("Half day, NTK track (00 before)", ["06", "07", "08"], 240),
-    ("Full day, the whole course", ["00", "01", "02", "03", "04", "05", "06", "07", "08"], None),
+    ("Full day, the whole course", ["00", "01", "02", "03", "04", "05", "06", "07", "08",
+                                    "09"], None),
 ]
 BREAK_EVERY, BREAK, LUNCH = 90, 15, 60
 
