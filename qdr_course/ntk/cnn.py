@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from qdr_course.ntk.data import PAPER_DIGITS_CNN, standardise_images
 from qdr_course.ntk._neural_tangents import import_neural_tangents
+from qdr_course.ntk.data import PAPER_DIGITS_CNN, standardise_images
 from qdr_course.ntk.networks import myrtle_cnn
 from qdr_course.ntk.qlsa_metrics import PAPER_TRIALS, metrics_from_kernels
 from qdr_course.ntk.sparsification import cnn_sparsify, sparsity_pattern
