@@ -24,6 +24,9 @@ from qiskit.quantum_info import Operator, SparsePauliOp
 
 from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import GateAngles, gate_angles
+from qdr_course.threads import configure_torch
+
+configure_torch()  # torch threads = the CPUs this process may use (quota, affinity)
 
 __all__ = ["TorchStatevector", "FREQUENCIES", "cached_simulator", "expectation_values"]
 
