@@ -2,7 +2,7 @@
 """The statevector layer against the speed limit, PennyLane, and itself with one thread.
 
     python benchmarks/bench_layer_speed.py           # ~3 minutes; writes results/layer_speed.json
-    python benchmarks/bench_layer_speed.py --quick   # ~1 minute: fewer repeats and sizes
+    python benchmarks/bench_layer_speed.py --quick   # ~1.5 minutes: 5 rounds, shorter samples
 
 Forward + backward (inputs and weights), float64, paired in one process (the ways take turns,
 so load hits them alike); medians of the rounds with min-max. Tables:
@@ -244,7 +244,7 @@ def threads_table(args) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (~1 min)")
+    parser.add_argument("--quick", action="store_true", help="5 rounds of shorter samples")
     parser.add_argument("--repeats", type=int, default=None, help="rounds per cell (>= 5)")
     parser.add_argument("--min-seconds", type=float, default=None, help="seconds per sample")
     parser.add_argument("--threads-only", action="store_true", help=argparse.SUPPRESS)
@@ -254,7 +254,7 @@ def main(argv=None) -> int:
     if args.repeats < 5:
         parser.error("--repeats must be at least 5 (medians of at least 5 runs)")
     batches = BATCHES
-    qubits = (4, 8, 12) if args.quick else QUBITS
+    qubits = QUBITS
     if args.threads_only:
         rows = threads_rows(args.repeats, args.min_seconds, batches, qubits)
         print(json.dumps(rows))
