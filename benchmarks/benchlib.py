@@ -125,10 +125,17 @@ def write_results(name: str, settings: dict, tables: dict, load_before: list[flo
     return path
 
 
+#: The script that writes each results file.
+SCRIPTS = {"quantum_layer": "bench_quantum_layer.py", "layer_speed": "bench_layer_speed.py",
+           "grader": "bench_grader.py", "fundus": "bench_fundus.py", "ntk": "bench_ntk.py",
+           "notebook_budgets": "notebook_budgets.py"}
+
+
 def read_results(name: str, folder: Path = RESULTS) -> dict:
     """The stored results of one benchmark (a clear error when it has not been run)."""
     path = folder / f"{name}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: run benchmarks/{name}.py first (see "
+        raise FileNotFoundError(f"{path} is missing: run python benchmarks/"
+                                f"{SCRIPTS.get(name, name + '.py')} first (see "
                                 "benchmarks/README.md)")
     return json.loads(path.read_text(encoding="utf-8"))
