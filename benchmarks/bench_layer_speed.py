@@ -5,7 +5,8 @@
     python benchmarks/bench_layer_speed.py --quick   # ~1.5 minutes: 5 rounds, shorter samples
 
 Forward + backward (inputs and weights), float64, paired in one process (the ways take turns,
-so load hits them alike); medians of the rounds with min-max. Tables:
+so load hits them alike); medians of the rounds with min-max. The first two tables run every
+way on one torch thread (like for like); the third varies the threads. Tables:
 
 - ``limit``: ``QuantumLayer`` (3 qubits, 12 weights: the lesson-03 circuit) against a hand-fused
   torch statevector of the same circuit (product-state encoding, each layer one fused 8 x 8
@@ -262,13 +263,17 @@ def main(argv=None) -> int:
     before = load_average()
     start = time.perf_counter()
     print(f"load average {before}; torch threads {torch.get_num_threads()}", flush=True)
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # like for like: the limit and PennyLane on one thread, as ours
     tables = {"limit": limit_table(args.repeats, args.min_seconds, batches),
-              "pennylane": pennylane_table(args.repeats, args.min_seconds, qubits),
-              "threads": threads_table(args)}
+              "pennylane": pennylane_table(args.repeats, args.min_seconds, qubits)}
+    torch.set_num_threads(default_threads)
+    tables["threads"] = threads_table(args)
     settings = {"repeats": args.repeats, "min_seconds_per_sample": args.min_seconds,
                 "quick": args.quick, "dtype": "float64",
                 "seconds_total": round(time.perf_counter() - start, 1),
-                "torch_threads": torch.get_num_threads(), "cpus": machine_facts()["cores"]}
+                "torch_threads_limit_and_pennylane": 1,
+                "torch_threads_default": default_threads, "cpus": machine_facts()["cores"]}
     write_results("layer_speed", settings, tables, before)
     return 0
 
