@@ -58,6 +58,7 @@ def speed(repeats: int) -> dict:
               f"{best[kind] / best['classical']:12.2f}x")
     ok = best["hybrid"] <= 1.5 * best["classical"] and best["hybrid"] < 30
     print(f"target hybrid <= 1.5 x classical and < 30 s: {'met' if ok else 'NOT met'}")
+    return table
 
 
 def quality(seeds: list[int], epochs: int) -> dict:

@@ -45,9 +45,9 @@ def inverse_span(s: dict, fmt: str = "{:.0f}") -> str:
 
 def measured(result: dict) -> str:
     """Date, load average before and after: the state of the machine for one results file."""
-    before, after = result["load_before"][:1], result["load_after"][:1]
-    load = "-".join(f"{v:.1f}" for v in before + after) if before + after else "?"
-    return f"{result['date'][:10]}, load {load}, {result['machine']['cores']} cores"
+    before, after = (result["load_before"] or ["?"])[0], (result["load_after"] or ["?"])[0]
+    return (f"{result['date'][:10]}, {result['machine']['cores']} cores, load average "
+            f"{before} before, {after} after")
 
 
 def quantum_layer_rows(r: dict) -> list[tuple[str, str, str]]:
@@ -113,7 +113,8 @@ def grader_rows(r: dict) -> list[tuple[str, str, str]]:
                      f"epochs, {len(h['seeds'])} seeds",
                      f"test QWK hybrid {h['qwk_mean']:.3f} ± {h['qwk_std']:.3f}, classical "
                      f"{c['qwk_mean']:.3f} ± {c['qwk_std']:.3f}",
-                     f"{t['quality']['date']}, load {t['quality']['load_before'][0]:.1f}"))
+                     f"{t['quality']['date']}, load average {t['quality']['load_before'][0]} "
+                     "before"))
     return rows
 
 
