@@ -6,8 +6,9 @@
     python benchmarks/notebook_budgets.py --markdown      # a table for the README
     python benchmarks/notebook_budgets.py lessons/*.ipynb # the lessons only (the README's table)
 
-Results go to ``benchmarks/results/notebook_budgets.json`` (``--no-save``: print only); each
-notebook runs once (``--repeats 5`` for medians, five times as long).
+Results go to ``benchmarks/results/notebook_budgets.json`` (``--no-save``: print only); the
+notebooks not run keep their stored rows, each with its date; each notebook runs once
+(``--repeats 5`` for medians, five times as long).
 
 Each notebook runs in its own child process, under the same environment as the tests
 (one thread, no progress bars); the peak RSS is the kernel's, read from the operating system
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.benchlib import load_average, write_results  # noqa: E402
+from benchmarks.benchlib import RESULTS, load_average, write_results  # noqa: E402
 
 LIMIT_SECONDS, LIMIT_GB, COURSE_MINUTES = 180, 1.5, 15
 
@@ -106,9 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     if not args.no_save:
+        for row in rows:
+            row["date"], row["load_before"] = time.strftime("%Y-%m-%d"), before
+        kept = []  # notebooks not run this time keep their stored row (with its own date)
+        stored = RESULTS / "notebook_budgets.json"
+        if stored.is_file():
+            ran = {r["notebook"] for r in rows}
+            kept = [r for r in json.loads(stored.read_text())["tables"]["notebooks"]
+                    if r["notebook"] not in ran]
         write_results("notebook_budgets", {"repeats": args.repeats, "torch_threads": 1,
                                            "peak": "getrusage of the kernel process"},
-                      {"notebooks": rows}, before)
+                      {"notebooks": sorted(kept + rows, key=lambda r: r["notebook"])}, before)
     return 1 if any(r["error"] for r in rows) else 0
 
 
