@@ -9,7 +9,7 @@ The alternative measured in the same run is reading the same images back from an
 folder of PNG files (decoding each with PIL): what a course that shipped the images instead of
 generating them would pay. Rates are per CPU second of this process (one
 thread), so other load on the machine inflates them less than wall-clock rates; both are shown,
-each the best of ``--repeat`` runs.
+each the median of ``--repeat`` runs (results: ``benchmarks/results/fundus.json``).
 """
 
 from __future__ import annotations
@@ -38,9 +38,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n64", type=int, default=300)
     parser.add_argument("--n224", type=int, default=40)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="best of this many runs (as timeit does)")
+    parser.add_argument("--repeat", type=int, default=5, help="median of this many runs (>= 5)")
+    parser.add_argument("--quick", action="store_true", help="100 images at 64 px, 20 at 224 px")
     args = parser.parse_args(argv)
+    if args.repeat < 5:
+        parser.error("--repeat must be at least 5 (medians of at least 5 runs)")
+    if args.quick:
+        args.n64, args.n224 = 100, 20
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.benchlib import load_average, summary, write_results
+
+    before, table = load_average(), []
 
     import torch
 
@@ -56,12 +64,18 @@ def main(argv=None) -> int:
     for size, n in ((64, args.n64), (224, args.n224)):
         runs = [timed(lambda: synthetic_fundus_dataset(n=n, size=size, seed=0))
                 for _ in range(args.repeat)]
-        (images, grades), cpu, wall = runs[0][0], min(r[1] for r in runs), min(r[2] for r in runs)
+        (images, grades) = runs[0][0]
+        cpu, wall = np.median([r[1] for r in runs]), np.median([r[2] for r in runs])
         with tempfile.TemporaryDirectory() as tmp:
             save_aptos_folder(images, grades, tmp)
             files = sorted((Path(tmp) / "train_images").glob("*.png"))
-            rcpu = min(timed(lambda: [np.asarray(Image.open(f).convert("RGB")) for f in files])[1]
-                       for _ in range(args.repeat))
+            reads = [timed(lambda: [np.asarray(Image.open(f).convert("RGB")) for f in files])[1]
+                     for _ in range(args.repeat)]
+            rcpu = float(np.median(reads))
+        table.append({"size": size, "n": n,
+                      "generated_per_cpu_second": summary([n / r[1] for r in runs]),
+                      "generated_per_wall_second": summary([n / r[2] for r in runs]),
+                      "png_read_per_cpu_second": summary([n / r for r in reads])})
         gen_rate, read_rate = n / cpu, n / rcpu
         passed = gen_rate >= TARGETS[size]
         ok &= passed
@@ -74,6 +88,8 @@ def main(argv=None) -> int:
         print(f"{size:>5} {n:>5} {g:>17.1f} {gw:>18.1f} {r:>17.1f} {ratio:>9.2f} {target:>7}  "
               f"{'yes' if passed else 'NO'}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    write_results("fundus", {"repeat": args.repeat, "n64": args.n64, "n224": args.n224,
+                             "torch_threads": 1}, {"rates": table}, before)
     return 0 if ok else 1
 
 

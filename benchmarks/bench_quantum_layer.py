@@ -7,12 +7,14 @@ Ways compared (the last four are optional and skipped, with a message, when not 
 - qiskit-machine-learning ``EstimatorQNN`` + ``TorchConnector``, as in its tutorials;
 - PennyLane ``TorchLayer`` with ``diff_method="parameter-shift"`` and ``"backprop"``.
 
-The comparison libraries must not go into the course's locked environment; make a separate one::
+The comparison libraries are the ``benchmark`` extra, not in the course's lock::
 
-    python3 -m venv /work/venv-bench
-    /work/venv-bench/bin/pip install torch==2.13.0          # first: the local CPU wheel
-    /work/venv-bench/bin/pip install "qiskit==2.*" qiskit-aer qiskit-machine-learning pennylane
-    /work/venv-bench/bin/python benchmarks/bench_quantum_layer.py
+    pip install pennylane qiskit-machine-learning     # or: pip install -e ".[benchmark]"
+    python benchmarks/bench_quantum_layer.py          # ~3 min on a quiet 2-core machine
+    python benchmarks/bench_quantum_layer.py --quick  # without the two slow ways, ~1 min
+
+Results go to ``benchmarks/results/quantum_layer.json`` (paired rounds, medians with min-max);
+a ``gc`` table times the Aer path with Python's garbage collector enabled and disabled.
 
 Every way computes the same function: outputs and input/weight gradients are compared with
 Qiskit's exact ``StatevectorEstimator`` (gradients by the exact shift rule) and the largest
@@ -24,6 +26,7 @@ learning is missing). See lesson 03.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -33,11 +36,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.benchlib import load_average, paired, write_results  # noqa: E402
 from qdr_course.quantum.backends import aer_estimator  # noqa: E402
 from qdr_course.quantum.circuits import layered_ansatz  # noqa: E402
 from qdr_course.quantum.layer import QuantumLayer  # noqa: E402
-
-BATCHES = (1, 32, 256)
 
 
 def make_circuit():
@@ -108,31 +110,11 @@ def forward_backward(module, x: torch.Tensor):
     return y.detach().double(), x.grad.detach().double(), grad_w
 
 
-def time_it(module, x: torch.Tensor, budget: float):
-    """Median seconds of forward + backward over repeats filling about ``budget`` seconds, and
-    the warm-up pass's (outputs, input gradients, weight gradients)."""
-    first = forward_backward(module, x)  # warm-up (compilation, caches)
-    times = []
-    start = time.perf_counter()
-    while not times or (time.perf_counter() - start < budget and len(times) < 200):
-        t0 = time.perf_counter()
-        forward_backward(module, x)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), first
+SLOW = ("TorchConnector", "parameter-shift")  # seconds per pass: left out by --quick
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=2.0, help="seconds of repeats per cell")
-    parser.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    args = parser.parse_args(argv)
-    if args.budget <= 0 or any(b < 1 for b in args.batches):
-        parser.error("--budget must be positive and batches >= 1")
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    pc = make_circuit()
-    weights = np.random.default_rng(0).uniform(0, 2 * np.pi, pc.num_weights)
+def ways_table(pc, weights, batches, args) -> dict:
+    """Every way, paired per batch size; speed-ups against TorchConnector (or the Aer path)."""
     ways = {
         "qiskit-ml EstimatorQNN + TorchConnector": lambda: torch_connector(pc, weights),
         "PennyLane TorchLayer, "
@@ -143,44 +125,89 @@ def main(argv=None) -> int:
         "float64": lambda: ours("statevector float64", pc, weights),
         "QuantumLayer, torch statevector float32": lambda: ours("statevector float32", pc, weights),
     }
-    # the reference: Qiskit's own exact StatevectorEstimator, gradients by the exact shift rule
-    from qiskit.primitives import StatevectorEstimator
+    from qiskit.primitives import StatevectorEstimator  # the exact reference, shift-rule gradients
     reference = QuantumLayer(pc, backend=StatevectorEstimator(), init_weights=weights)
-    inputs = {b: torch.randn(b, pc.num_inputs, generator=torch.Generator().manual_seed(b),
-                             dtype=torch.float64) for b in args.batches}
-    wanted = {b: forward_backward(reference, x) for b, x in inputs.items()}  # once per batch
-    rows = []
+    modules, table = {}, {"skipped": []}
     for name, build in ways.items():
-        try:
-            module = build()
-        except ModuleNotFoundError as error:
-            print(f"skipped {name}: {error}; see this script's docstring for the bench environment")
+        if args.quick and any(word in name for word in SLOW):
+            table["skipped"].append(f"{name}: left out by --quick")
             continue
-        seconds, errors = [], []
-        for batch in args.batches:
-            x = inputs[batch]
+        try:
+            modules[name] = build()
+        except ModuleNotFoundError as error:
+            table["skipped"].append(f"{name}: {error}")
+            print(f"skipped {name}: {error}; see this script's docstring")
+    base = next((n for n in modules if "TorchConnector" in n), next(n for n in modules
+                                                                      if "Aer" in n))
+    table["reference"] = base
+    for batch in batches:
+        x = torch.randn(batch, pc.num_inputs, generator=torch.Generator().manual_seed(batch),
+                        dtype=torch.float64)
+        want = forward_backward(reference, x)
+        errors = {}
+        for name, module in modules.items():
             dtype = torch.float32 if "float32" in name else torch.float64
-            median, got = time_it(module, x.to(dtype), args.budget)
-            want = wanted[batch]
-            errors.append(max((a - b).abs().max().item() for a, b in zip(got, want)))
-            seconds.append(median)
-            print(f"  {name:<45} B={batch:<4} {seconds[-1]:.5f} s", flush=True)
-        rows.append((name, seconds, max(errors)))
-    names = [r[0] for r in rows]
-    base_name = next((n for n in names if "TorchConnector" in n),
-                     next(n for n in names if "Aer" in n))
-    base = dict((r[0], r[1]) for r in rows)[base_name]
-    header = "| way | " + " | ".join(f"B={b} s" for b in args.batches) + " | " + \
-        " | ".join(f"speed-up B={b}" for b in args.batches) + " | max error vs exact |"
-    print()
-    print(f"3-qubit, 12-weight layer, forward + backward (inputs and weights), torch threads = "
-          f"{args.threads}; median seconds; speed-up = time of '{base_name}' / time, same run; "
-          "error = largest |difference| of outputs and gradients from Qiskit's exact estimator")
-    print(header)
-    print("|" + "---|" * (2 + 2 * len(args.batches)))
-    for name, seconds, error in rows:
-        print(f"| {name} | " + " | ".join(f"{s:.5f}" for s in seconds) + " | " +
-              " | ".join(f"{b / s:.1f}x" for b, s in zip(base, seconds)) + f" | {error:.1e} |")
+            got = forward_backward(module, x.to(dtype))
+            errors[name] = max((a - b).abs().max().item() for a, b in zip(got, want))
+        calls = {name: (lambda m=m, d=(torch.float32 if "float32" in name else torch.float64):
+                        forward_backward(m, x.to(d))) for name, m in modules.items()}
+        cell = paired(calls, args.repeats, args.min_seconds, reference=base)
+        for name in modules:
+            cell[name]["max_error"] = errors[name]
+            ratio = cell[name][f"ratio_to_{base}"]["median"]
+            print(f"  B={batch:<4} {name:<45} {cell[name]['seconds']['median']:.5f} s "
+                  f"speed-up {1 / ratio:.1f}x  error {errors[name]:.1e}", flush=True)
+        table[f"B={batch}"] = cell
+    return table
+
+
+def gc_table(pc, weights, args) -> dict:
+    """The Aer path at batch 32 with Python's garbage collector enabled and disabled, paired,
+    beside a lesson-sized heap (0.5 million tracked objects, as in a lesson's kernel)."""
+    heap = [(i, [i]) for i in range(250_000)]  # noqa: F841 - kept alive on purpose
+    layer = ours("aer", pc, weights)
+    x = torch.randn(32, pc.num_inputs, generator=torch.Generator().manual_seed(32),
+                    dtype=torch.float64)
+    setup = {"gc enabled": gc.enable, "gc disabled": gc.disable}
+    try:
+        cell = paired({name: lambda: forward_backward(layer, x) for name in setup},
+                      args.repeats, args.min_seconds, reference="gc disabled", setup=setup)
+    finally:
+        gc.enable()
+    r = cell["gc enabled"]["ratio_to_gc disabled"]
+    print(f"  gc: Aer path B=32, enabled / disabled = {r['median']:.3f} "
+          f"({r['min']:.3f}-{r['max']:.3f})", flush=True)
+    cell["tracked_objects"] = len(gc.get_objects())
+    return cell
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="leave out TorchConnector and PennyLane parameter-shift (~1 min)")
+    parser.add_argument("--batches", type=int, nargs="+", default=[32])
+    parser.add_argument("--repeats", type=int, default=5, help="paired rounds (>= 5)")
+    parser.add_argument("--min-seconds", type=float, default=0.05,
+                        help="seconds per sample (a slow way makes one call)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--out", type=Path, default=None, help="results file (default: "
+                        "benchmarks/results/quantum_layer.json)")
+    args = parser.parse_args(argv)
+    if args.repeats < 5 or args.min_seconds <= 0 or any(b < 1 for b in args.batches):
+        parser.error("--repeats must be >= 5, --min-seconds positive and batches >= 1")
+    before = load_average()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    pc = make_circuit()
+    weights = np.random.default_rng(0).uniform(0, 2 * np.pi, pc.num_weights)
+    start = time.perf_counter()
+    tables = {"ways": ways_table(pc, weights, args.batches, args), "gc": gc_table(pc, weights,
+                                                                                  args)}
+    settings = {"batches": args.batches, "repeats": args.repeats,
+                "min_seconds_per_sample": args.min_seconds, "quick": args.quick,
+                "torch_threads": args.threads,
+                "seconds_total": round(time.perf_counter() - start, 1)}
+    write_results("quantum_layer", settings, tables, before, path=args.out)
     return 0
 
 

@@ -82,6 +82,8 @@ def resources() -> list[tuple[str, str]]:
         ("python", f"{platform.python_version()} ({sys.executable})"),
         ("platform", platform.platform()),
         ("cpus", str(os.cpu_count())),
+        ("cpus available", _cpus_available()),
+        ("torch threads", _torch_threads()),
         ("memory",
          f"{memory.total / 2**30:.1f} GiB total, {memory.available / 2**30:.1f} GiB free"),
         ("binder", "yes" if on_binder() else "no"),
@@ -89,6 +91,27 @@ def resources() -> list[tuple[str, str]]:
     if limit:
         rows.append(("memory limit", f"{limit / 2**30:.1f} GiB (container)"))
     return rows
+
+
+def _cpus_available() -> str:
+    """The CPUs this process may use: affinity mask and cgroup CPU quota."""
+    from qdr_course.threads import _affinity, available_cpus, cgroup_cpu_quota
+
+    affinity, quota = _affinity(), cgroup_cpu_quota()
+    limit = "no CPU quota" if quota is None else f"CPU quota {quota:g}"
+    return f"{available_cpus(affinity, quota)} ({affinity} in the affinity mask, {limit})"
+
+
+def _torch_threads() -> str:
+    """The intra-op threads the course gives torch, asked of a fresh interpreter."""
+    code = ("from qdr_course.threads import configure_torch; c = configure_torch(); "
+            "print(f'{c.threads} ({c.reason})')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    lines = result.stdout.strip().splitlines()
+    if result.returncode != 0 or not lines:
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"unknown: torch did not start ({tail})"
+    return lines[-1]
 
 
 def _cgroup_memory_limit() -> int | None:

@@ -16,9 +16,10 @@ from qdr_course.utils import REPO_ROOT
 PACKAGE = REPO_ROOT / "qdr_course"
 #: The order of the parts: a module may import from its own part and the parts ranked below it.
 RANK = {"foundation": 0, "quantum": 1, "retina": 2, "ntk": 2, "machinery": 3}
-FOUNDATION = {"qdr_course", "qdr_course.utils", "qdr_course.validate", "qdr_course.progress"}
+FOUNDATION = {"qdr_course", "qdr_course.utils", "qdr_course.validate", "qdr_course.progress",
+              "qdr_course.threads"}
 TOP_LEVEL = {"__init__", "utils", "validate", "progress", "cli", "doctor", "authoring", "schedule",
-             "widgets", "lesson_source", "lesson_index", "site", "hub_sizing"}
+             "widgets", "lesson_source", "lesson_index", "site", "hub_sizing", "threads"}
 
 
 def part(module: str) -> str:

@@ -22,6 +22,7 @@ Example (runs in a second on a laptop)::
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -35,6 +36,12 @@ from qdr_course.quantum.parameter_shift import gate_gradients
 from qdr_course.quantum.statevector import TorchStatevector
 
 __all__ = ["QuantumLayer", "encode_angles"]
+
+#: Up to this many amplitudes (batch x 2^qubits) the statevector layer computes on ONE torch
+#: thread: its kernels are too small for a second thread to pay, and when another process holds
+#: a CPU every parallel region waits for a descheduled thread (measured on a loaded 2-core
+#: machine: 5-100x slower with two threads). Larger states use torch's threads.
+SINGLE_THREAD_AMPLITUDES = 2**17
 
 
 def encode_angles(z: torch.Tensor) -> torch.Tensor:
@@ -162,7 +169,12 @@ class QuantumLayer(torch.nn.Module):
         """Expectation values (B, out_features) for angles x (B, in_features)."""
         x = self._validate_input(x)
         if self.kind == "statevector":
-            out = self.simulator.run(x.to(self.dtype), self.weights)
+            angles = x.to(self.dtype)
+            if x.shape[0] * 2**self.circuit.num_qubits <= SINGLE_THREAD_AMPLITUDES \
+                    and torch.get_num_threads() > 1:
+                out = _OneThreadFunction.apply(angles, self.weights, self.simulator)
+            else:
+                out = self.simulator.run(angles, self.weights)
         else:
             out = _ShiftRuleFunction.apply(x.to(torch.float64), self.weights, self)
         return out.to(x.dtype)
@@ -198,3 +210,44 @@ class _ShiftRuleFunction(torch.autograd.Function):
         grad_x = grad_p[:, :n_in] if ctx.needs_input_grad[0] else None
         grad_w = grad_p[:, n_in:].sum(0) if ctx.needs_input_grad[1] else None
         return grad_x, grad_w, None
+
+
+@contextmanager
+def _one_thread():
+    """torch on one intra-op thread inside the block; the count before is restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _OneThreadFunction(torch.autograd.Function):
+    """The statevector simulation, forward and backward, on one thread (small states).
+
+    The forward pass records its own autograd graph on detached copies of the inputs; the
+    backward pass runs that graph, again on one thread. Second derivatives are not supported.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weights: torch.Tensor, simulator) -> torch.Tensor:
+        leaves = [t.detach().requires_grad_(t.requires_grad) for t in (x, weights)]
+        with torch.enable_grad(), _one_thread():
+            out = simulator.run(*leaves)
+        ctx.leaves, ctx.out = leaves, out
+        return out.detach()
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        if torch.is_grad_enabled():  # create_graph=True: the graph recorded here is detached
+            raise RuntimeError("second derivatives through a QuantumLayer need one torch thread: "
+                               "call torch.set_num_threads(1) before the forward pass")
+        wanted = [leaf for leaf in ctx.leaves if leaf.requires_grad]
+        grads = iter(())
+        if wanted and ctx.out.requires_grad:
+            with _one_thread():
+                grads = iter(torch.autograd.grad(ctx.out, wanted, grad_out))
+        result = [next(grads) if leaf.requires_grad else None for leaf in ctx.leaves]
+        ctx.leaves = ctx.out = None
+        return result[0], result[1], None

@@ -24,6 +24,9 @@ from qiskit.quantum_info import Operator, SparsePauliOp
 
 from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import GateAngles, gate_angles
+from qdr_course.threads import configure_torch
+
+configure_torch()  # torch threads = the CPUs this process may use (quota, affinity)
 
 __all__ = ["TorchStatevector", "FREQUENCIES", "cached_simulator", "expectation_values"]
 
@@ -32,7 +35,9 @@ FREQUENCIES = {"rx": 0.5, "ry": 0.5, "rz": 0.5, "rxx": 0.5, "ryy": 0.5, "rzz": 0
                "crx": 0.5, "cry": 0.5, "crz": 0.5, "p": 1.0, "u1": 1.0, "cp": 1.0, "cu1": 1.0}
 _SKIP = {"barrier", "delay"}
 #: Up to this many qubits gates act as full 2^n x 2^n matrices (fewer, larger kernels: faster).
-FULL_MATRIX_QUBITS = 8
+#: Measured (benchmarks/bench_layer_speed.py, RY + CZ-ring, batch 32 and 256, one thread): the
+#: full-matrix path takes 0.4-0.6x the per-gate path's time at 3-6 qubits, 1.5x at 7, 5.6x at 8.
+FULL_MATRIX_QUBITS = 6
 
 
 def _trig_decomposition(op, k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,13 +111,18 @@ class TorchStatevector:
                 else:
                     self._ops.append((axes, "const", self._tensor(m), None, None))
         self._observables = self._compile_observables(self.angles.observables)
-        self._program = self._compile_full() if n <= FULL_MATRIX_QUBITS else None
+        self._program = self._program_shared = None  # (program, real) of the full-matrix path
+        if n <= FULL_MATRIX_QUBITS:
+            inputs = self.angles.jacobian[:, :self.angles.num_inputs]
+            self._program = self._compile_full(np.ones(len(inputs), dtype=bool))
+            self._program_shared = self._compile_full(np.any(inputs != 0, axis=1))
         self._jacobian = torch.as_tensor(self.angles.jacobian, dtype=dtype)
         self._offset = torch.as_tensor(self.angles.offset, dtype=dtype)
 
-    def _compile_full(self):
-        """Full-matrix program: runs of constant gates fused, real arithmetic if every matrix is
-        real.
+    def _compile_full(self, per_row: np.ndarray) -> tuple[list, bool]:
+        """Full-matrix program and whether it is real: each run of constant gates and of gates
+        whose angle is not ``per_row`` (the same in every row: the layer's weights) becomes ONE
+        matrix per forward pass, built once whatever the batch size.
         """
         n, d = self.num_qubits, 2**self.num_qubits
         eye = torch.eye(d, dtype=self.cdtype)
@@ -124,47 +134,96 @@ class TorchStatevector:
             ones = torch.ones((1,) + (2,) * n, dtype=self.cdtype)
             return self._apply_diag(ones, v, axes).reshape(d)
 
-        program, pending = [], None  # pending: fused constant matrix M (psi_row @ M)
+        program, block = [], []  # block: ("const" M | "param" ABC | "diag_param" abc, g) factors
         for axes, kind, data, g, _ in self._ops:
-            if kind in ("const", "diag"):
-                m = embed(data, axes) if kind == "const" else torch.diag(embed_diag(data, axes))
-                pending = m if pending is None else pending @ m
-                continue
-            if pending is not None:
-                program.append(("const", pending, None))
-                pending = None
-            if kind == "diag_param":
-                program.append(("diag_param", torch.stack([embed_diag(v, axes) for v in data]), g))
+            if kind == "const":
+                block.append(("const", embed(data, axes), None))
+            elif kind == "diag":
+                block.append(("const", torch.diag(embed_diag(data, axes)), None))
+            elif kind == "diag_param":
+                factor = ("diag_param", torch.stack([embed_diag(v, axes) for v in data]), g)
+                if not per_row[g]:
+                    block.append(factor)
+                    continue
+                program += self._close_block(block) + [factor]
+                block = []
+            elif not per_row[g]:
+                block.append(("param", torch.stack([embed(m, axes) for m in data]), g))
             else:
-                program.append(("param", torch.cat([embed(m, axes) for m in data], dim=1), g))
-        if pending is not None:
-            program.append(("const", pending, None))
-        obs_kind, obs = self._observables
-        real = all(not torch.is_complex(m) or bool((m.imag == 0).all()) for _, m, _ in program)
-        real = real and obs_kind == "diag"
+                program += self._close_block(block)
+                block = []
+                program.append(("row_param", torch.cat([embed(m, axes) for m in data], dim=1), g))
+        program += self._close_block(block)
+        obs_kind, _ = self._observables
+        matrices = [m for _, entry, _ in program
+                    for m in ([f[1] for f in entry] if isinstance(entry, list) else [entry])]
+        real = obs_kind == "diag" and all(
+            not torch.is_complex(m) or bool((m.imag == 0).all()) for m in matrices)
         if real:
-            program = [(kind, m.real.to(self.dtype), g) for kind, m, g in program]
-        self._real = real
-        return program
+            program = [(kind, self._as_real(entry), g) for kind, entry, g in program]
+        return program, real
 
-    def _statevector_full(self, theta: torch.Tensor) -> torch.Tensor:
+    def _as_real(self, entry):
+        """A program entry with its matrices' real parts (every imaginary part is zero)."""
+        if isinstance(entry, list):
+            return [(kind, m.real.to(self.dtype), g) for kind, m, g in entry]
+        return entry.real.to(self.dtype)
+
+    @staticmethod
+    def _close_block(block: list) -> list:
+        """A run of weight-only and constant factors as one program entry (constants pre-fused).
+        """
+        merged = []
+        for kind, m, g in block:
+            if kind == "const" and merged and merged[-1][0] == "const":
+                merged[-1] = ("const", merged[-1][1] @ m, None)
+            else:
+                merged.append((kind, m, g))
+        if not merged:
+            return []
+        if len(merged) == 1 and merged[0][0] == "const":
+            return [("const", merged[0][1], None)]
+        return [("block", merged, None)]
+
+    def _block_matrix(self, factors: list, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """The product of a block's factors at the weights' angles (row 0 of cos / sin)."""
+        out = None
+        for kind, m, g in factors:
+            if kind == "const":
+                out = m if out is None else out @ m
+            elif kind == "diag_param":
+                diag = m[0] + cos[0, g] * m[1] + sin[0, g] * m[2]
+                out = torch.diag(diag) if out is None else out * diag
+            else:
+                full = m[0] + cos[0, g] * m[1] + sin[0, g] * m[2]
+                out = full if out is None else out @ full
+        return out
+
+    def _statevector_full(self, theta: torch.Tensor, shared: bool = False) -> torch.Tensor:
+        """Final states (B, 2^n), real if the program is; ``shared``: weight angles equal in
+        every row."""
         batch, d = theta.shape[0], 2**self.num_qubits
-        dtype = self.dtype if self._real else self.cdtype
+        program, real = self._program_shared if shared else self._program
+        dtype = self.dtype if real else self.cdtype
         psi = torch.zeros((batch, d), dtype=dtype)
         psi[:, 0] = 1
+        if batch == 0:
+            return psi
         freq = torch.as_tensor([FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names],
                                dtype=self.dtype)
         cos, sin = torch.cos(theta * freq), torch.sin(theta * freq)
-        if not self._real:
+        if not real:
             cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
-        for kind, m, g in self._program:
+        for kind, m, g in program:
             if kind == "const":
                 psi = psi @ m
+            elif kind == "block":
+                psi = psi @ self._block_matrix(m, cos, sin)
             elif kind == "diag_param":
                 diag = torch.addcmul(torch.addcmul(m[0], cos[:, g, None], m[1]), sin[:, g, None],
                                      m[2])
                 psi = psi * diag
-            else:
+            else:  # row_param
                 parts = psi @ m  # (B, 3d): psi A^T | psi B^T | psi C^T
                 psi = torch.addcmul(torch.addcmul(parts[:, :d], cos[:, g, None], parts[:, d:2 * d]),
                                     sin[:, g, None], parts[:, 2 * d:])
@@ -240,14 +299,20 @@ class TorchStatevector:
 
     def expectations(self, theta: torch.Tensor) -> torch.Tensor:
         """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs)."""
+        return self._expectations(theta, shared=False)
+
+    def _expectations(self, theta: torch.Tensor, shared: bool) -> torch.Tensor:
+        """:meth:`expectations`; ``shared``: the weights' angles are the same in every row."""
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
             raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got "
                              f"{tuple(theta.shape)}")
         kind, data = self._observables
-        if self._program is not None and self._real:
-            psi = self._statevector_full(theta)
-            return (psi * psi) @ data
-        psi = self.statevector(theta)
+        if self._program is not None:
+            psi = self._statevector_full(theta, shared)
+            if not torch.is_complex(psi):  # real program: diagonal observables
+                return (psi * psi) @ data
+        else:
+            psi = self.statevector(theta)
         if kind == "diag":
             return (psi.real**2 + psi.imag**2) @ data
         return torch.einsum("bi,kij,bj->bk", psi.conj(), data, psi).real
@@ -263,8 +328,8 @@ class TorchStatevector:
         if weights.shape != (self.angles.num_weights,):
             raise ValueError(f"weights must have shape ({self.angles.num_weights},), got "
                              f"{tuple(weights.shape)}")
-        return self.expectations(self.gate_angle_values(inputs.to(self.dtype),
-                                                        weights.to(self.dtype)))
+        theta = self.gate_angle_values(inputs.to(self.dtype), weights.to(self.dtype))
+        return self._expectations(theta, shared=True)
 
 
 _CACHE: dict[int, tuple[ParameterizedCircuit | GateAngles, TorchStatevector]] = {}

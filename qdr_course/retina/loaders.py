@@ -13,7 +13,10 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from qdr_course.retina.grades import NUM_GRADES, grade_array
 from qdr_course.retina.splits import GradingData, _validate_images
+from qdr_course.threads import configure_torch
 from qdr_course.validate import positive_int
+
+configure_torch()  # torch threads = the CPUs this process may use (quota, affinity)
 
 __all__ = ["FundusDataset", "as_dataset", "augment_batch", "class_weights", "grades_of",
            "make_loaders"]

@@ -22,7 +22,10 @@ import torch
 from torch import nn
 
 from qdr_course.retina.grades import NUM_GRADES
+from qdr_course.threads import configure_torch
 from qdr_course.validate import int_at_least
+
+configure_torch()  # torch threads = the CPUs this process may use (quota, affinity)
 
 #: The five ICDR grades, in order of severity (the seed sorted them alphabetically).
 
