@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qdr_course.retina.splits import GradingData, Split, _split_data
+from qdr_course.retina.splits import GradingData, Split, _split_data, duplicate_groups, leak_groups
 
 __all__ = ["MIN_IMAGE_PIXELS", "RETINAMNIST_FILES", "fetch_retinamnist", "load_aptos",
            "load_eyepacs", "load_retinamnist"]
@@ -260,9 +260,21 @@ def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, sourc
     if not kept:
         raise ValueError(f"no readable images in {root / image_dir}")
     images = np.stack(images)
-    return _split_data(images, grades[kept],
-                       f"{source} ({root}, {len(kept)} images, stratified split)", seed,
-                       val_fraction, test_fraction, ids=[ids[i] for i in kept], skipped=problems)
+    kept_ids = [ids[i] for i in kept]
+    copies = duplicate_groups(images)
+    groups = (leak_groups(ids=kept_ids, copies=copies), copies)
+    data = _split_data(images, grades[kept],
+                       f"{source} ({root}, {len(kept)} images, split by patient and "
+                       "near-duplicate group)", seed, val_fraction, test_fraction, ids=kept_ids,
+                       skipped=problems, groups=groups)
+    if data.conflicts:
+        shown = "; ".join(f"{'/'.join(map(str, names))} graded {grades_}"
+                          for names, grades_ in data.conflicts[:10])
+        more = f"; ... ({len(data.conflicts) - 10} more)" if len(data.conflicts) > 10 else ""
+        warnings.warn(f"{len(data.conflicts)} group(s) of copies of one photograph carry "
+                      f"different grades: {shown}{more}. They stay in one split; check "
+                      "the labels (data.conflicts lists them all)", stacklevel=3)
+    return data
 
 
 def load_aptos(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15,
