@@ -24,7 +24,11 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "metrics": ["format_report", "grading_report", "plot_confusion_matrix",
                 "quadratic_weighted_kappa", "qwk_difference_interval"],
     "models": ["ClassicalGrader", "HybridGrader", "count_parameters", "lesion_enrichment",
-               "saliency_map", "sigmoid_pair_loss_floor"],
+               "saliency_map", "sigmoid_pair_loss_floor",
+               "sigmoid_pair_probability_cap"],
+    "seed_model": ["SeedGrader", "alphabetical_grades", "seed_circuit",
+                   "seed_circuit_probabilities"],
     "training": ["evaluate_grader", "load_checkpoint", "predict_grades", "train_grader"],
-    "runs": ["compare_graders", "format_summary", "plot_learning_curve", "summarise_runs"],
+    "runs": ["compare_graders", "format_summary", "paired_seed_difference", "plot_learning_curve",
+             "summarise_runs"],
 })

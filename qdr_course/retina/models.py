@@ -124,13 +124,17 @@ class _Grader(nn.Module):
         """Images (B, 3, S, S) -> logits (B, 5) for the five grades."""
         return self.head(self.encode(x))
 
+    def grade_logits(self, outputs: torch.Tensor) -> torch.Tensor:
+        """The five grade scores among the model's outputs (all of them here)."""
+        return outputs
+
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Grade probabilities (B, 5) in evaluation mode (no dropout, fixed batch norm)."""
         was_training = self.training
         self.eval()
         try:
-            return torch.softmax(self(x), dim=1)
+            return torch.softmax(self.grade_logits(self(x)), dim=1)
         finally:
             self.train(was_training)
 
@@ -340,10 +344,20 @@ def sigmoid_pair_loss_floor(num_classes: int = NUM_GRADES) -> float:
 
         floor = -log( e / (e + 1 + (K - 1) * 2 e^(1/2)) )
 
-    = 1.828 for K = 5: the loss can never approach 0, and its gradient never vanishes.
+    = 1.828 for K = 5: the loss converges - to this floor, not to 0 - because the right
+    grade's softmax probability can never exceed :func:`sigmoid_pair_probability_cap`.
     """
     int_at_least("num_classes", num_classes, minimum=2)
     return -math.log(math.e / (math.e + 1 + (num_classes - 1) * 2 * math.exp(0.5)))
+
+
+def sigmoid_pair_probability_cap(num_classes: int = NUM_GRADES) -> float:
+    """Largest softmax probability ``cat(p, 1 - p)`` can give the right grade. See lesson 05.
+
+    ``e / (e + 1 + 2 (K - 1) sqrt(e))`` = 0.161 for K = 5; the loss floor is minus its log.
+    """
+    int_at_least("num_classes", num_classes, minimum=2)
+    return math.e / (math.e + 1 + 2 * (num_classes - 1) * math.sqrt(math.e))
 
 
 # ------------------------------------------------------------------------------ saliency

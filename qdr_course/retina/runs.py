@@ -284,6 +284,8 @@ def compare_graders(builders: dict[str, Callable[[], _Grader]], data,
             report = evaluate_grader(model, data.test)
             report["epochs"] = history.epochs
             report["seconds"] = float(sum(history.seconds))
+            report["val_qwk"] = list(history.val_qwk)
+            report["best_epoch"] = history.best_epoch
             results[name].append(report)
     return results
 
@@ -301,6 +303,36 @@ def summarise_runs(results: dict[str, list[dict]],
             std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
             summary[name][metric] = (float(values.mean()), std)
     return summary
+
+
+def paired_seed_difference(results: dict[str, list[dict]], a: str, b: str, metric: str = "qwk",
+                           level: float = 0.95) -> dict:
+    """Mean of ``metric(a) - metric(b)`` over paired seeds, with its t confidence interval.
+
+    See lesson 05.
+
+    Run ``i`` of both models must share seed ``i`` (as :func:`compare_graders` makes them), so
+    each difference removes what the seed does to both. Returns ``{"mean", "low", "high",
+    "differences", "n"}``; needs at least 2 pairs.
+    """
+    from scipy.stats import t as student_t
+
+    for name in (a, b):
+        if name not in results:
+            raise ValueError(f"no runs named {name!r}; have {sorted(results)}")
+    if len(results[a]) != len(results[b]):
+        raise ValueError(f"{a!r} has {len(results[a])} runs and {b!r} {len(results[b])}; "
+                         "pairs need one run of each per seed")
+    if len(results[a]) < 2:
+        raise ValueError("a confidence interval needs at least 2 paired seeds")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    d = np.array([float(ra[metric]) - float(rb[metric])
+                  for ra, rb in zip(results[a], results[b])])
+    half = student_t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    mean = float(d.mean())
+    return {"mean": mean, "low": mean - float(half), "high": mean + float(half),
+            "differences": d.tolist(), "n": len(d)}
 
 
 def format_summary(summary: dict, digits: int = 3) -> str:
