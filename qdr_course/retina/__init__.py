@@ -28,6 +28,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                "sigmoid_pair_probability_cap"],
     "seed_model": ["SeedGrader", "alphabetical_grades", "seed_circuit",
                    "seed_circuit_probabilities"],
+    "device": ["device_simulator", "grader_physical_qubits", "mitigate_readout", "readout_calibration"],
     "training": ["evaluate_grader", "load_checkpoint", "predict_grades", "train_grader"],
     "runs": ["compare_graders", "format_summary", "paired_seed_difference", "plot_learning_curve",
              "summarise_runs"],
