@@ -92,3 +92,13 @@ def test_paired_seed_difference_is_a_t_interval():
         paired_seed_difference({"h": results["h"], "c": results["c"][:4]}, "h", "c")
     with pytest.raises(ValueError, match="no runs named 'x'"):
         paired_seed_difference(results, "x", "c")
+
+
+def test_every_synthetic_severe_npdr_meets_the_4_2_1_rule():
+    met = []
+    for seed in range(60):
+        _, _, masks, info = synthetic_fundus(grade=3, size=64, seed=seed, return_info=True)
+        plan = info["plan"]
+        met.append(plan["beading"] >= 2 or plan["irma"] >= 1)
+        assert not masks["neovascularisation"].any()
+    assert all(met)
