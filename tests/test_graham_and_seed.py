@@ -102,3 +102,20 @@ def test_every_synthetic_severe_npdr_meets_the_4_2_1_rule():
         met.append(plan["beading"] >= 2 or plan["irma"] >= 1)
         assert not masks["neovascularisation"].any()
     assert all(met)
+
+
+def test_exudates_near_the_fovea_mark_dme():
+    from qdr_course.retina import exudates_near_fovea
+
+    _, _, masks, info = synthetic_fundus(grade=2, size=64, seed=3, return_info=True)
+    fx, fy = info["macula"]
+    masks = {"hard_exudates": np.zeros((64, 64), bool)}
+    col, row = int((fx + 1) / 2 * 64), int((fy + 1) / 2 * 64)
+    masks["hard_exudates"][row, col] = True
+    assert exudates_near_fovea(masks, info)
+    far = {"hard_exudates": np.zeros((64, 64), bool)}
+    far["hard_exudates"][row, (col + 32) % 64] = True  # half the image away
+    assert not exudates_near_fovea(far, info)
+    assert not any(exudates_near_fovea(*synthetic_fundus(grade=1, size=64, seed=s,
+                                                          return_info=True)[2:])
+                   for s in range(10))

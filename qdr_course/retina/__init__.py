@@ -12,7 +12,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "grades": ["GRADE_NAMES", "NUM_GRADES", "REFERABLE_GRADE", "SHORT_GRADE_NAMES", "grade_counts",
                "grade_from_folder_name"],
     "lesions": ["LESION_COLOURS", "LESION_TYPES"],
-    "fundus": ["APTOS_COUNTS", "class_prior", "overlay_lesions",
+    "fundus": ["APTOS_COUNTS", "class_prior", "exudates_near_fovea", "overlay_lesions",
                "synthetic_fundus", "synthetic_fundus_dataset"],
     "splits": ["GradingData", "NEAR_DUPLICATE_BITS", "Split", "conflicting_groups", "grouped_split",
                "leak_groups", "patient_of", "perceptual_hash", "stratified_split"],
