@@ -293,7 +293,13 @@ def grouped_split(grades, groups, val_fraction: float = 0.15, test_fraction: flo
     worst = np.zeros(len(labels), dtype=np.int64)
     np.maximum.at(worst, inverse, grades)
     sizes = np.bincount(inverse)
-    group_parts = stratified_split(worst, val_fraction, test_fraction, seed)
+    try:
+        group_parts = stratified_split(worst, val_fraction, test_fraction, seed)
+    except ValueError as error:
+        if "image(s)" not in str(error):
+            raise
+        raise ValueError(str(error).replace("image(s)", "group(s) (patients or copies)")
+                         .replace("3 are required", "3 groups are required")) from None
     rng = np.random.default_rng(seed)
     parts = [[], [], []]
     fractions = np.array([1 - val_fraction - test_fraction, val_fraction, test_fraction])
