@@ -100,6 +100,9 @@ class _Grader(nn.Module):
 
     #: Name stored in checkpoints; a checkpoint only loads into the class that wrote it.
     kind = "grader"
+    #: Angles are ``angle_scale * tanh(features)``: pi covers a full turn (lesson 05 compares
+    #: pi / 2, lesson 03's choice).
+    angle_scale = math.pi
 
     def __init__(self, num_inputs: int, num_outputs: int, image_size: int,
                  channels: tuple[int, ...], norm: str = "batch"):
@@ -114,7 +117,7 @@ class _Grader(nn.Module):
     def angles(self, x: torch.Tensor) -> torch.Tensor:
         """Images -> rotation angles in (-pi, pi): the numbers the bottleneck receives."""
         validate_images(x, self.image_size)
-        return math.pi * torch.tanh(self.compress(self.cnn(x)))
+        return self.angle_scale * torch.tanh(self.compress(self.cnn(x)))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Images -> bottleneck outputs (B, num_outputs), values in [-1, 1]."""

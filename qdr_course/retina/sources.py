@@ -22,7 +22,7 @@ import numpy as np
 from qdr_course.retina.splits import GradingData, Split, _split_data, duplicate_groups, leak_groups
 
 __all__ = ["MIN_IMAGE_PIXELS", "RETINAMNIST_FILES", "fetch_retinamnist", "load_aptos",
-           "load_eyepacs", "load_retinamnist"]
+           "load_eyepacs", "load_retinamnist", "try_load_retinamnist"]
 
 
 _ZENODO = "https://zenodo.org/records/10519652/files/{name}?download=1"
@@ -77,6 +77,32 @@ def fetch_retinamnist(size: int = 64, cache_dir=None, progress: bool = False) ->
             f"{error}. Without network use the synthetic set: load_grading_data('synthetic'), or "
             "download the file elsewhere and load it with "
             f"load_grading_data('retinamnist:/path/to/{name}')") from error
+
+
+def try_load_retinamnist(size: int = 28, path=None, cache_dir=None,
+                         download: bool = True) -> tuple[GradingData | None, str]:
+    """RetinaMNIST if it can be had - a ``path``, the cache, or a download - else ``None``.
+
+    See lesson 05.
+
+    Returns ``(data, one line saying what happened)``; never raises for a missing network or
+    file, so a lesson can go on offline. ``QDR_RETINAMNIST`` (a path to the .npz) is used when
+    ``path`` is not given. A file that is there but broken still raises (with its reason).
+    """
+    path = path or os.environ.get("QDR_RETINAMNIST")
+    if path is None and not download:
+        name = RETINAMNIST_FILES.get(size, ("retinamnist.npz",))[0]
+        cached = _cache_dir(cache_dir) / name
+        if not cached.is_file():
+            return None, ("RetinaMNIST is not on this machine (downloads are off): skipping the "
+                          "real-data section")
+        path = cached
+    try:
+        data = load_retinamnist(size, path=path, cache_dir=cache_dir)
+    except (ConnectionError, PermissionError, FileNotFoundError) as error:
+        return None, f"RetinaMNIST not available ({type(error).__name__}): skipping the " \
+                     "real-data section - offline is fine, everything else runs on synthetic data"
+    return data, f"RetinaMNIST loaded: {data.source}"
 
 
 def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
