@@ -103,7 +103,13 @@ set_matplotlib_formats("jpeg")  # photographs: JPEG figures are 5x smaller than 
 # the end.
 
 # %%
-from qdr_course.retina import GRADE_NAMES, LESION_COLOURS, LESION_TYPES, overlay_lesions, synthetic_fundus
+from qdr_course.retina import (
+    GRADE_NAMES,
+    LESION_COLOURS,
+    LESION_TYPES,
+    overlay_lesions,
+    synthetic_fundus,
+)
 
 examples = [synthetic_fundus(grade=g, size=192, seed=10 + g) for g in range(5)]
 fig, axes = plt.subplots(2, 5, figsize=(12.5, 5.6))
@@ -193,8 +199,7 @@ print(data.summary())
 # %%
 import torch
 
-from qdr_course.retina import class_weights, grade_counts
-from qdr_course.retina import APTOS_COUNTS
+from qdr_course.retina import APTOS_COUNTS, class_weights, grade_counts
 
 counts = grade_counts(data.train.grades)
 weights = class_weights(data.train.grades)
@@ -244,8 +249,7 @@ check_label_map(label_map)
 # the alphabetically numbered labels:
 
 # %%
-from qdr_course.retina import grade_from_folder_name
-from qdr_course.retina import quadratic_weighted_kappa
+from qdr_course.retina import grade_from_folder_name, quadratic_weighted_kappa
 
 folders = ["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"]
 alphabetical = {name: i for i, name in enumerate(sorted(folders))}

@@ -7,9 +7,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from qdr_course.retina import (NEAR_DUPLICATE_BITS, conflicting_groups, grouped_split,
-                               leak_groups, load_aptos, load_eyepacs, patient_of, perceptual_hash,
-                               synthetic_fundus)
+from qdr_course.retina import (
+    NEAR_DUPLICATE_BITS,
+    conflicting_groups,
+    grouped_split,
+    leak_groups,
+    load_aptos,
+    load_eyepacs,
+    patient_of,
+    perceptual_hash,
+    synthetic_fundus,
+)
 from qdr_course.retina.splits import hamming_distances
 
 GRADES = [0] * 10 + [1] * 4 + [2] * 6 + [3] * 4 + [4] * 4

@@ -2,8 +2,13 @@
 
 import numpy as np
 
-from qdr_course.retina import (ClassicalGrader, HybridGrader, format_real_scores,
-                               train_and_score, try_load_retinamnist)
+from qdr_course.retina import (
+    ClassicalGrader,
+    HybridGrader,
+    format_real_scores,
+    train_and_score,
+    try_load_retinamnist,
+)
 
 
 def _fake_retinamnist(path, rng):
