@@ -311,10 +311,7 @@ RETINAMNIST_PUBLISHED = {"accuracy": (0.491, 0.531), "auc": (0.690, 0.750)}
 
 
 def real_data_scores(model, split) -> dict:
-    """QWK, accuracy and MedMNIST's AUC (one-vs-rest, averaged over grades) on a test split.
-
-    See lesson 05.
-    """
+    """QWK, accuracy and MedMNIST's AUC (one-vs-rest, averaged over grades) on a test split."""
     from sklearn.metrics import roc_auc_score
 
     from qdr_course.retina.metrics import quadratic_weighted_kappa
