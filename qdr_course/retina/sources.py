@@ -97,11 +97,20 @@ def try_load_retinamnist(size: int = 28, path=None, cache_dir=None,
             return None, ("RetinaMNIST is not on this machine (downloads are off): skipping the "
                           "real-data section")
         path = cached
+    import logging
+
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # no "Downloading ..." line before an offline failure
     try:
         data = load_retinamnist(size, path=path, cache_dir=cache_dir)
     except (ConnectionError, PermissionError, FileNotFoundError) as error:
         return None, f"RetinaMNIST not available ({type(error).__name__}): skipping the " \
                      "real-data section - offline is fine, everything else runs on synthetic data"
+    finally:
+        logger.setLevel(level)
     return data, f"RetinaMNIST loaded: {data.source}"
 
 
