@@ -1,4 +1,4 @@
-"""Readout errors of a (fake) IBM device, and undoing them for the grader's <Z> outputs.
+"""Readout errors of a (fake) IBM device, and undoing them for the grader's Z expectations.
 
 See lesson 05.
 
