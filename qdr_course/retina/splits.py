@@ -190,9 +190,15 @@ def perceptual_hash(image, hash_size: int = HASH_SIZE) -> np.ndarray:
     return low > np.median(low)
 
 
-def hamming_distances(hashes: np.ndarray, chunk: int = 1024):
-    """Yield ``(rows, distances)``: the bits in which each hash differs from every hash."""
+def hamming_distances(hashes: np.ndarray, chunk: int | None = None):
+    """Yield ``(rows, distances)``: the bits in which each hash differs from every hash.
+
+    Rows come in chunks (by default small enough to keep each step under about 64 MB, so a
+    35,000-image EyePACS folder needs no more memory than a small one).
+    """
     packed = np.packbits(np.asarray(hashes, dtype=bool), axis=1)
+    if chunk is None:
+        chunk = max(1, min(1024, 2**26 // max(1, packed.shape[0] * packed.shape[1])))
     for start in range(0, len(packed), chunk):
         block = packed[start:start + chunk]
         distances = np.bitwise_count(block[:, None, :] ^ packed[None, :, :]).sum(-1)
