@@ -43,6 +43,7 @@ NOTEBOOK_ENV = {
     "MKL_NUM_THREADS": "1",
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "QDR_STATIC_WIDGETS": "1",  # nobody moves a slider here: qdr_course.widgets draws figures
 }
 
 #: Another machine, as far as rounding goes. Each setting changes the bits of some computation

@@ -156,3 +156,15 @@ assert not missing, f"missing packages: {missing}; see the README's setup comman
 #   the lesson.
 # - `set_seed(0)` makes every run reproducible.
 # - `qdr-course doctor` tells you whether your machine is ready.
+#
+# ## Further reading
+# - The two works this course re-does: Dickson Wu's hybrid retinopathy networks (2021),
+#   <https://github.com/DicksonWu654/Hybrid-Quantum-Classical-Neural-Networks-for-Diabetic-Retinopathy>,
+#   and Zlokapa, Neven & Lloyd 2021, "A quantum algorithm for training wide and deep classical
+#   neural networks": [arXiv:2107.09200](https://arxiv.org/abs/2107.09200).
+# - Schuld & Petruccione, *Machine Learning with Quantum Computers* (2nd ed., Springer 2021),
+#   [doi:10.1007/978-3-030-83098-4](https://doi.org/10.1007/978-3-030-83098-4): the field in one book.
+# - IBM Quantum Learning, "Basics of quantum information" (the course 01 draws on):
+#   <https://learning.quantum.ibm.com/course/basics-of-quantum-information>.
+# - Zhang, Lipton, Li & Smola, *Dive into Deep Learning* (the style these lessons follow):
+#   <https://d2l.ai>.

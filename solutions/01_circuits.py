@@ -11,13 +11,16 @@
 # %% [markdown]
 # # 01 · Parameterised circuits
 #
-# **Teaching:** 25 min · **Exercises:** 15 min
+# **Teaching:** 35 min · **Exercises:** 25 min
 #
 # A hybrid network hands a few numbers to a quantum circuit as *rotation angles*, and reads back
 # *expectation values*. This lesson builds that circuit from the ground up, with Qiskit 2.x.
 #
 # ## Objectives
-# - Write a qubit's state and a rotation as a vector and a matrix.
+# - Write a qubit's state and a rotation as a vector and a matrix; picture it on the Bloch
+#   sphere; know the gates H, X, CNOT (CX) and CZ, and measuring in the X basis.
+# - Tell entanglement from a classical correlation with $\langle ZZ\rangle$, $\langle XX\rangle$
+#   and $\langle YY\rangle$.
 # - Build a parameterised circuit whose parameters are split into data **inputs** and trainable
 #   **weights**, and draw it.
 # - Compute expectation values exactly with Qiskit's V2 `Estimator`, and from shots with the V2
@@ -36,16 +39,21 @@ np.set_printoptions(precision=4, suppress=True)
 # %% [markdown]
 # ## A qubit and a rotation
 #
-# A qubit's state is a unit vector $|\psi\rangle = \alpha|0\rangle + \beta|1\rangle$. Gates are
-# unitary matrices. The rotation about the $y$ axis is
+# A **qubit**'s state is a unit vector $|\psi\rangle = \alpha|0\rangle + \beta|1\rangle$ (its
+# **statevector**); the complex numbers $\alpha, \beta$ are its **amplitudes**, and measuring gives
+# 0 with probability $|\alpha|^2$ and 1 with probability $|\beta|^2$. Gates are unitary matrices. The rotation about the $y$ axis is
 #
 # $$R_Y(\theta) = \begin{pmatrix}\cos\frac{\theta}{2} & -\sin\frac{\theta}{2}\\
 #   \sin\frac{\theta}{2} & \cos\frac{\theta}{2}\end{pmatrix},$$
 #
 # so $R_Y(\theta)|0\rangle = \cos\frac{\theta}{2}|0\rangle + \sin\frac{\theta}{2}|1\rangle$. Note the
-# half angles: $\theta = 2\pi$ gives $-1$ times the identity, and a full turn of the *state* takes
-# $\theta = 4\pi$. The **Pauli Z** observable has eigenvalue $+1$ on $|0\rangle$ and $-1$ on
-# $|1\rangle$, so
+# half angles: $\theta = 2\pi$ is a full physical turn (every measurement gives what it gave at
+# $\theta = 0$), but the matrix is then $-1$ times the identity: the state *vector* picks up a
+# global sign, which no measurement sees, and returns to itself only at $\theta = 4\pi$. An
+# **observable** is a Hermitian matrix whose eigenvalues are the possible readings; the **Pauli
+# operators** $X = \begin{pmatrix}0&1\\1&0\end{pmatrix}$, $Y = \begin{pmatrix}0&-i\\i&0\end{pmatrix}$
+# and $Z = \begin{pmatrix}1&0\\0&-1\end{pmatrix}$ are the basic ones. $Z$ has eigenvalue $+1$ on
+# $|0\rangle$ and $-1$ on $|1\rangle$, so its **expectation value** (the average reading) is
 #
 # $$\langle Z\rangle = |\alpha|^2 - |\beta|^2 = \cos\theta \quad\text{for } R_Y(\theta)|0\rangle.$$
 #
@@ -82,16 +90,99 @@ assert np.isclose(z_exact, np.cos(theta))
 print(f"<Z> = {z_exact:.6f} = cos({theta}) = {np.cos(theta):.6f}")
 
 # %% [markdown]
+# ## The Bloch sphere
+#
+# Up to an unobservable global phase, every one-qubit state is
+# $\cos\frac{\vartheta}{2}|0\rangle + e^{i\varphi}\sin\frac{\vartheta}{2}|1\rangle$: a point on a unit
+# sphere with polar angle $\vartheta$ and azimuth $\varphi$, the **Bloch sphere**. $|0\rangle$ is the
+# north pole, $|1\rangle$ the south pole, and the point's coordinates are the three expectation
+# values $(\langle X\rangle, \langle Y\rangle, \langle Z\rangle)$. $R_Y(\theta)$ turns the point by
+# $\theta$ about the $y$ axis, so $R_Y(\theta)|0\rangle$ sits at $(\sin\theta, 0, \cos\theta)$: the half
+# angles of the matrix become whole angles on the sphere. Drag the slider (in a live notebook; a
+# static run shows four angles):
+
+# %%
+from qdr_course.widgets import bloch_figure, explore_bloch
+
+explore_bloch(start=0.8)
+
+# %% [markdown]
+# Sanity check: the point Qiskit's `plot_bloch_vector` draws, $(\sin\theta, 0, \cos\theta)$, is
+# $(\langle X\rangle, \langle Y\rangle, \langle Z\rangle)$ of the state.
+
+# %%
+bloch = [state.expectation_value(SparsePauliOp(p)).real for p in "XYZ"]
+assert np.allclose(bloch, [np.sin(theta), 0, np.cos(theta)], atol=1e-12)
+print("(<X>, <Y>, <Z>) =", np.round(bloch, 4))
+fig = bloch_figure([theta])  # one sphere, for this theta
+
+# %% [markdown]
+# ### Exercise 1.2 - find the angle (tweak and observe)
+# Move the slider (or think on the sphere): at which angle $\theta$ in $(0, 2\pi)$ does
+# $R_Y(\theta)|0\rangle$ have $\langle Z\rangle = -\frac12$ **and** $\langle X\rangle < 0$? Return it
+# to within 0.01 in $\langle Z\rangle$ (the slider's step of 0.1 gets you close; finish with a
+# little trigonometry).
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_bloch_angle
+
+
+def my_angle():
+    """An angle theta with <Z> = -1/2 and <X> < 0 after RY(theta) on |0>."""
+    ### BEGIN SOLUTION
+    return 4 * np.pi / 3
+    ### END SOLUTION
+
+
+check_bloch_angle(my_angle)
+
+# %% [markdown]
+# ## The other gates of this course
+#
+# | gate | matrix | on basis states |
+# |---|---|---|
+# | $X$ (NOT) | $\begin{pmatrix}0&1\\1&0\end{pmatrix}$ | $|0\rangle \leftrightarrow |1\rangle$ |
+# | $H$ (the Hadamard gate) | $\frac{1}{\sqrt2}\begin{pmatrix}1&1\\1&-1\end{pmatrix}$ | $|0\rangle \to |+\rangle = \frac{|0\rangle + |1\rangle}{\sqrt2}$, $|1\rangle \to |-\rangle = \frac{|0\rangle - |1\rangle}{\sqrt2}$ |
+# | CNOT = CX (control $c$, target $t$) | $4\times4$, a permutation | flips $t$ when $c$ is 1: $|c, t\rangle \to |c, t \oplus c\rangle$ |
+# | CZ | $\operatorname{diag}(1, 1, 1, -1)$ | multiplies $|11\rangle$ by $-1$, leaves the rest; symmetric in its two qubits |
+#
+# $H$ is its own inverse and swaps the $Z$ and $X$ axes of the Bloch sphere: $HZH = X$. So
+# **measuring in the X basis** (asking "$|+\rangle$ or $|-\rangle$?") is: apply $H$, then measure as
+# usual; $\langle X\rangle$ of a state is $\langle Z\rangle$ after an $H$. Likewise
+# $\mathrm{CZ} = (I\otimes H)\,\mathrm{CX}\,(I\otimes H)$ with $H$ on the target. Sanity check of every
+# line of the table:
+
+# %%
+from qiskit import QuantumCircuit
+from qiskit.circuit.library import CXGate, CZGate, HGate, XGate
+
+h = HGate().to_matrix()
+assert np.allclose(XGate().to_matrix(), [[0, 1], [1, 0]])
+assert np.allclose(h @ [1, 0], np.array([1, 1]) / np.sqrt(2))
+assert np.allclose(h @ [0, 1], np.array([1, -1]) / np.sqrt(2))
+assert np.allclose(h @ np.diag([1, -1]) @ h, [[0, 1], [1, 0]])  # HZH = X
+assert np.allclose(CZGate().to_matrix(), np.diag([1, 1, 1, -1]))
+cx = Operator(CXGate())  # control qubit 0, target qubit 1 (little-endian labels |q1 q0>)
+for label, flipped in (("00", "00"), ("01", "11"), ("10", "10"), ("11", "01")):
+    assert Statevector.from_label(label).evolve(cx) == Statevector.from_label(flipped)
+h_on_target = Operator(HGate()).tensor(Operator(np.eye(2)))  # H on qubit 1
+assert h_on_target.compose(cx).compose(h_on_target).equiv(Operator(CZGate()))
+plus = Statevector.from_label("+")
+x_basis = QuantumCircuit(1)
+x_basis.h(0)
+assert np.isclose(plus.evolve(x_basis).expectation_value(SparsePauliOp("Z")).real, 1)
+print("X, H, CX and CZ act as the table says; <X> of |+> = <Z> after H = 1")
+
+# %% [markdown]
 # ## Many qubits, and Qiskit's bit order
 #
 # $n$ qubits live in a $2^n$-dimensional space. Qiskit numbers qubits **little-endian**: in the
 # label `"011"`, qubit 0 is the *rightmost* character. A `SparsePauliOp("IIZ")` is $Z$ on
-# qubit 0. Entangling gates make the qubits' fates depend on each other: after
-# $H\otimes H$ then CZ, measuring qubit 0 in the $X$ basis tells you about qubit 1.
+# qubit 0. Entangling gates make the qubits' fates depend on each other. The circuit below applies
+# $H$ to qubit 0, giving $|+\rangle|0\rangle$, then CX with qubit 0 as control: the $|1\rangle$
+# half of qubit 0 flips qubit 1, which gives the **Bell state** $(|00\rangle + |11\rangle)/\sqrt2$.
 
 # %%
-from qiskit import QuantumCircuit
-
 bell = QuantumCircuit(2)
 bell.h(0)
 bell.cx(0, 1)  # (|00> + |11>) / sqrt 2
@@ -102,14 +193,83 @@ for label in ("IZ", "ZI", "ZZ"):
 
 # %% [markdown]
 # Each qubit alone looks random ($\langle Z_0\rangle = \langle Z_1\rangle = 0$), but their
-# product is certain ($\langle Z_1 Z_0\rangle = +1$): that correlation is entanglement, and it is
-# what lets a circuit compute functions that mix its inputs.
+# product is certain ($\langle Z_1 Z_0\rangle = +1$). That alone is **not** entanglement: toss a
+# coin and prepare $|00\rangle$ or $|11\rangle$ - the *classical mixture*
+# $\rho = \frac12(|00\rangle\langle00| + |11\rangle\langle11|)$ - and you get the same
+# $\langle Z\rangle$s and the same $\langle ZZ\rangle$. The difference shows in the other bases:
+
+# %%
+from qiskit.quantum_info import DensityMatrix
+
+mixture = DensityMatrix(np.diag([0.5, 0, 0, 0.5]))  # a coin: |00> or |11>
+print(f"{'':<10}{'<ZZ>':>7}{'<XX>':>7}{'<YY>':>7}{'|ZZ|+|XX|+|YY|':>16}")
+correlations = {}
+for name, rho in (("Bell", DensityMatrix(state)), ("mixture", mixture)):
+    values = [rho.expectation_value(SparsePauliOp(p)).real for p in ("ZZ", "XX", "YY")]
+    correlations[name] = np.abs(values).sum()
+    print(f"{name:<10}" + "".join(f"{v:>+7.2f}" for v in values) + f"{correlations[name]:>16.2f}")
+assert np.isclose(correlations["Bell"], 3) and np.isclose(correlations["mixture"], 1)
+
+# %% [markdown]
+# For every *separable* (unentangled) two-qubit state, and every mixture of them,
+# $|\langle XX\rangle| + |\langle YY\rangle| + |\langle ZZ\rangle| \le 1$ (an entanglement
+# witness). The Bell state reaches 3: its qubits agree in $Z$ **and** in $X$, which no coin can
+# arrange. That is entanglement, and it is what lets a circuit compute functions that mix its
+# inputs.
+#
+# ### Exercise 1.3 - a state from its correlations (tweak and observe)
+# Build a 2-qubit circuit (no measurements) whose state has $\langle Z_0\rangle = \langle Z_1\rangle
+# = 0$, $\langle Z_1 Z_0\rangle = -1$ (the qubits always *disagree* in $Z$) and
+# $\langle X_1 X_0\rangle = +1$. Start from the Bell circuit above and experiment; the check
+# tells you which correlation is still off.
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_anticorrelated_bell
+
+
+def build_circuit():
+    """A 2-qubit circuit with <Z_0> = <Z_1> = 0, <Z_1 Z_0> = -1 and <X_1 X_0> = +1."""
+    ### BEGIN SOLUTION
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.x(1)
+    return qc
+    ### END SOLUTION
+
+
+check_anticorrelated_bell(build_circuit)
+
+# %% [markdown]
+# ### Concept check 1.1
+# Return the letter of your answer from `my_choice`; the check answers at once.
+
+# %%
+from qdr_course.checks import ask
+
+ask("1.1")
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_concept_1_1
+
+
+def my_choice():
+    """The letter of your answer to concept check 1.1."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+check_concept_1_1(my_choice)
+
+# %% [markdown]
 #
 # ## A parameterised circuit: inputs and weights
 #
+# A **parameterised quantum circuit (PQC)** has gates with adjustable angles.
 # `qdr_course.quantum.circuits` builds circuits whose symbolic parameters come in two kinds:
-# **inputs** $x_i$ (angles computed from the data, e.g. by a CNN) and **weights** $w_j$
-# (trained by the optimiser). Their outputs are expectation values $\langle Z_i\rangle$.
+# **inputs** $x_i$ (angles computed from the data, e.g. by a CNN: **angle encoding**) and
+# **weights** $w_j$ (trained by the optimiser). Their outputs are expectation values $\langle Z_i\rangle$.
 #
 # The retinopathy circuit *done right*: Hadamards, one input angle per qubit, then layers of a CZ
 # chain and trainable $R_Y$ rotations.
@@ -130,8 +290,9 @@ qc.draw("mpl")
 # %% [markdown]
 # ## Exact expectation values with the V2 Estimator
 #
-# Qiskit 2.x runs circuits through **primitives**. (`qiskit.execute`, `Aer.get_backend` and the
-# V1 `Estimator`/`Sampler` of older tutorials are gone.) An `EstimatorV2` takes *PUBs*
+# Qiskit 2.x runs circuits through **primitives**. (`qiskit.execute`, `from qiskit import Aer`
+# and the V1 `Estimator`/`Sampler` of older tutorials are gone; `qiskit_aer.Aer.get_backend`
+# still exists, but the course uses the V2 primitives throughout.) An `EstimatorV2` takes *PUBs*
 # (primitive unified blocs): `(circuit, observables, parameter_values)`, and broadcasts them
 # like NumPy arrays - one call can evaluate many parameter bindings and observables. Here we
 # first bind the numbers ourselves; parameter values in a PUB follow the order of
@@ -183,7 +344,7 @@ assert np.allclose(result.data.evs, expectation_values(qc, xs, w), atol=1e-12)
 # $\widehat{\langle Z\rangle} = (N_0 - N_1)/N$, an average of $\pm1$ outcomes with variance
 # $(1 - \langle Z\rangle^2)/N$. The V2 `Sampler` returns those shots.
 #
-# ### Exercise 1.2 - $\langle Z\rangle$ from counts
+# ### Exercise 1.4 - $\langle Z\rangle$ from counts
 # `counts` maps bit strings such as `"011"` to how often they were seen (qubit 0 is the
 # **rightmost** character). Return the estimate of $\langle Z_q\rangle$ for qubit `qubit`.
 
@@ -204,30 +365,26 @@ check_z_expectation_from_counts(z_expectation_from_counts)
 # %% [markdown]
 # Now sample the circuit with Aer's `SamplerV2` (seeded, so the counts are reproducible) and
 # watch the error fall like $1/\sqrt{N}$. The sampler needs measurements, so we add them to a
-# copy of the circuit.
+# copy of the circuit. Its result, a `BitArray`, computes $\langle Z_0\rangle$ itself
+# (`expectation_values("IIZ")`), which is what your function does from the counts.
 
 # %%
 from qdr_course.quantum import aer_sampler
-
-
-def counts_to_z(counts, qubit):  # the package's reference for exercise 1.2
-    shots = sum(counts.values())
-    return sum(n * (1 - 2 * int(bits[::-1][qubit])) for bits, n in counts.items()) / shots
-
 
 measured = bound.copy()
 measured.measure_all()
 print(f"{'shots':>7} {'<Z_0> estimate':>15} {'error':>9} {'predicted std':>14}")
 for shots in (100, 1_000, 10_000, 100_000):
-    counts = aer_sampler(shots=shots, seed=1).run([measured]).result()[0].data.meas.get_counts()
-    z0 = counts_to_z(counts, 0)
+    bits = aer_sampler(shots=shots, seed=1).run([measured]).result()[0].data.meas
+    z0 = float(bits.expectation_values(["IIZ"])[0])
     print(f"{shots:>7} {z0:>15.4f} {abs(z0 - evs[0]):>9.4f} {np.sqrt((1 - evs[0] ** 2) / shots):>14.4f}")
 
 # %% [markdown]
 # Ten times the precision costs a hundred times the shots. The original retinopathy code used
-# 1000 shots per evaluation and fed the 8 bit-string probabilities to the network: each carried
-# a random error of up to $\sqrt{0.25/1000} \approx 0.016$, and, with unseeded shots, no
-# evaluation could be repeated exactly.
+# 1000 shots per evaluation and fed the 8 bit-string probabilities to the network: an estimate of
+# a probability $p$ from 1000 shots has standard deviation $\sqrt{p(1-p)/1000}$, at most
+# $\sqrt{0.25/1000} \approx 0.016$ (a typical error, not a bound: errors of twice that happen
+# about one time in twenty), and, with unseeded shots, no evaluation could be repeated exactly.
 #
 # ## The three circuits of this course
 #
@@ -241,6 +398,25 @@ from qdr_course.quantum import seed_retinopathy_circuit, xia_kais_circuit, layer
 seed = seed_retinopathy_circuit()
 print(seed)
 seed.draw()
+
+# %% [markdown]
+# ### Concept check 1.2
+
+# %%
+ask("1.2")
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_concept_1_2
+
+
+def my_choice():
+    """The letter of your answer to concept check 1.2."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+check_concept_1_2(my_choice)
 
 # %% [markdown]
 # **Xia & Kais** (arXiv 1912.06184), which the seed credits: the *same* input angle $a$ on every
@@ -278,7 +454,12 @@ print("P(1) =", np.round(p_one, 4))
 # %% [markdown]
 # ## Key points
 # - A gate is a unitary matrix; $R_Y(\theta)$ uses half angles, and $\langle Z\rangle = \cos\theta$
-#   after $R_Y(\theta)|0\rangle$.
+#   after $R_Y(\theta)|0\rangle$: on the Bloch sphere it turns the state by the whole angle
+#   $\theta$.
+# - $H$ swaps the $Z$ and $X$ bases (measure in $X$ = apply $H$, then measure); CX flips its target
+#   when the control is 1; CZ puts a minus sign on $|11\rangle$.
+# - A correlation in one basis ($\langle ZZ\rangle = 1$) is not entanglement - a coin gives it too;
+#   $|\langle XX\rangle| + |\langle YY\rangle| + |\langle ZZ\rangle| > 1$ is.
 # - Qiskit orders qubits little-endian: qubit 0 is the rightmost character of a bit string or
 #   Pauli label.
 # - A hybrid circuit separates data **inputs** from trainable **weights**; its outputs are
@@ -286,6 +467,17 @@ print("P(1) =", np.round(p_one, 4))
 # - Qiskit 2.x uses V2 primitives: the `Estimator` for expectation values (exact or with a set
 #   precision), the `Sampler` for shots; one call can broadcast many bindings.
 # - Shot estimates have standard deviation $\sqrt{(1-\langle Z\rangle^2)/N}$: 1000 shots means
-#   errors of a few hundredths.
+#   typical errors of a few hundredths.
 # - The original retinopathy circuit had a shared input parameter and no trainable weights; the
 #   course's version gives each qubit its own input and trains its rotations.
+#
+# ## Further reading
+# - Nielsen & Chuang, *Quantum Computation and Quantum Information* (10th anniversary ed., 2010),
+#   chapters 1.2-1.3 (qubits, the Bloch sphere, single- and two-qubit gates);
+#   [doi:10.1017/CBO9780511976667](https://doi.org/10.1017/CBO9780511976667).
+# - Qiskit documentation, primitives (EstimatorV2, SamplerV2, PUBs):
+#   <https://docs.quantum.ibm.com/guides/primitives>.
+# - Horodecki et al. 2009, "Quantum entanglement", Rev. Mod. Phys. 81, 865 (witnesses such as the
+#   one above): [arXiv:quant-ph/0702225](https://arxiv.org/abs/quant-ph/0702225).
+# - Xia & Kais 2020, "Hybrid quantum-classical neural network for calculating ground state
+#   energies of molecules": [arXiv:1912.06184](https://arxiv.org/abs/1912.06184).

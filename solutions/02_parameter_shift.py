@@ -11,7 +11,7 @@
 # %% [markdown]
 # # 02 · The parameter-shift rule
 #
-# **Teaching:** 30 min · **Exercises:** 20 min
+# **Teaching:** 35 min · **Exercises:** 25 min (+ 10 min for the stretch exercise 2.4)
 #
 # To train a circuit we need $\partial\langle O\rangle/\partial\theta$. On hardware there is no
 # autograd, only the ability to run the circuit at other angles. The **parameter-shift rule**
@@ -26,6 +26,7 @@
 # - Handle a parameter that appears in several gates, and angles such as $2t + 1$.
 # - Find and measure the two gradient bugs of the original code.
 # - Work out how many shots a gradient needs, and why finite differences need far more.
+# - Use the four-term rule for controlled rotations, whose generators have three eigenvalues.
 
 # %%
 import numpy as np
@@ -91,6 +92,34 @@ A, B, C = (round(v, 4) + 0.0 for v in (A, B, C))  # + 0.0: a rounded -1e-17 prin
 print(f"E(t) = {A:.4f} + {B:.4f} cos t + {C:.4f} sin t  (checked at 5 random angles)")
 
 # %% [markdown]
+# In a picture: the two runs at $\theta \pm \frac{\pi}{2}$ sit on the sinusoid a quarter period
+# either side of $\theta$; their *difference*, halved, is exactly the slope of the tangent at
+# $\theta$. (The chord between them has slope $2E'/\pi$, not $E'$: the rule is not a finite
+# difference.)
+
+# %%
+import matplotlib.pyplot as plt
+
+t_grid = np.linspace(-np.pi, 2 * np.pi, 300)
+t_at = 0.6
+e_at, slope = energy_of_w0(t_at), (energy_of_w0(t_at + np.pi / 2)
+                                   - energy_of_w0(t_at - np.pi / 2)) / 2
+fig, ax = plt.subplots(figsize=(7, 3.3))
+ax.plot(t_grid, A + B * np.cos(t_grid) + C * np.sin(t_grid), label="E(θ)")
+ax.plot(t_grid[100:200], e_at + slope * (t_grid[100:200] - t_at), "k--",
+        label="tangent at θ, slope [E(θ+π/2) - E(θ-π/2)] / 2")
+for shift_sign in (+1, -1):
+    t_s = t_at + shift_sign * np.pi / 2
+    ax.plot(t_s, energy_of_w0(t_s), "o", color="C3")
+ax.plot(t_at, e_at, "o", color="k", label="θ")
+ax.plot([], [], "o", color="C3", label="the two shifted runs θ ± π/2")
+ax.set(xlabel="θ (the first weight)", ylabel="<Z_0>", title="the parameter-shift rule on E(θ)")
+ax.legend(fontsize=8, loc="lower left")
+plt.show()
+h_small = 1e-6
+assert abs(slope - (energy_of_w0(t_at + h_small) - energy_of_w0(t_at - h_small)) / (2 * h_small)) < 1e-8
+
+# %% [markdown]
 # ### Exercise 2.1 - the shift rule
 # Complete `shift_gradient(f, theta)`: the derivative of a one-angle expectation value `f` at
 # `theta`, by the parameter-shift rule.
@@ -148,11 +177,48 @@ for h in (1e-1, 1e-3, 1e-5, 1e-8, 1e-11):
     truncation, rounding = abs(auto) * h**2 / 6, eps / h  # 1 - sin(h)/h = h²/6 - h⁴/120 ...
     assert abs(fd - exact_fd) < 4 * rounding, "more than rounding error"
     print(f"{h:>8.0e} {format_stable(exact_fd, 4 * rounding):>18} {truncation:>22.0e} {rounding:>17.0e}")
-best_h = (3 * eps / abs(auto)) ** (1 / 3)  # where h^2 |E'| / 6 = eps / h is smallest in sum
-print(f"smallest total error near h = {best_h:.0e}")
 
 # %% [markdown]
-# Finite differences are best near $h \approx 10^{-5}$ and get *worse* for smaller steps: the
+# On log-log axes the two errors are straight lines - truncation with slope $+2$, rounding with
+# slope $-1$ - and the measured error of the finite difference follows the larger of the two: a
+# **U**. (The measured points below the rounding line depend on the CPU; the figure is not
+# compared across machines.)
+
+# %%
+hs = np.logspace(-12, 0, 49)
+measured_error = [abs(finite_difference_gradient(energy_of_w0, t0, h) - auto) for h in hs]
+fig, ax = plt.subplots(figsize=(6, 3.6))
+ax.loglog(hs, np.maximum(measured_error, 1e-17), ".", label="|finite difference - exact|")
+ax.loglog(hs, abs(auto) * hs**2 / 6, "--", label="truncation |E'| h²/6")
+ax.loglog(hs, eps / hs, ":", label="rounding ε/h")
+ax.set(xlabel="step h", ylabel="error of the derivative", ylim=(1e-17, 1),
+       title="central finite differences: truncation against rounding")
+ax.legend(fontsize=8)
+plt.show()
+big = [e for h, e in zip(hs, measured_error) if h > 1e-2]
+assert all(e > abs(auto) * h**2 / 12 for h, e in zip(hs[hs > 1e-2], big))  # truncation rules
+
+# %% [markdown]
+# ### Exercise 2.2 - the best step (predict, then look)
+# Before reading the figure closely: at which step $h$ is the total error smallest? Predict it
+# from the two error terms (where do the lines cross?), return it, and compare with the dip of
+# the U. The check accepts any $h$ within a factor 10 of the best.
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_best_step
+
+
+def best_step():
+    """The finite-difference step h with the smallest total error, roughly."""
+    ### BEGIN SOLUTION
+    return (3 * np.finfo(float).eps / 0.5) ** (1 / 3)  # h^2 |E'| / 6 = eps / h, |E'| ~ 1/2
+    ### END SOLUTION
+
+
+check_best_step(best_step)
+
+# %% [markdown]
+# Finite differences are best near the crossing and get *worse* for smaller steps: the
 # truncation error falls like $h^2$, the rounding error grows like $\epsilon/h$. On hardware it is
 # far worse still: with shot noise, a tiny $h$ divides the noise by a tiny number (see the last
 # section). The shift rule has no step to tune.
@@ -216,8 +282,8 @@ assert np.allclose(jac_shift, jac_auto, atol=1e-12)
 # The 3-qubit circuit used **one** angle $t_0$ in the three first $R_Y$ gates (see lesson 01).
 # Find the two bugs before reading on.
 #
-# 1. **No 1/2.** Every gradient is exactly twice the true one (the textbook called the shift "a
-#    nudge", i.e. confused the rule with a finite difference).
+# 1. **No 1/2.** Every gradient is exactly twice the true one (the seed's code called the shift
+#    "a nudge", i.e. confused the rule with a finite difference).
 # 2. **A shared parameter shifted in all gates at once.** Moving $t_0$ by $\pi/2$ moves three
 #    gates together. That is *not* a per-gate shift, and the result is not the derivative even
 #    after adding the 1/2.
@@ -244,7 +310,43 @@ print(f"  largest |exact gradient| (median over sets): {np.median(np.abs(exact).
 # Errors of the same size as the gradients themselves: the original network was trained with
 # gradients that were twice too large for six of its angles and simply wrong for the seventh.
 #
-# ### Exercise 2.2 - the shared-parameter gradient
+# ### Concept checks 2.1 and 2.2
+
+# %%
+from qdr_course.checks import ask
+
+ask("2.1")
+ask("2.2")
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_concept_2_1
+
+
+def my_choice_2_1():
+    """The letter of your answer to concept check 2.1."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+check_concept_2_1(my_choice_2_1)
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_concept_2_2
+
+
+def my_choice_2_2():
+    """The letter of your answer to concept check 2.2."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+check_concept_2_2(my_choice_2_2)
+
+# %% [markdown]
+#
+# ### Exercise 2.3 - the shared-parameter gradient
 # `energy(angles)` evaluates the circuit given the angles of the `n_gates` gates that share
 # $\theta$ (all other angles fixed). Return $\partial E/\partial\theta$, the correct way.
 
@@ -273,8 +375,19 @@ check_shared_parameter_gradient(shared_parameter_gradient)
 #
 # A *controlled* rotation $CR_Y(\theta)$ has generator $|1\rangle\langle1|\otimes Y/2$, with
 # **three** eigenvalues $0, \pm\frac12$. Its expectation values contain frequencies $\frac12$ and
-# $1$ in $\theta$, and the two-term rule is wrong for them (it needs a four-term rule, with shifts
-# $\pm\frac{\pi}{2}$ and $\pm\frac{3\pi}{2}$). The package refuses, and says what to do:
+# $1$ in $\theta$:
+#
+# $$E(\theta) = a + b\cos\tfrac{\theta}{2} + c\sin\tfrac{\theta}{2} + d\cos\theta + e\sin\theta,$$
+#
+# and the two-term rule is wrong for them. Four runs fix it (Anselmetti et al. 2021; Wierichs et
+# al. 2022): with shifts $\pm\frac{\pi}{2}$ and $\pm\frac{3\pi}{2}$,
+#
+# $$E'(\theta) = d_+\,[E(\theta + \tfrac{\pi}{2}) - E(\theta - \tfrac{\pi}{2})]
+#   - d_-\,[E(\theta + \tfrac{3\pi}{2}) - E(\theta - \tfrac{3\pi}{2})]$$
+#
+# for two constants $d_\pm$ that make it exact for both frequencies. `parameter_shift_jacobian`
+# applies this rule to every CRX, CRY and CRZ gate (the quantum layer's hardware back ends still
+# refuse them, with advice). Here $\langle X_0\rangle = \cos\frac{\theta}{2}$:
 
 # %%
 a = Parameter("a")
@@ -282,12 +395,34 @@ controlled = QuantumCircuit(2)
 controlled.h(0)
 controlled.cry(a, 0, 1)
 controlled_pc = ParameterizedCircuit(controlled, [a], [], [SparsePauliOp("IX")])
-try:
-    parameter_shift_jacobian(controlled_pc, [0.3])
-except ValueError as error:
-    print("ValueError:", str(error)[:160], "...")
 f = lambda th: expectation_values(controlled_pc, [th])[0]  # = cos(th / 2)
-print(f"two-term rule {ps_gradient(f, 0.3):+.5f}  vs  true {-np.sin(0.15) / 2:+.5f}")
+four_terms = parameter_shift_jacobian(controlled_pc, [0.3])[0, 0]
+true_slope = -np.sin(0.15) / 2
+print(f"two-term rule {ps_gradient(f, 0.3):+.5f}, four-term rule {four_terms:+.5f}, "
+      f"true {true_slope:+.5f}")
+assert abs(four_terms - true_slope) < 1e-12 and abs(ps_gradient(f, 0.3) - true_slope) > 1e-2
+
+# %% [markdown]
+# ### Exercise 2.4 (stretch) - derive the four-term rule
+# Find $d_+$ and $d_-$: demand that the rule be exact for $E = \sin\frac{\theta}{2}$ and for
+# $E = \sin\theta$ at $\theta = 0$ (two linear equations), then write `four_term(f, theta)`. The
+# check tries it on random polynomials of both frequencies.
+
+# %% tags=["exercise"]
+from qdr_course.checks import check_four_term_gradient
+
+
+def four_term(f, theta):
+    """df/dtheta for f with frequencies 1/2 and 1, from four shifted runs."""
+    ### BEGIN SOLUTION
+    d_plus = (np.sqrt(2) + 1) / (4 * np.sqrt(2))
+    d_minus = (np.sqrt(2) - 1) / (4 * np.sqrt(2))
+    return (d_plus * (f(theta + np.pi / 2) - f(theta - np.pi / 2))
+            - d_minus * (f(theta + 3 * np.pi / 2) - f(theta - 3 * np.pi / 2)))
+    ### END SOLUTION
+
+
+check_four_term_gradient(four_term)
 
 # %% [markdown]
 # ## Shot noise: how many shots does a gradient need?
@@ -303,24 +438,27 @@ print(f"two-term rule {ps_gradient(f, 0.3):+.5f}  vs  true {-np.sin(0.15) / 2:+.
 # The finite-difference variance grows as $1/h^2$: a step small enough to be accurate makes
 # the noise explode. The shift rule has $h$ effectively equal to 1 *and* no truncation error.
 #
-# ### Exercise 2.3 - shots for a target precision
-# Return the smallest number of shots per shifted circuit for which the standard deviation of
-# the shift-rule gradient is at most `target_std`.
+# ### Exercise 2.5 - predict, then run: shots for a finite difference
+# The experiment below estimates the gradient of a one-qubit circuit with
+# $\langle Z\rangle = -\sin\alpha$ at $\alpha = 0.8$, with $N = 1000$ shots per run for the shift
+# rule. **Before running it**, predict: how many shots per run would a central finite difference
+# with $h = 0.1$ need to be exactly as precise (the same standard deviation)? Use the two
+# variances above; the check accepts 10 %.
 
 # %% tags=["exercise"]
-import math
-
-from qdr_course.checks import check_shots_needed
+from qdr_course.checks import check_fd_shots_to_match
 
 
-def shots_needed(e_plus, e_minus, target_std):
-    """Smallest N with sqrt(Var[(E+ - E-)/2]) <= target_std."""
+def fd_shots():
+    """Shots per run for FD (h = 0.1) to match the shift rule's std with 1000 shots."""
     ### BEGIN SOLUTION
-    return math.ceil(((1 - e_plus**2) + (1 - e_minus**2)) / (4 * target_std**2))
+    def var_sum(alpha, h):
+        return (1 - np.sin(alpha + h) ** 2) + (1 - np.sin(alpha - h) ** 2)
+    return 1000 * var_sum(0.8, 0.1) / 0.1**2 / var_sum(0.8, np.pi / 2)
     ### END SOLUTION
 
 
-check_shots_needed(shots_needed)
+check_fd_shots_to_match(fd_shots)
 
 # %% [markdown]
 # Now measure it: a one-qubit circuit ($H$, $R_Y(x)$, $R_Y(w)$, so $\langle Z\rangle = -\sin(x+w)$),
@@ -362,6 +500,16 @@ e_p, e_m = -np.sin(theta0.sum() + np.pi / 2), -np.sin(theta0.sum() - np.pi / 2)
 print(f"shots for a shift-rule std of 0.01: {shots_for_gradient(e_p, e_m, 0.01)}")
 
 # %% [markdown]
+# The histograms of those estimates, and how their spread falls with the shots (a slider in a
+# live notebook; this figure uses $\langle Z\rangle = \cos\theta$ at $\theta = 0.5$, simulated
+# shots):
+
+# %%
+from qdr_course.widgets import explore_shots
+
+explore_shots(start=100)
+
+# %% [markdown]
 # The measured spreads match the formulas. With 1000 shots the shift-rule gradient is good to
 # about 0.02; a finite difference with $h = 0.01$ is about a hundred times noisier - it would
 # need $10^4$ times the shots for the same precision.
@@ -372,8 +520,23 @@ print(f"shots for a shift-rule std of 0.01: {shots_for_gradient(e_p, e_m, 0.01)}
 #   the 1/2 matters (the original code dropped it: gradients twice too large).
 # - A parameter in several gates: shift **one gate at a time** and add the terms (chain rule);
 #   for an angle $c\,t + b$ multiply by $c$. Shifting all gates at once is wrong.
-# - Controlled rotations have three generator eigenvalues: the two-term rule does not apply.
+# - Controlled rotations have three generator eigenvalues, hence frequencies 1/2 and 1: the
+#   two-term rule is wrong for them, the four-term rule (shifts $\pm\frac{\pi}{2}$,
+#   $\pm\frac{3\pi}{2}$) is exact.
 # - Finite differences trade truncation error against rounding (and, on hardware, shot noise
 #   that grows as $1/h^2$); the shift rule has neither problem.
 # - Shot budget: $N = [(1 - E_+^2) + (1 - E_-^2)] / (4\sigma^2)$ shots per shifted circuit for a
 #   gradient with standard deviation $\sigma$.
+#
+# ## Further reading
+# - Mitarai, Negoro, Kitagawa & Fujii 2018, "Quantum circuit learning", Phys. Rev. A 98, 032309:
+#   [arXiv:1803.00745](https://arxiv.org/abs/1803.00745).
+# - Schuld, Bergholm, Gogolin, Izaac & Killoran 2019, "Evaluating analytic gradients on quantum
+#   hardware", Phys. Rev. A 99, 032331: [arXiv:1811.11184](https://arxiv.org/abs/1811.11184).
+# - Wierichs, Izaac, Wang & Lin 2022, "General parameter-shift rules for quantum gradients",
+#   Quantum 6, 677: [arXiv:2107.12390](https://arxiv.org/abs/2107.12390).
+# - Anselmetti, Wierichs, Gogolin & Parrish 2021, "Local, expressive, quantum-number-preserving
+#   VQE ansätze for fermionic systems" (the four-term rule):
+#   [arXiv:2104.05695](https://arxiv.org/abs/2104.05695).
+# - PennyLane glossary, "Parameter-shift rules":
+#   <https://pennylane.ai/qml/glossary/parameter_shift>.

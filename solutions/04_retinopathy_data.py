@@ -344,8 +344,8 @@ print("a training batch:", tuple(x.shape), x.dtype, "grades", y[:8].tolist())
 # %% [markdown]
 # ## The leak that matters in DR: one patient, one photograph
 #
-# A split *leaks* when an image in validation or test is, in effect, also in training. Two
-# common ways in fundus data:
+# A **validation leak** happens when an image in validation or test is, in effect, also in
+# training, and the score comes out too good. Two common ways in fundus data:
 #
 # - **Both eyes of one patient.** EyePACS names its images `<patient>_left` and `<patient>_right`;
 #   the two eyes' grades are highly correlated, and so are the pictures (same camera, same
@@ -353,8 +353,8 @@ print("a training batch:", tuple(x.shape), x.dtype, "grades", y[:8].tolist())
 # - **Copies of one photograph.** APTOS 2019 holds exact and near-duplicate images (resized,
 #   re-compressed), some with *different* grades.
 #
-# The cure is to split by **group**: every image of one patient, and every copy of one
-# photograph, goes to the same split. Copies are found with a **perceptual hash**: shrink the
+# The cure is a **patient-level split**, by *group*: every image of one patient, and every copy of
+# one photograph, goes to the same split. Copies are found with a **perceptual hash**: shrink the
 # grey image to 32 x 32, take its 2-D discrete cosine transform, keep the 12 x 12 lowest
 # frequencies without the constant term and record, for each of those 143 coefficients, whether it
 # is above their median. Resizing, recompression and small brightness changes barely move those

@@ -54,6 +54,8 @@ def _split(grades, fraction, seed):
     return train, np.concatenate([val, test])
 
 
+import right_answers_issue_12 as issue_12  # noqa: E402 - tests/ is on sys.path (rootdir import)
+
 #: A right answer for every check (each must pass with it, so a poisoned copy tests the guard).
 RIGHT = {
     "check_probability_of_one": lambda t: np.sin(t / 2) ** 2,
@@ -78,6 +80,7 @@ RIGHT = {
     "check_sparsity_pattern": sparsity_pattern,
     "check_rotation_angles": rotation_angles,
     "check_readout_overlap": readout_overlap,
+    **issue_12.RIGHT,
 }
 
 CHECKS = sorted(name for name in dir(checks) if name.startswith("check_")

@@ -145,8 +145,8 @@ def controlled_rotation_circuit() -> ParameterizedCircuit:
 def test_controlled_rotation_advice_works_when_followed_literally():
     pc = original = controlled_rotation_circuit()
     x, w = np.array([0.4, -1.2]), np.array([0.9, -0.6])
-    with pytest.raises(ValueError, match="four-term rule") as info:
-        parameter_shift_jacobian(pc, x, w)
+    with pytest.raises(ValueError, match="four-term rule") as info:  # the layer's hardware path
+        QuantumLayer(pc, backend=aer_estimator(), init_weights=w)
     message = str(info.value)
     assert "gates_to_decompose=['crx', 'cry']" in message
     statement = re.search(r"pc = ParameterizedCircuit\(.*?pc\.observables\)", message).group(0)

@@ -18,7 +18,7 @@ PACKAGE = REPO_ROOT / "qdr_course"
 RANK = {"foundation": 0, "quantum": 1, "retina": 2, "ntk": 2, "machinery": 3}
 FOUNDATION = {"qdr_course", "qdr_course.utils", "qdr_course.validate", "qdr_course.progress"}
 TOP_LEVEL = {"__init__", "utils", "validate", "progress", "cli", "doctor", "authoring", "schedule",
-             "lesson_source", "lesson_index", "site", "hub_sizing"}
+             "widgets", "lesson_source", "lesson_index", "site", "hub_sizing"}
 
 
 def part(module: str) -> str:

@@ -17,7 +17,17 @@ __all__ = [
     "check_shots_needed",
     "check_encode_angles",
     "check_train_step",
+    "check_anticorrelated_bell",
+    "check_bloch_angle",
+    "check_best_step",
+    "check_fd_shots_to_match",
+    "check_four_term_gradient",
+    "check_encoding_collision",
+    "check_highest_frequency",
 ]
+
+#: Lesson 02's shot experiment: <Z> = -sin(angle) at angle 0.8, N = 1000 shots, FD step 0.1.
+SHOT_ANGLE, SHIFT_SHOTS, FD_STEP = 0.8, 1000, 0.1
 
 
 def _not_none(value, name="your function"):
@@ -48,7 +58,7 @@ def check_ry_matrix(ry_matrix) -> str:
     return "it matches Qiskit's RYGate at 13 angles."
 
 
-@exercise_check("Exercise 1.2 (<Z> from counts)")
+@exercise_check("Exercise 1.4 (<Z> from counts)")
 def check_z_expectation_from_counts(z_expectation_from_counts) -> str:
     """``z_expectation_from_counts(counts, qubit)`` = (N0 - N1) / N for that qubit."""
     counts = {"000": 500, "001": 300, "011": 100, "110": 60, "111": 40}
@@ -93,7 +103,7 @@ def check_shift_gradient(shift_gradient) -> str:
     return "exact (to 1e-9) for every sinusoid A + B cos(t - phi), no step size involved."
 
 
-@exercise_check("Exercise 2.2 (bug hunt: a parameter in several gates)")
+@exercise_check("Exercise 2.3 (bug hunt: a parameter in several gates)")
 def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
     """``shared_parameter_gradient(energy, theta, n_gates)``: sum of the per-gate shift terms."""
     import torch
@@ -132,7 +142,7 @@ def check_shared_parameter_gradient(shared_parameter_gradient) -> str:
             "[E(.., theta_g + pi/2, ..) - E(.., theta_g - pi/2, ..)] / 2.")
 
 
-@exercise_check("Exercise 2.3 (how many shots a gradient needs)")
+@exercise_check("Shots for a target precision (how many shots a gradient needs)")
 def check_shots_needed(shots_needed) -> str:
     """``shots_needed(e_plus, e_minus, target_std)`` = ceil([(1 - e+^2) + (1 - e-^2)] / (4 std^2)).
     """
@@ -171,14 +181,15 @@ def check_encode_angles(encode_angles) -> str:
     expected = (math.pi / 2) * torch.tanh(z)
     if not torch.allclose(got.double(), expected, atol=1e-9):
         if got.abs().max() > math.pi / 2 + 1e-9:
-            raise ExerciseError("angles leave (-pi/2, pi/2): squash with tanh, then scale by pi/2.")
-        raise ExerciseError("expected (pi/2) * tanh(z).")
+            raise ExerciseError("angles leave (-pi/2, pi/2): squash first, then scale.")
+        raise ExerciseError("your angles are not the encoding described above (a scaled tanh "
+                            "that fills (-pi/2, pi/2)).")
     if not got.requires_grad:
         raise ExerciseError("the result is not differentiable: use torch operations, not NumPy.")
     return "bounded angles in (-pi/2, pi/2), where <Z> = -sin(angle) is one-to-one."
 
 
-@exercise_check("Exercise 3.2 (one training step)")
+@exercise_check("Exercise 3.3 (one training step)")
 def check_train_step(train_step) -> str:
     """``train_step(model, optimiser, x, y)``: zero grads, cross-entropy, backward, step; return the
     loss.
@@ -211,3 +222,173 @@ def check_train_step(train_step) -> str:
                 raise ExerciseError(f"after step {step} the parameters differ from a correct "
                                     f"step.{hint}")
     return "zero_grad -> forward -> loss -> backward -> step."
+
+
+# -- predict-then-run and tweak-and-observe exercises (issue 12) ----------------------------------
+def _two_qubit_expectations(circuit) -> dict[str, float]:
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+    if not isinstance(circuit, QuantumCircuit):
+        raise ExerciseError(f"return a QuantumCircuit, got {type(circuit).__name__}")
+    if circuit.num_qubits != 2 or circuit.num_clbits or circuit.num_parameters:
+        raise ExerciseError("return a 2-qubit circuit without measurements or free parameters")
+    state = Statevector(circuit)
+    return {label: float(state.expectation_value(SparsePauliOp(label)).real)
+            for label in ("IZ", "ZI", "ZZ", "XX", "YY")}
+
+
+@exercise_check("Exercise 1.3 (build a state from its correlations)")
+def check_anticorrelated_bell(build_circuit) -> str:
+    """``build_circuit()``: <Z_0> = <Z_1> = 0, <Z_1 Z_0> = -1 and <X_1 X_0> = +1."""
+    ev = _two_qubit_expectations(_not_none(build_circuit()))
+    if abs(ev["IZ"]) > 1e-6 or abs(ev["ZI"]) > 1e-6:
+        raise ExerciseError(f"each qubit alone must be random: <Z_0> = {ev['IZ']:+.2f}, "
+                            f"<Z_1> = {ev['ZI']:+.2f}")
+    if abs(ev["ZZ"] + 1) > 1e-6:
+        raise ExerciseError(f"<Z_1 Z_0> = {ev['ZZ']:+.2f}: the two qubits must always DISAGREE "
+                            "when measured in Z")
+    if abs(ev["XX"] - 1) > 1e-6:
+        raise ExerciseError(f"<Z> correlations are right, but <X_1 X_0> = {ev['XX']:+.2f}, not "
+                            "+1: a relative phase between the two terms matters")
+    return (f"<ZZ> = -1, <XX> = +1, <YY> = {ev['YY']:+.0f}: |<XX>| + |<YY>| + |<ZZ>| = 3 > 1, "
+            "so the qubits are entangled.")
+
+
+@exercise_check("Exercise 1.2 (find the angle on the Bloch sphere)")
+def check_bloch_angle(my_angle) -> str:
+    """``my_angle()``: R_Y(theta)|0> has <Z> = -1/2 and <X> < 0."""
+    theta = float(_not_none(my_angle()))
+    z, x = math.cos(theta), math.sin(theta)
+    if abs(z + 0.5) > 0.01:
+        raise ExerciseError(f"at theta = {theta:.3f}, <Z> = cos theta = {z:+.3f}, not -0.5 "
+                            "(to 0.01)")
+    if x >= 0:
+        raise ExerciseError(f"<Z> is right but <X> = sin theta = {x:+.3f} is not negative: the "
+                            "other side of the sphere")
+    return f"<Z> = {z:+.3f}, <X> = {x:+.3f}: the state sits below the equator on the -x side."
+
+
+@exercise_check("Exercise 2.2 (the best finite-difference step)")
+def check_best_step(best_step) -> str:
+    """``best_step()``: h within a factor 10 of the step with the smallest total error."""
+    h = float(_not_none(best_step()))
+    if not h > 0:
+        raise ExerciseError(f"a step must be positive, got {h}")
+    best = (3 * np.finfo(float).eps / 0.5) ** (1 / 3)  # |E'| of order 1/2 in lesson 02
+    if h > 10 * best:
+        raise ExerciseError(f"h = {h:.0e} is too large: there the truncation error h^2 |E'|/6 "
+                            "dominates. Where do the two error lines cross?")
+    if h < best / 10:
+        raise ExerciseError(f"h = {h:.0e} is too small: there the rounding error eps/h "
+                            "dominates. Where do the two error lines cross?")
+    return "near the crossing of truncation (~h^2) and rounding (~1/h) the total error is least."
+
+
+def _fd_to_shift_variance_ratio(theta=SHOT_ANGLE, h=FD_STEP) -> float:
+    from qdr_course.quantum.parameter_shift import (
+        finite_difference_variance,
+        shift_gradient_variance,
+    )
+    e = lambda t: -math.sin(t)  # noqa: E731 - the lesson's one-qubit circuit
+    fd = finite_difference_variance(e(theta + h), e(theta - h), 1, h)
+    shift = shift_gradient_variance(e(theta + math.pi / 2), e(theta - math.pi / 2), 1)
+    return float(fd / shift)
+
+
+@exercise_check("Exercise 2.5 (shots for a finite difference to match the shift rule)")
+def check_fd_shots_to_match(fd_shots) -> str:
+    """``fd_shots()``: shots per run for FD (h = 0.1) to be as precise as the shift rule's 1000."""
+    got = float(_not_none(fd_shots()))
+    need = SHIFT_SHOTS * _fd_to_shift_variance_ratio()
+    if got < 0.9 * need:
+        raise ExerciseError(f"{got:.0f} shots are too few (more than 10 % off): Var grows as "
+                            "1/h^2 for the finite difference, and the E+- differ too.")
+    if got > 1.1 * need:
+        raise ExerciseError(f"{got:.0f} shots are too many (more than 10 % off): compare the two "
+                            "variances at the same N, then scale N.")
+    return "the variances scale as 1/N, so N_FD = N_shift x Var_FD(1) / Var_shift(1)."
+
+
+@exercise_check("Exercise 2.4 (stretch: the four-term rule)")
+def check_four_term_gradient(four_term) -> str:
+    """``four_term(f, theta)``: exact for every a + b cos(t/2) + c sin(t/2) + d cos t + e sin t."""
+    rng = np.random.default_rng(5)
+    for _ in range(8):
+        a, b, c, d, e, theta = rng.normal(size=6)
+
+        def f(t, a=a, b=b, c=c, d=d, e=e):
+            return a + b * np.cos(t / 2) + c * np.sin(t / 2) + d * np.cos(t) + e * np.sin(t)
+
+        exact = (-b / 2 * np.sin(theta / 2) + c / 2 * np.cos(theta / 2) - d * np.sin(theta)
+                 + e * np.cos(theta))
+        got = float(_not_none(four_term(f, float(theta))))
+        two_term = (f(theta + np.pi / 2) - f(theta - np.pi / 2)) / 2
+        if math.isclose(got, two_term, abs_tol=1e-9) and not math.isclose(got, exact,
+                                                                            abs_tol=1e-6):
+            raise ExerciseError("that is the two-term rule: it is exact for frequency 1 only, "
+                                "and a controlled rotation adds frequency 1/2.")
+        if not math.isclose(got, exact, abs_tol=1e-9):
+            only_half = (lambda t: np.cos(t / 2), -np.sin(theta / 2) / 2)
+            half_ok = math.isclose(float(four_term(only_half[0], float(theta))), only_half[1],
+                                   abs_tol=1e-9)
+            which = "frequency 1" if half_ok else "frequency 1/2"
+            raise ExerciseError(f"not exact: your rule is wrong for the {which} part. Solve the "
+                                "two conditions (exact for sin(t/2) and for sin t) for d+ and d-.")
+    return "exact for both frequencies: four runs per controlled rotation."
+
+
+@exercise_check("Exercise 3.1 (find two features the raw encoding confuses)")
+def check_encoding_collision(collision) -> str:
+    """``collision()``: z1 != z2 in (0, 3) with the same <Z> = -sin(z) after H and RY(z)."""
+    pair = _not_none(collision())
+    try:
+        z1, z2 = (float(v) for v in pair)
+    except (TypeError, ValueError):
+        raise ExerciseError(f"return two numbers (z1, z2), got {pair!r}") from None
+    if not (0 < z1 < 3 and 0 < z2 < 3):
+        raise ExerciseError(f"both features must lie in (0, 3), got {z1:.3f} and {z2:.3f}")
+    if abs(z1 - z2) < 0.1:
+        raise ExerciseError("the two features must differ by at least 0.1")
+    if abs(math.sin(z1) - math.sin(z2)) > 1e-6:
+        raise ExerciseError(f"<Z> = {-math.sin(z1):+.4f} and {-math.sin(z2):+.4f} differ: the "
+                            "qubit can tell these two apart")
+    return "different features, identical outputs: the raw angle folds the feature axis."
+
+
+def _reuploading_expectation(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """<Z> of RY(x) RZ(w0) RX(2x) RZ(w1) RY(3x) RZ(w2) RY(w3) on |0>, exactly."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+
+    from qdr_course.quantum.circuits import ParameterizedCircuit, z_observables
+    from qdr_course.quantum.statevector import expectation_values
+    xp, w = Parameter("x"), [Parameter(f"w{k}") for k in range(4)]
+    qc = QuantumCircuit(1)
+    qc.ry(xp, 0); qc.rz(w[0], 0); qc.rx(2 * xp, 0); qc.rz(w[1], 0)  # noqa: E702
+    qc.ry(3 * xp, 0); qc.rz(w[2], 0); qc.ry(w[3], 0)  # noqa: E702
+    pc = ParameterizedCircuit(qc, [xp], w, z_observables(1))
+    return expectation_values(pc, x[:, None], weights)[:, 0]
+
+
+def highest_frequency(x_to_values: np.ndarray) -> int:
+    """The largest integer frequency with a non-negligible Fourier coefficient (64 samples)."""
+    coefficients = np.abs(np.fft.rfft(x_to_values)) / len(x_to_values)
+    return int(np.flatnonzero(coefficients > 1e-9).max())
+
+
+@exercise_check("Exercise 3.2 (predict the highest frequency)")
+def check_highest_frequency(my_prediction) -> str:
+    """``my_prediction()``: the highest frequency of x in RY(x), RX(2x), RY(3x) with weights."""
+    got = _not_none(my_prediction())
+    if not isinstance(got, (int, np.integer)):
+        raise ExerciseError(f"return a whole number, got {got!r}")
+    x = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    weights = np.random.default_rng(2).uniform(0, 2 * np.pi, 4)
+    truth = highest_frequency(_reuploading_expectation(x, weights))
+    if got < truth:
+        raise ExerciseError(f"{got} is too low: every gate that holds x adds its own "
+                            "frequencies, and a gate with angle k x brings frequency k.")
+    if got > truth:
+        raise ExerciseError(f"{got} is too high: a rotation by k x has generator eigenvalues "
+                            "+-k/2, so it contributes frequencies up to k, not more.")
+    return "each encoding gate adds its frequency: the circuit is a trigonometric polynomial."
