@@ -49,7 +49,12 @@ def inspect_package(dist: str, module: str, spec: str, why: str) -> Finding:
     except metadata.PackageNotFoundError:
         return Finding(dist, "-", False, f"not installed ({why}): pip install '{dist}{spec}'")
     try:
-        importlib.import_module(module)
+        if module == "neural_tangents":  # as the lessons import it: without TensorFlow
+            from qdr_course.ntk import import_neural_tangents
+
+            import_neural_tangents()
+        else:
+            importlib.import_module(module)
     except Exception as error:  # a broken import is exactly what the doctor is for
         hint = ""
         if dist == "neural-tangents":

@@ -21,7 +21,8 @@ TRACKS = [
     # two breaks and end with a hybrid network grading retinopathy.
     ("Half day, hybrid track (00 before; 02 and 04 as self-study)", ["01", "03", "05"], 210),
     ("Half day, NTK track", ["00", "06", "07"], 210),
-    ("Full day, the whole course", ["00", "01", "02", "03", "04", "05", "06", "07"], None),
+    ("Full day, the whole course", ["00", "01", "02", "03", "04", "05", "06", "07",
+                                    "09"], None),
 ]
 BREAK_EVERY, BREAK, LUNCH = 90, 15, 60
 

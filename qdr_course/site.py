@@ -201,9 +201,9 @@ def copy_mathjax(static: Path) -> str:
     try:
         import jupyter_server_mathjax
     except ImportError:
-        raise SiteError("jupyter-server-mathjax is not installed: install the course's "
-                        "environment (binder/requirements.txt) or pip install "
-                        "'qdr-course[site]'") from None
+        raise SiteError("jupyter-server-mathjax is not installed: install the test "
+                        "environment (python3 scripts/bootstrap.py test, "
+                        "binder/requirements-test.txt) or pip install 'qdr-course[site]'") from None
     shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", static / "mathjax")
     return "mathjax"
 
@@ -213,8 +213,9 @@ def run_sphinx(src: Path, out: Path, doctrees: Path, config: dict) -> list[str]:
     try:
         from sphinx.application import Sphinx
     except ImportError:
-        raise SiteError("Sphinx is not installed: install the course's environment "
-                        "(binder/requirements.txt) or pip install 'qdr-course[site]'") from None
+        raise SiteError("Sphinx is not installed: install the test environment (python3 "
+                        "scripts/bootstrap.py test, binder/requirements-test.txt) or pip "
+                        "install 'qdr-course[site]'") from None
     (src / "conf.py").write_text("".join(f"{k} = {v!r}\n" for k, v in config.items()))
     warnings, log = io.StringIO(), io.StringIO()
     with redirect_stdout(log), redirect_stderr(log):

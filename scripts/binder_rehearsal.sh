@@ -23,9 +23,10 @@
 #      notebook in a fresh kernel and prints its wall time and peak RSS;
 #   7. tests/test_browser.py in the new environment, with JupyterLab reading the settings that
 #      postBuild installed (QDR_BROWSER_SETTINGS=installed): a .py lesson opens as a notebook in
-#      headless Chromium and runs. It needs Playwright, which binder/requirements.txt may not
-#      hold: REHEARSAL_BROWSER=1 pip-installs it into the temporary environment after the Binder
-#      steps (the step is skipped, and says so, otherwise). Its screenshots are copied to
+#      headless Chromium and runs. It needs pytest and Playwright, which binder/requirements.txt
+#      does not hold (they are test packages): REHEARSAL_BROWSER=1 pip-installs
+#      binder/requirements-test.txt into the temporary environment after the Binder steps (the
+#      step is skipped, and says so, otherwise). Its screenshots are copied to
 #      test-artifacts/binder-rehearsal/.
 #
 # Environment: PYTHON (interpreter), TORCH_INDEX_URL (see 4), REHEARSAL_SOURCE=head|worktree,
@@ -155,11 +156,11 @@ T_RUN="$(since "$T0")"
 # ---------------------------------------------------------------- 7. a real browser
 T0="$(now)"
 BROWSER="skipped"
-if ! python -c 'import playwright' 2> /dev/null && [ "${REHEARSAL_BROWSER:-0}" = "1" ]; then
-    echo "== REHEARSAL_BROWSER=1: pip install playwright (not a Binder step)"
-    quiet_pip pip install --no-cache-dir --disable-pip-version-check -q playwright
+if ! python -c 'import playwright, pytest' 2> /dev/null && [ "${REHEARSAL_BROWSER:-0}" = "1" ]; then
+    echo "== REHEARSAL_BROWSER=1: pip install -r binder/requirements-test.txt (not a Binder step)"
+    quiet_pip pip install --no-cache-dir --disable-pip-version-check -q -r binder/requirements-test.txt
 fi
-if python -c 'import playwright' 2> /dev/null; then
+if python -c 'import playwright, pytest' 2> /dev/null; then
     echo "== tests/test_browser.py with the settings postBuild installed"
     if QDR_BROWSER_SETTINGS=installed python -m pytest -q -rs -p no:cacheprovider tests/test_browser.py \
             | tee "$WORK/browser.log"; then
@@ -172,7 +173,7 @@ if python -c 'import playwright' 2> /dev/null; then
         cp test-artifacts/browser/* "$ROOT/test-artifacts/binder-rehearsal/"
     fi
 else
-    echo "== browser step skipped: Playwright is not in this environment (REHEARSAL_BROWSER=1 adds it)"
+    echo "== browser step skipped: pytest and Playwright are not in this environment (REHEARSAL_BROWSER=1 adds them)"
 fi
 T_BROWSER="$(since "$T0")"
 

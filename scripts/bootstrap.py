@@ -2,11 +2,13 @@
 """Set up the course in ./.venv (once), then open JupyterLab or run the tests.
 
     python3 scripts/bootstrap.py lab     # set up, then open JupyterLab on lessons/00_welcome.ipynb
-    python3 scripts/bootstrap.py test    # set up, then run the whole test suite
-    python3 scripts/bootstrap.py setup   # set up only
+    python3 scripts/bootstrap.py test    # set up with the test packages, then run the test suite
+    python3 scripts/bootstrap.py setup   # set up only (what `lab` installs)
 
-The environment is exactly the Binder one: torch first, then every other package at the version
-pinned in binder/requirements.txt, then this course in editable mode.
+`lab` and `setup` install exactly the Binder environment: torch first, then every other package
+at the version pinned in binder/requirements.txt, then this course in editable mode. `test`
+installs binder/requirements-test.txt instead: the same pins plus the test packages (pytest,
+nbval, playwright, ruff ...). Both locks are written by scripts/lock.py.
 
 Where torch comes from: on Linux and Windows PyTorch's small CPU-only index
 (https://download.pytorch.org/whl/cpu), as on Binder; on macOS pip's default index (its torch is
@@ -31,9 +33,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
-LOCK = ROOT / "binder" / "requirements.txt"
+LOCK = ROOT / "binder" / "requirements.txt"  # what the course needs (Binder installs this)
+TEST_LOCK = ROOT / "binder" / "requirements-test.txt"  # LOCK's pins plus the test packages
+LOCKS = {"learner": LOCK, "test": TEST_LOCK}  # the package sets, smallest first
 TORCH = (ROOT / "binder" / "torch-version.txt").read_text().split("#")[0].strip()
-STAMP = VENV / ".qdr-course-installed"  # fingerprint of the finished install, then its torch index
+STAMP = VENV / ".qdr-course-installed"  # fingerprint of the install, its torch index, package set
 TORCH_MARK = VENV / ".qdr-course-torch-index"  # the index the installed torch came from
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PROBE_TIMEOUT_S = 5.0
@@ -90,8 +94,9 @@ def fallback_message(requested: str, reason: str) -> str:
             f"{DEFAULT_INDEX} with its dependencies instead (on Linux the larger CUDA build).")
 
 
-def install_commands(python: os.PathLike, index: str, reinstall_torch: bool) -> list[list]:
-    """The pip commands that install torch from ``index`` ("" = default), the lock, the course.
+def install_commands(python: os.PathLike, index: str, reinstall_torch: bool,
+                     lock: Path = LOCK) -> list[list]:
+    """The pip commands that install torch from ``index`` ("" = default), ``lock``, the course.
 
     From a torch index, torch goes in alone (--no-deps): its dependencies are pinned in the
     lock. From pip's default index torch is resolved together with the lock, dependencies
@@ -103,34 +108,43 @@ def install_commands(python: os.PathLike, index: str, reinstall_torch: bool) -> 
     course = [*pip, "--no-deps", "-e", ROOT]
     if index:
         alone = [*pip, "--no-deps", *force, torch, "--index-url", index]
-        return [alone, [*pip, "-r", LOCK], course]
+        return [alone, [*pip, "-r", lock], course]
     replace = [[*pip, "--no-deps", "--force-reinstall", torch]] if reinstall_torch else []
-    return [*replace, [*pip, torch, "-r", LOCK], course]
+    return [*replace, [*pip, torch, "-r", lock], course]
 
 
 def fingerprint(requested: str, used: str) -> str:
-    """What the environment was installed from: lock, torch pin, metadata, torch's index."""
+    """What the environment was installed from: locks, torch pin, metadata, torch's index."""
     digest = hashlib.sha256()
-    for path in (LOCK, ROOT / "binder" / "torch-version.txt", ROOT / "pyproject.toml"):
+    for path in (LOCK, TEST_LOCK, ROOT / "binder" / "torch-version.txt", ROOT / "pyproject.toml"):
         digest.update(path.read_bytes())
     digest.update(f"\0requested={requested}\0used={used}".encode())
     return digest.hexdigest()
 
 
-def stamp_text(requested: str, used: str) -> str:
-    """The stamp: the fingerprint, then the index torch actually came from."""
-    return f"{fingerprint(requested, used)}\ntorch index: {used or DEFAULT_INDEX}\n"
+def stamp_text(requested: str, used: str, packages: str = "learner") -> str:
+    """The stamp: the fingerprint, the index torch actually came from, the package set."""
+    return (f"{fingerprint(requested, used)}\ntorch index: {used or DEFAULT_INDEX}\n"
+            f"packages: {packages}\n")
 
 
-def up_to_date(requested: str, stamp: Path = STAMP) -> str | None:
-    """The torch index of an up-to-date environment ("" = default), or None when out of date."""
+def up_to_date(requested: str, stamp: Path = STAMP, packages: str = "learner") -> str | None:
+    """The torch index of an up-to-date environment ("" = default), or None when out of date.
+
+    Up to date means: installed from these files, and with ``packages`` or a larger set (the
+    test set holds the learner one).
+    """
     if not stamp.exists():
         return None
     lines = stamp.read_text().splitlines()
-    if len(lines) < 2 or not lines[1].startswith("torch index: "):
+    if len(lines) < 3 or not lines[1].startswith("torch index: "):
         return None  # a stamp from an older version of this script
     used = lines[1].removeprefix("torch index: ")
     used = "" if used == DEFAULT_INDEX else used
+    installed = lines[2].removeprefix("packages: ")
+    sets = list(LOCKS)
+    if installed not in sets or sets.index(installed) < sets.index(packages):
+        return None
     return used if lines[0] == fingerprint(requested, used) else None
 
 
@@ -143,12 +157,13 @@ def torch_needs_replacing(index: str) -> bool:
     return not TORCH_MARK.exists() or TORCH_MARK.read_text() != index
 
 
-def set_up() -> None:
+def set_up(packages: str = "learner") -> None:
+    """Install the ``packages`` set ("learner" or "test") into ./.venv unless it is there."""
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"error: the course is tested on Python 3.11, this is {sys.version.split()[0]}. "
                  "Run this script with python3.11 (e.g. `python3.11 scripts/bootstrap.py lab`).")
     requested = requested_torch_index()
-    used = up_to_date(requested)
+    used = up_to_date(requested, packages=packages)
     if used is not None:
         note = ("" if used == requested else f"; {requested} was unreachable at set-up: "
                 f"delete {STAMP.relative_to(ROOT)} to retry it")
@@ -160,14 +175,15 @@ def set_up() -> None:
     if not venv_bin("python").exists():
         print(f"creating {VENV}")
         venv.create(VENV, with_pip=True)
-    torch_step, *rest = install_commands(venv_bin("python"), index, torch_needs_replacing(index))
+    torch_step, *rest = install_commands(venv_bin("python"), index, torch_needs_replacing(index),
+                                         LOCKS[packages])
     run(*torch_step)
     TORCH_MARK.write_text(index)
     for command in rest:
         run(*command)
     run(venv_bin("python"), "-m", "pip", "check")
     install_jupyter_settings(VENV)
-    STAMP.write_text(stamp_text(requested, index))
+    STAMP.write_text(stamp_text(requested, index, packages))
 
 
 def install_jupyter_settings(prefix: Path) -> None:
@@ -202,7 +218,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     try:
-        set_up()
+        set_up("test" if argv[0] == "test" else "learner")
     except subprocess.CalledProcessError as error:
         print(f"error: set-up step failed (exit {error.returncode}): "
               f"{' '.join(map(str, error.cmd))}\nFix what it printed above and run this command "

@@ -181,3 +181,45 @@ def test_torch_is_replaced_only_when_it_came_from_another_index(tmp_path, monkey
     bootstrap.TORCH_MARK.write_text("https://idx")
     assert not bootstrap.torch_needs_replacing("https://idx")
     assert bootstrap.torch_needs_replacing("")  # now pip's default index is asked for
+
+
+def test_lab_installs_the_learner_lock_and_test_the_test_lock(monkeypatch):
+    asked, ran = [], []
+    monkeypatch.setattr(bootstrap, "set_up", asked.append)
+    monkeypatch.setattr(bootstrap.subprocess, "run", lambda cmd, **kw: ran.append(cmd) or
+                        type("Done", (), {"returncode": 0})())
+    monkeypatch.setattr(bootstrap.os, "execv", lambda path, args: ran.append(args))
+    assert bootstrap.main(["setup"]) == 0 and bootstrap.main(["test", "-k", "x"]) == 0
+    bootstrap.main(["lab"])
+    assert asked == ["learner", "test", "learner"]
+    assert ran[0][-4:] == ["-n", "2", "-k", "x"] and ran[1][1] == "lab"
+    assert bootstrap.LOCKS == {"learner": bootstrap.ROOT / "binder" / "requirements.txt",
+                               "test": bootstrap.ROOT / "binder" / "requirements-test.txt"}
+    _, lock, _ = bootstrap.install_commands("py", "https://idx", False, bootstrap.TEST_LOCK)
+    assert lock[-2:] == ["-r", bootstrap.TEST_LOCK]
+    torch_and_lock, _ = bootstrap.install_commands("py", "", False, bootstrap.TEST_LOCK)
+    assert torch_and_lock[-2:] == ["-r", bootstrap.TEST_LOCK]
+
+
+def test_the_test_set_covers_the_learner_one_but_not_the_reverse(tmp_path):
+    stamp = tmp_path / "stamp"
+    stamp.write_text(bootstrap.stamp_text("https://idx", "https://idx", "learner"))
+    assert stamp.read_text().splitlines()[2] == "packages: learner"
+    assert bootstrap.up_to_date("https://idx", stamp, "learner") == "https://idx"
+    assert bootstrap.up_to_date("https://idx", stamp, "test") is None  # the tests need more
+    stamp.write_text(bootstrap.stamp_text("https://idx", "https://idx", "test"))
+    assert bootstrap.up_to_date("https://idx", stamp, "test") == "https://idx"
+    assert bootstrap.up_to_date("https://idx", stamp, "learner") == "https://idx"
+    stamp.write_text(bootstrap.stamp_text("https://idx", "https://idx", "everything"))
+    assert bootstrap.up_to_date("https://idx", stamp, "learner") is None  # unknown set
+
+
+def test_either_lock_changing_makes_the_environment_out_of_date(tmp_path, monkeypatch):
+    for name in ("requirements.txt", "requirements-test.txt"):
+        copy = tmp_path / name
+        copy.write_text((ROOT / "binder" / name).read_text())
+    monkeypatch.setattr(bootstrap, "LOCK", tmp_path / "requirements.txt")
+    monkeypatch.setattr(bootstrap, "TEST_LOCK", tmp_path / "requirements-test.txt")
+    before = bootstrap.fingerprint("https://idx", "https://idx")
+    (tmp_path / "requirements-test.txt").write_text("pytest==1.0\n")
+    assert bootstrap.fingerprint("https://idx", "https://idx") != before

@@ -67,6 +67,8 @@ RIGHT = {
     "check_shared_parameter_gradient": _shared,
     "check_shots_needed": lambda a, b, s: math.ceil(((1 - a**2) + (1 - b**2)) / (4 * s**2)),
     "check_encode_angles": lambda z: (np.pi / 2) * torch.tanh(z),
+    "check_fidelity_from_errors": lambda g, r: float(np.prod(1 - np.asarray(g))
+                                                     * np.prod(1 - np.asarray(r))),
     "check_train_step": _train_step,
     "check_label_map": lambda names: {n: ICDR.index(n) for n in names},
     "check_stratified_split": _split,

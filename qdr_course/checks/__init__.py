@@ -8,6 +8,7 @@ from qdr_course.checks._core import CheckResult, ExerciseError, exercise_check  
 from qdr_course.checks.concepts import *  # noqa: F401,F403
 from qdr_course.checks.data import *  # noqa: F401,F403
 from qdr_course.checks.grader import *  # noqa: F401,F403
+from qdr_course.checks.hardware import *  # noqa: F401,F403
 from qdr_course.checks.ntk import *  # noqa: F401,F403
 from qdr_course.checks.quantum import *  # noqa: F401,F403
 from qdr_course.checks.welcome import *  # noqa: F401,F403

@@ -19,7 +19,9 @@ def register(subparsers) -> None:
         "given with --data) and print the metrics next to the ones stored at training time; "
         "'reproduced' means every stored metric agrees within 1e-6 (counts exactly). With --device "
         "the hybrid grader's circuit runs on a noisy fake IBM device; the training-time QWK, the "
-        "exact QWK on the same images and a bootstrap 95%% interval of the difference are printed.")
+        "exact QWK on the same images and a bootstrap 95%% interval of the difference are printed. "
+        "With --ibm-backend it runs on IBM Quantum hardware through qiskit-ibm-runtime, after a "
+        "cost estimate in QPU seconds and your confirmation.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                         help="a folder written by qdr-course train")
     parser.add_argument("--data", default=None, metavar="SPEC",
@@ -29,9 +31,21 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default=None, metavar="FAKE_DEVICE",
                         help="hybrid only: run the circuit on this fake IBM device, e.g. "
                         "FakeManilaV2 (noisy, slow: combine with --limit)")
+    parser.add_argument("--ibm-backend", default=None, metavar="NAME",
+                        help="hybrid only: run the circuit on this IBM Quantum backend through "
+                        "qiskit-ibm-runtime (your saved account or QISKIT_IBM_TOKEN), all images "
+                        "in one job; a Fake... name runs its local testing mode offline. The "
+                        "QPU seconds are estimated and you are asked before anything is sent")
+    parser.add_argument("--mitigation", choices=("none", "trex", "zne"), default="trex",
+                        help="error mitigation with --ibm-backend: trex (measurement-error "
+                        "mitigation, default), zne (adds zero-noise extrapolation) or none")
+    parser.add_argument("--yes", action="store_true",
+                        help="with --ibm-backend: submit without asking (the estimate is still "
+                        "printed)")
     parser.add_argument("--shots", type=_bounded(int, f"a positive integer up to {MAX_SHOTS}", 1,
                                                  inclusive=True, maximum=MAX_SHOTS),
-                        default=4000, help=f"shots per expectation value with --device, at most "
+                        default=4000, help=f"shots per expectation value with --device or "
+                        f"--ibm-backend, at most "
                         f"{MAX_SHOTS} (default 4000)")
     parser.add_argument("--limit", type=int, default=None,
                         help="evaluate only the first N test images (N >= 2)")
@@ -96,21 +110,35 @@ def _run(args: argparse.Namespace) -> int:
     spec = settings["data"] if args.data is None else data_spec_string(*parse_data_spec(args.data))
     exact = _load_verified_model(run_dir, meta)
     model = exact
+    if args.device is not None and args.ibm_backend is not None:
+        raise ValueError("give --device (a fake device through Aer) or --ibm-backend (IBM "
+                         "Runtime), not both")
     if args.device is not None:
         if exact.kind != "HybridGrader":
             raise ValueError(f"--device needs a hybrid grader; {run_dir} holds a {exact.kind}")
         model = exact.on_device(args.device, shots=args.shots, seed=settings.get("seed", 0))
+    if args.ibm_backend is not None and exact.kind != "HybridGrader":
+        raise ValueError(f"--ibm-backend needs a hybrid grader; {run_dir} holds a {exact.kind}")
     data = load_grading_data(spec, size=settings["size"], n=settings["n"], seed=settings["seed"])
     images, grades = data.test.images, data.test.grades
     if args.limit is not None:
         images, grades = images[: args.limit], grades[: args.limit]
-    predicted, probs = predict_grades(model, (images, grades))
+    batch_size = 64
+    if args.ibm_backend is not None:
+        model = _on_ibm_backend(exact, args, len(images), settings.get("seed", 0))
+        if model is None:
+            return 1
+        batch_size = len(images)  # every image in ONE job
+    predicted, probs = predict_grades(model, (images, grades), batch_size=batch_size)
     report = grading_report(grades, predicted, y_score=probs)
     where = "statevector" if args.device is None else f"{args.device}, {args.shots} shots"
+    if args.ibm_backend is not None:
+        where = f"{args.ibm_backend} via IBM Runtime, {args.shots} shots, {args.mitigation}"
+        _print_jobs(model.quantum.backend)
     print(f"{model.kind} from {run_dir} on {spec} test split ({len(grades)} images, {where})")
     print(format_run_report(report, title="now"))
     stored = meta["test"]
-    if args.data is None and args.limit is None and args.device is None:
+    if args.data is None and args.limit is None and where == "statevector":
         differences = compare_reports(stored, report)
         if differences:
             print(f"stored at training time: QWK {float(stored['qwk']):.3f}; DIFFERENT: "
@@ -119,11 +147,50 @@ def _run(args: argparse.Namespace) -> int:
             print(f"stored at training time: QWK {float(stored['qwk']):.3f}; reproduced: every "
                   f"stored metric ({', '.join(stored_metric_names())}) agrees within "
                   f"{REPRODUCE_TOLERANCE:g}, counts exactly")
-    if args.device is not None:
+    if args.device is not None or args.ibm_backend is not None:
         print(f"training-time QWK (statevector, {stored['n']} test images): "
               f"{float(stored['qwk']):.3f}")
         _compare_with_exact(exact, predicted, images, grades, report)
     return 0
+
+
+def _on_ibm_backend(exact, args: argparse.Namespace, n_images: int, seed: int):
+    """The grader on the IBM backend after the checks, the cost estimate and the user's yes;
+    None when the user declines.
+    """
+    from qdr_course.quantum import ibm
+
+    backend = ibm.ibm_backend(args.ibm_backend)
+    if ibm.is_local(backend):
+        print(f"note: {args.ibm_backend} is a fake device: qiskit-ibm-runtime's local testing "
+              "mode runs the same job on this computer (Aer with the device's noise), offline")
+    cost = ibm.grader_cost(exact, backend, n_images, args.mitigation, args.shots)
+    print(f"estimate for {n_images} images at {args.shots} shots with {args.mitigation}: {cost}")
+    if not args.yes and not _confirmed():
+        print("nothing submitted")
+        return None
+    return ibm.ibm_grader(exact, backend, n_images, confirm=True, mitigation=args.mitigation,
+                          shots=args.shots, seed=seed if ibm.is_local(backend) else None)
+
+
+def _confirmed() -> bool:
+    """The user's answer to "Submit?"; refuses when there is no terminal to ask."""
+    import sys
+
+    if not sys.stdin.isatty():
+        raise ValueError("nothing submitted: no terminal to ask for confirmation; run again "
+                         "with --yes to submit this job")
+    return input("Submit this job? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _print_jobs(estimator) -> None:
+    """The submitted jobs' ids (real backends), for IBM's dashboard and job.usage()."""
+    from qdr_course.quantum.ibm import is_local
+
+    if not is_local(estimator.backend):
+        ids = ", ".join(job.job_id() for job in estimator.jobs)
+        print(f"submitted in one batch: job {ids}; IBM's measured usage: "
+              "QiskitRuntimeService().job(ID).usage()")
 
 
 def stored_metric_names() -> list[str]:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import sys
 from collections.abc import Iterable
 
 import numpy as np
 
+from qdr_course.ntk._neural_tangents import import_neural_tangents
 from qdr_course.validate import positive_int
 
 #: E[erf(z)^2] for z ~ N(0, 1), exactly (2/pi) arcsin(2/3) (the original estimated it by sampling).
@@ -29,30 +28,6 @@ DIAGONAL_GROWTH: float = W_STD**2 * 4.0 / (math.pi * math.sqrt(5.0))
 MAX_DIRECT_DEPTH: int = 150
 #: Deepest network for the closed-form recursion before the NTK diagonal overflows float64.
 MAX_STABLE_DEPTH: int = int(math.log(np.finfo(np.float64).max / 1e3) / math.log(DIAGONAL_GROWTH))
-
-
-def import_neural_tangents():
-    """Import neural_tangents with TensorFlow's C++ start-up log lines kept off stderr.
-
-    See lesson 06.
-
-    TensorFlow (imported by neural-tangents) writes "oneDNN ..." and "Could not find cuda
-    drivers" lines straight to file descriptor 2 before Python can filter them; they would land
-    in notebooks at random. Import errors still raise as usual.
-    """
-    if "neural_tangents" in sys.modules:
-        return sys.modules["neural_tangents"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import neural_tangents
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    return neural_tangents
 
 
 def _enable_x64() -> None:

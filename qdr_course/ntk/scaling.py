@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdr_course.ntk.networks import import_neural_tangents
+from qdr_course.ntk._neural_tangents import import_neural_tangents
 from qdr_course.validate import positive_int
 
 #: The paper's settings: 28x28 MNIST, 32 convolutions per block (depth 96), n = 512, 256 tests.

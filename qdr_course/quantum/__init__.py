@@ -1,4 +1,4 @@
-"""Part 1 (lessons 01-03): parameterised circuits, their gradients and a quantum layer for torch.
+"""Part 1 (lessons 01-03; 09 on IBM hardware): circuits, gradients and a quantum layer for torch.
 
 Every name a lesson uses is importable from here, e.g.
 ``from qdr_course.quantum import retinopathy_circuit, QuantumLayer``.
@@ -23,4 +23,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "digits": ["DigitNet", "accuracy", "classical_digit_net", "fit", "hybrid_digit_net",
                "load_digit_tensors", "train_step", "with_backend"],
     "hhl": ["HHL", "HHLResult", "matrix_with_condition_number"],
+    "ibm": ["BudgetedEstimator", "CostEstimate", "estimate_cost", "estimate_layer_cost",
+            "expected_fidelity", "grader_cost", "has_ibm_credentials", "ibm_backend",
+            "ibm_grader", "ibm_quantum_layer", "ibm_service", "instruction_error"],
 })

@@ -104,8 +104,9 @@ def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
 
     Qiskit's ``BackendEstimatorV2`` measures every Pauli term with ``shots`` shots (precision
     1/sqrt(shots)), in one backend job per call. Circuits must be transpiled for the device:
-    pass ``transpile_to=backend`` to ``QuantumLayer``. On IBM hardware use IBM Runtime's
-    estimator instead (``qiskit_ibm_runtime``), with the same ``QuantumLayer`` code.
+    pass ``transpile_to=backend`` to ``QuantumLayer``. On IBM hardware use
+    :func:`qdr_course.quantum.ibm.ibm_quantum_layer` (IBM Runtime's client-side estimator,
+    lesson 09), with the same ``QuantumLayer`` code.
     """
     from qiskit.primitives import BackendEstimatorV2
     validate.shots(shots)
