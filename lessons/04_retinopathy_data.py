@@ -13,19 +13,23 @@
 # %% [markdown]
 # # 04 · Retinopathy and its data
 #
-# **Teaching:** 30 min · **Exercises:** 25 min
+# **Teaching:** 40 min · **Exercises:** 25 min
 #
 # Before any network - quantum or classical - can grade diabetic retinopathy (DR), we need to
 # know what a grader looks for, what the data look like, and how to measure success. This lesson
 # is also where the original hybrid-network project went wrong twice before training even began:
-# its labels were in the wrong order and its validation set leaked. We fix both.
+# its labels were in the wrong order, and its validation split took away a whole grade from
+# training. We fix both, and guard against the leak that matters most in DR data: one patient's
+# eyes, or copies of one photograph, on both sides of a split.
 #
 # ## Objectives
 # - Name the lesions of diabetic retinopathy and place them on the International Clinical DR
 #   (ICDR) scale, grades 0-4.
 # - Generate synthetic fundus photographs with lesion masks, and load real ones (RetinaMNIST,
 #   APTOS 2019, EyePACS) through one function.
-# - Keep grades in severity order and split data without a leak (stratified, shuffled, disjoint).
+# - Keep grades in severity order, and split data without a leak: stratified, shuffled, and by
+#   patient and duplicate group, so no split holds an eye or a photograph another split has seen.
+# - Say what "referable" means, including diabetic macular edema (DME).
 # - Explain why the quadratic weighted kappa (QWK) is the right score for an ordinal grade, and
 #   compute it from its formula.
 # - Preprocess a photograph: crop to the field of view, resize, and apply Ben Graham's filter.
@@ -66,12 +70,24 @@ set_matplotlib_formats("jpeg")  # photographs: JPEG figures are 5x smaller than 
 # | 0 | No DR | no abnormalities |
 # | 1 | Mild NPDR | microaneurysms only |
 # | 2 | Moderate NPDR | more than microaneurysms, less than severe |
-# | 3 | Severe NPDR | any of the *4-2-1 rule*: >20 hemorrhages in each of 4 quadrants, venous beading in 2+ quadrants, IRMA in 1+ quadrant; no proliferation |
+# | 3 | Severe NPDR | any of the *4-2-1 rule*: more than 20 intraretinal hemorrhages in each of 4 quadrants; definite venous beading in 2 or more quadrants; prominent IRMA in 1 or more quadrants - and no sign of proliferative DR |
 # | 4 | Proliferative DR | neovascularisation, or vitreous / pre-retinal hemorrhage |
 #
-# (NPDR = non-proliferative DR.) Grade 2 or worse is **referable**: the patient should see an
-# ophthalmologist. Grades are *ordinal*: mistaking 4 for 3 is a small error, mistaking 4 for 0
-# can cost an eye.
+# (NPDR = non-proliferative DR.) The scale has a second axis: **diabetic macular edema (DME)**,
+# fluid leaking into the macula, the commonest cause of vision loss in diabetes. It can occur at
+# any DR grade. A photograph cannot show the swelling itself; its marker is **hard exudates
+# near the fovea** - screening programmes (and Gulshan et al. 2016) grade referable DME as hard
+# exudates within one disc diameter of the fovea.
+#
+# **Referable DR** is usually defined as *moderate NPDR or worse, and/or referable DME*: the
+# patient should see an ophthalmologist. APTOS 2019 and RetinaMNIST carry **no DME label**, so in
+# this course "referable" means grade $\ge 2$ - a narrower definition that would miss DME in an
+# eye with mild NPDR.
+#
+# Grades are *ordinal*, and QWK (below) charges an error by its distance: calling PDR "severe
+# NPDR" costs one step, calling it "no DR" four. Clinically even the one step matters: PDR is
+# urgent (new vessels bleed and detach the retina; it needs treatment within weeks), while severe
+# NPDR is followed closely.
 
 # %% [markdown]
 # ## Synthetic fundus photographs
@@ -89,7 +105,13 @@ set_matplotlib_formats("jpeg")  # photographs: JPEG figures are 5x smaller than 
 # the end.
 
 # %%
-from qdr_course.retina import GRADE_NAMES, LESION_COLOURS, LESION_TYPES, overlay_lesions, synthetic_fundus
+from qdr_course.retina import (
+    GRADE_NAMES,
+    LESION_COLOURS,
+    LESION_TYPES,
+    overlay_lesions,
+    synthetic_fundus,
+)
 
 examples = [synthetic_fundus(grade=g, size=192, seed=10 + g) for g in range(5)]
 fig, axes = plt.subplots(2, 5, figsize=(12.5, 5.6))
@@ -117,9 +139,26 @@ assert lesions[0] == set()                                    # grade 0: nothing
 assert lesions[1] == {"microaneurysms"}                       # grade 1: microaneurysms only
 assert "hemorrhages" in lesions[2] and not lesions[2] & {"neovascularisation", "venous_beading", "irma"}
 assert "neovascularisation" not in lesions[3]                 # severe NPDR: no new vessels yet
+assert lesions[3] & {"venous_beading", "irma"}                # ... and one 4-2-1 criterion
 assert "neovascularisation" in lesions[4]                     # proliferative
 for g, found in enumerate(lesions):
     print(g, sorted(found))
+
+# %% [markdown]
+# Every synthetic severe-NPDR image meets one criterion of the 4-2-1 rule that a drawing can
+# show: beaded veins in two or more quadrants, or IRMA. (The hemorrhage criterion - more than 20
+# in *each* quadrant of the whole retina - is not drawn: a grade-3 image has 20-40 hemorrhages in
+# all.) Hard exudates near the fovea, DME's marker, appear at grades 2-4 in the generator's
+# vocabulary; `exudates_near_fovea` applies the one-disc-diameter rule to an image's masks:
+
+# %%
+from qdr_course.retina import exudates_near_fovea, synthetic_fundus
+
+for g in range(5):
+    marked = [exudates_near_fovea(*synthetic_fundus(grade=g, size=64, seed=s, return_info=True)[2:])
+              for s in range(40)]
+    print(f"grade {g}: hard exudates within one disc diameter of the fovea in {np.mean(marked):.0%}")
+    assert (g < 2) == (not any(marked))
 
 # %% [markdown]
 # ## One loader for every source
@@ -162,8 +201,7 @@ print(data.summary())
 # %%
 import torch
 
-from qdr_course.retina import class_weights, grade_counts
-from qdr_course.retina import APTOS_COUNTS
+from qdr_course.retina import APTOS_COUNTS, class_weights, grade_counts
 
 counts = grade_counts(data.train.grades)
 weights = class_weights(data.train.grades)
@@ -210,8 +248,7 @@ check_label_map(label_map)
 # the alphabetically numbered labels:
 
 # %%
-from qdr_course.retina import grade_from_folder_name
-from qdr_course.retina import quadratic_weighted_kappa
+from qdr_course.retina import grade_from_folder_name, quadratic_weighted_kappa
 
 folders = ["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"]
 alphabetical = {name: i for i, name in enumerate(sorted(folders))}
@@ -227,20 +264,36 @@ assert kappa < 0.3
 # A perfect grader would look barely better than chance: healthy eyes became "2", mild ones
 # "0", proliferative ones "3" - the numbers no longer mean severity.
 #
-# ## Bug 2: the validation leak
+# ## Bug 2: a split that removed a grade from training
 #
-# The original baselines took the first 80 % of the image list for training and the rest for
-# validation, **without shuffling**. The list was sorted by class folder, so the cut fell inside
-# one class: whole grades landed in validation only, never seen in training. Its validation images
-# also got the training augmentation, and there was no test set.
+# The original baselines cut an unshuffled image list: `split = int(0.2 * len(indices))`,
+# `valid = indices[:split]`, `train = indices[split:]`. The list came from a folder loader, so it
+# was sorted by class folder in alphabetical order - `Mild`, `Moderate`, `No_DR`,
+# `Proliferate_DR`, `Severe`. Validation therefore got the **first** 20 %: for APTOS 2019 (3,662
+# images) that is all 370 Mild images and 362 of the 999 Moderate ones, and training got **no
+# Mild image at all**. Its validation images also got the training augmentation, and there was no
+# test set.
 #
-# Let us reproduce the cut on our training labels, sorted by folder name as a folder listing is:
+# That is not a *leak* - the two sets share no image. It is a **distribution shift with a
+# missing class**: the model is trained on four grades and validated mostly on one it never saw.
+# (A leak is the opposite failure - the same eye or photograph on both sides - and is the subject
+# of the next section.) Let us reproduce the cut, first on the APTOS class counts, then on ours:
 
 # %%
+aptos_listing = np.repeat(np.arange(5), APTOS_COUNTS)
+aptos_listing = aptos_listing[np.argsort([folders[g] for g in aptos_listing], kind="stable")]
+split = int(0.2 * len(aptos_listing))
+print(f"APTOS 2019, valid = first {split} of the folder-sorted list:",
+      np.bincount(aptos_listing[:split], minlength=5).tolist())
+print("APTOS 2019, train = the rest:                        ",
+      np.bincount(aptos_listing[split:], minlength=5).tolist())
+assert np.bincount(aptos_listing[:split], minlength=5).tolist() == [0, 370, 362, 0, 0]
+
 listing = true_grades[np.argsort([folders[g] for g in true_grades], kind="stable")]
-cut = int(0.8 * len(listing))
-print("grades in the first 80 %:", np.bincount(listing[:cut], minlength=5).tolist())
-print("grades in the last 20 %: ", np.bincount(listing[cut:], minlength=5).tolist())
+split = int(0.2 * len(listing))
+print("our data, valid:", np.bincount(listing[:split], minlength=5).tolist(),
+      " train:", np.bincount(listing[split:], minlength=5).tolist())
+assert np.bincount(listing[split:], minlength=5)[1] == 0  # no Mild image left for training
 
 # %% [markdown]
 # ### Exercise 4.2 - a stratified split
@@ -262,8 +315,8 @@ check_stratified_split(split_indices)
 
 # %% [markdown]
 # The package's `stratified_split` does the same for three parts (train / validation / test) and
-# refuses a grade with fewer than three images. `load_grading_data` uses it for every source
-# without official splits, and `make_loaders` augments the training split only:
+# refuses a grade with fewer than three images. `load_grading_data` uses it for the synthetic
+# data (every image a different eye), and `make_loaders` augments the training split only:
 
 # %%
 from qdr_course.retina import make_loaders, stratified_split
@@ -277,6 +330,89 @@ assert all(set(listing[idx]) == {0, 1, 2, 3, 4} for idx in (train_idx, val_idx, 
 loaders = make_loaders(data, batch_size=64, augment=True, seed=0)
 x, y = next(iter(loaders["train"]))
 print("a training batch:", tuple(x.shape), x.dtype, "grades", y[:8].tolist())
+
+# %% [markdown]
+# ## The leak that matters in DR: one patient, one photograph
+#
+# A **validation leak** happens when an image in validation or test is, in effect, also in
+# training, and the score comes out too good. Two common ways in fundus data:
+#
+# - **Both eyes of one patient.** EyePACS names its images `<patient>_left` and `<patient>_right`;
+#   the two eyes' grades are highly correlated, and so are the pictures (same camera, same
+#   pigment, same session). A split by image puts many patients on both sides.
+# - **Copies of one photograph.** APTOS 2019 holds exact and near-duplicate images (resized,
+#   re-compressed), some with *different* grades.
+#
+# The cure is a **patient-level split**, by *group*: every image of one patient, and every copy of
+# one photograph, goes to the same split. Copies are found with a **perceptual hash**: shrink the
+# grey image to 32 x 32, take its 2-D discrete cosine transform, keep the 12 x 12 lowest
+# frequencies without the constant term and record, for each of those 143 coefficients, whether it
+# is above their median. Resizing, recompression and small brightness changes barely move those
+# signs; a different photograph changes about half of them. We call two images copies when
+# their hashes differ in at most `NEAR_DUPLICATE_BITS` = 12 bits, and we check that threshold on
+# our own data:
+
+# %%
+from qdr_course.retina import NEAR_DUPLICATE_BITS, perceptual_hash
+from qdr_course.retina.splits import hamming_distances
+
+
+def near_copy(image, seed):
+    """Brighter, noisier inside the field of view: a re-saved copy of a photograph."""
+    noise = np.random.default_rng(seed).normal(0, 4, image.shape) * (image.max(2, keepdims=True) > 10)
+    return np.clip(image * 1.1 + noise, 0, 255).astype(np.uint8)
+
+
+eyes = data.train.images[:300]
+hashes = np.array([perceptual_hash(im) for im in eyes])
+(_, distances), = hamming_distances(hashes, chunk=len(hashes))
+np.fill_diagonal(distances, 10**6)
+copy_distance = [int((perceptual_hash(im) != perceptual_hash(near_copy(im, i))).sum())
+                 for i, im in enumerate(eyes[:100])]
+print(f"different eyes: at least {distances.min()} of {hashes.shape[1]} bits apart")
+print(f"a near copy:    at most {max(copy_distance)} bits apart   (threshold {NEAR_DUPLICATE_BITS})")
+assert max(copy_distance) <= NEAR_DUPLICATE_BITS < distances.min()
+
+# %% [markdown]
+# (`imagehash` offers the same hash; a few lines of numpy and scipy save a dependency.) Now a
+# small EyePACS-style collection: 100 patients with both eyes (paired with an eye of the same
+# grade, as is usual), plus near copies of five images, one of them filed under another grade. A split by image puts many patients and copies on
+# both sides; `leak_groups` + `grouped_split` cannot, and `conflicting_groups` reports the copies
+# whose grades disagree. `load_grading_data` does all of this for APTOS and EyePACS folders (and
+# warns about conflicting copies); RetinaMNIST comes with official splits.
+
+# %%
+from qdr_course.retina import conflicting_groups, grouped_split, leak_groups, patient_of
+from qdr_course.retina.splits import duplicate_groups
+
+order = np.argsort(data.train.grades[:200], kind="stable")  # neighbours share a grade
+ids = [f"{p}_{side}" for p in range(100) for side in ("left", "right")]
+images = list(data.train.images[order])
+grades = list(data.train.grades[order])
+for k, i in enumerate([3, 57, 90, 144, 181]):
+    ids.append(f"copy{k}")
+    images.append(near_copy(images[i], k))
+    grades.append(grades[i] if k else (grades[i] + 2) % 5)  # copy0: filed under another grade
+images, grades = np.stack(images), np.array(grades)
+
+by_image = stratified_split(grades, 0.2, 0.2, seed=0)
+groups = leak_groups(images, ids)
+by_group = grouped_split(grades, groups, 0.2, 0.2, seed=0)
+
+
+def groups_across(parts):
+    """How many groups have images in more than one split."""
+    where = {}
+    for k, part in enumerate(parts):
+        for g in groups[part]:
+            where.setdefault(g, set()).add(k)
+    return sum(len(v) > 1 for v in where.values())
+
+
+print(f"{len(ids)} images, {len(set(map(patient_of, ids)))} patients or files, {groups.max() + 1} groups")
+print("groups cut across splits - by image:", groups_across(by_image), " by group:", groups_across(by_group))
+print("copies with conflicting grades:", conflicting_groups(grades, duplicate_groups(images), ids))
+assert groups_across(by_group) == 0 and groups_across(by_image) > 10
 
 # %% [markdown]
 # Augmentation must keep the grade: flips and rotations move lesions but keep their number and
@@ -354,15 +490,21 @@ assert grading_report(y_val, graders["off by one, always"])["accuracy"] == 0
 #
 # 1. `crop_to_fov` - cut away the black border (pixels darker than a threshold);
 # 2. `pad_to_square` and `resize` - a square of the network's input size;
-# 3. `ben_graham` - Ben Graham's local-average subtraction, used by the seed's "Gaussian
-#    filtered" APTOS copy and by the winners of the 2015 Kaggle DR competition:
+# 3. `ben_graham` - the local-average subtraction with which Ben Graham won the 2015 Kaggle DR
+#    competition:
 #
 # $$\text{out} = 4\,I - 4\,G_\sigma * I + 128,$$
 #
 # rounded and limited to 0..255, where $G_\sigma * I$ is the image blurred by a Gaussian of width
-# $\sigma$ (about 1/30 of the image size). Where the image equals its local average the output is
-# grey (128), so slow illumination and pigmentation changes vanish; small structures - vessels,
-# dots, exudates - keep their contrast, four times amplified.
+# $\sigma$. Graham first scaled each photograph to a field-of-view radius $r$ of 300 pixels, used
+# $\sigma = r/30$ (10 pixels, about 1/60 of the field's diameter), and then set everything beyond
+# $0.9\,r$ to grey: the filter draws a bright ring along the edge of the field of view, which
+# that mask removes. `ben_graham` does the same at any size: it measures $r$ as he did (along the
+# middle row), and greys out beyond `rim=0.9` of it. Where the image equals its local average the
+# output is grey (128), so slow illumination and pigmentation changes vanish; small structures -
+# vessels, dots, exudates - keep their contrast, four times amplified. (The seed used a Kaggle
+# copy of APTOS called "Gaussian filtered" that looks like this filter's output; that it was made
+# with exactly these settings is our guess - the copy does not say.)
 #
 # ### Exercise 4.4 - Ben Graham's filter
 # Complete `ben_graham(image, sigma)` for a `uint8 (H, W, 3)` image. Blur each colour channel
@@ -394,10 +536,11 @@ lit = np.clip(photo * ramp, 0, 255).astype(np.uint8)
 frame = np.pad(lit, ((8, 16), (70, 30), (0, 0)))
 square = pp.resize(pp.pad_to_square(pp.crop_to_fov(frame)), 224)
 filtered = pp.ben_graham(square)
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
-for ax, im, title in zip(axes, [frame, square, filtered],
+with_rim = pp.ben_graham(square, rim=None)
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.6))
+for ax, im, title in zip(axes, [frame, square, with_rim, filtered],
                          [f"camera frame {frame.shape[1]} x {frame.shape[0]}", "cropped, squared, resized",
-                          "Ben Graham's filter"]):
+                          "filter, rim kept", "Graham: grey beyond 0.9 r"]):
     ax.imshow(im)
     ax.set_title(title)
     ax.axis("off")
@@ -405,9 +548,16 @@ plt.show()
 
 # %% [markdown]
 # Sanity check: the illumination ramp changes the raw photograph a lot, but its filtered
-# version much less.
+# version much less; and the ring between $0.9\,r$ and $r$ that the filter brightens is grey
+# after Graham's mask.
 
 # %%
+r = pp.fov_radius(square)
+ring = pp.circular_mask(224, r / 112) & ~pp.circular_mask(224, 0.9 * r / 112)
+print(f"FOV radius {r:.0f} px, sigma {r / 30:.1f} px; mean |out - 128| in the rim ring: "
+      f"kept {np.abs(with_rim[ring] - 128.0).mean():.0f}, masked {np.abs(filtered[ring] - 128.0).mean():.0f}")
+assert np.all(filtered[ring] == 128) and np.abs(with_rim[ring] - 128.0).mean() > 5
+
 inside = pp.circular_mask(224, 0.7)
 raw_change = np.abs(lit.astype(float) - photo)[inside].mean()
 filtered_change = np.abs(pp.ben_graham(lit).astype(float) - pp.ben_graham(photo))[inside].mean()
@@ -422,8 +572,10 @@ assert filtered_change < 0.5 * raw_change
 # Ben-Graham-filtered red and green values inside the field of view (dark values = red lesions
 # and vessels, bright values = exudates and cotton-wool spots), fed to a logistic regression
 # with the balanced class weights. Besides QWK, `grading_report` gives the **screening** view:
-# is the eye referable (grade >= 2)? Sensitivity (referable eyes caught), specificity (healthy
-# eyes let go) and the ROC AUC of the predicted probability of grade >= 2.
+# is the eye referable (grade >= 2 here, since our data have no DME label)? Sensitivity (the
+# fraction of referable eyes that are referred), specificity (the fraction of non-referable eyes
+# - no DR *or mild NPDR*, which is not healthy - that are not referred) and the ROC AUC of the
+# predicted probability of grade >= 2.
 
 # %%
 from sklearn.linear_model import LogisticRegression
@@ -480,17 +632,33 @@ plt.show()
 # %% [markdown]
 # ## Key points
 # - DR is graded on the ordinal ICDR scale: 0 none, 1 microaneurysms only, 2 moderate, 3 severe
-#   (the 4-2-1 rule), 4 proliferative (new vessels, pre-retinal / vitreous blood); grade >= 2 is
-#   referable.
+#   (the 4-2-1 rule), 4 proliferative (new vessels, pre-retinal / vitreous blood; urgent).
+#   Referable DR is moderate NPDR or worse and/or referable DME (hard exudates near the fovea in
+#   a photograph); without a DME label, as here, referable means grade >= 2.
 # - `synthetic_fundus` draws labelled photographs with lesion masks offline;
 #   `load_grading_data` gives the same train / val / test splits for synthetic data, RetinaMNIST,
 #   APTOS and EyePACS.
 # - Map class names to grades by meaning: alphabetical order scrambled the original's labels.
 # - Split by grade, shuffled, disjoint, with a test set; augment the training split only. The
-#   original's unshuffled cut left whole grades out of training.
+#   original's unshuffled cut sent all Mild images to validation: a missing class in training,
+#   not a leak.
+# - A leak is one patient or one photograph on both sides of a split: split by patient and by
+#   perceptual-hash duplicate group (at most 12 of 143 bits apart), and check copies whose grades
+#   disagree.
 # - The data are imbalanced (49 % grade 0): use class weights $N/(K n_c)$ or resampling, and never
 #   judge by accuracy alone.
 # - QWK $= 1 - \sum W O / \sum W E$ rewards near misses and scores chance at 0; report it with
 #   the confusion matrix and the referable sensitivity / specificity / AUC.
-# - Crop to the field of view, square, resize; Ben Graham's filter removes illumination and
-#   keeps lesions.
+# - Crop to the field of view, square, resize; Ben Graham's filter ($\sigma = r/30$, grey beyond
+#   $0.9\,r$) removes illumination and keeps lesions.
+#
+# ## Further reading
+# - C. P. Wilkinson et al., "Proposed international clinical diabetic retinopathy and diabetic
+#   macular edema disease severity scales", *Ophthalmology* 110 (2003) 1677-1682 - the ICDR scale.
+# - V. Gulshan et al., "Development and validation of a deep learning algorithm for detection of
+#   diabetic retinopathy in retinal fundus photographs", *JAMA* 316 (2016) 2402-2410 - referable
+#   DR and DME from photographs.
+# - B. Graham, "Kaggle Diabetic Retinopathy Detection competition report" (2015) - the
+#   preprocessing above.
+# - J. Yang et al., "MedMNIST v2 - a large-scale lightweight benchmark for 2D and 3D biomedical
+#   image classification", *Scientific Data* 10 (2023) 41 - RetinaMNIST.

@@ -13,25 +13,30 @@
 # %% [markdown]
 # # 05 · Grading retinopathy with a hybrid network
 #
-# **Teaching:** 35 min · **Exercises:** 25 min
+# **Teaching:** 50 min · **Exercises:** 25 min
 #
 # This is the lesson the original project never finished: a CNN compresses a fundus photograph
 # to a few angles, a parameterised quantum circuit with *trainable* weights transforms them, and
 # a classical head turns the circuit's expectation values into one of the five ICDR grades. We
 # build it from the package's pieces, train it properly, and then ask the question that decides
 # whether any of this matters: **does the circuit do better than a classical layer of the same
-# size?** We answer with a matched baseline, several seeds and error bars - and we look at where
-# the network looks, and at what a noisy quantum device does to its answers.
+# size?** We answer with a matched baseline, five seeds and a paired confidence interval; we
+# run the original project's model as it was written, beside ours; we look at where the network
+# looks, at what a noisy quantum device does to its answers, and - if you are online - at real
+# fundus photographs.
 #
 # ## Objectives
 # - Assemble the hybrid grader: CNN → angles → trainable circuit → logits for five grades.
-# - Explain why the head must produce proper logits, and compute the floor of the original loss.
+# - Explain why the head must produce proper logits: derive the floor of the original loss and
+#   the cap it puts on the right grade's probability.
 # - Train with class weights, a learning-rate schedule, early stopping on validation QWK and
 #   safe, resumable checkpoints.
-# - Compare the hybrid grader with its classical twin honestly: same network, same budget,
-#   several seeds, mean ± standard deviation.
+# - Compare the hybrid grader with its classical twin honestly: same network, same budget, five
+#   seeds, the paired difference with a confidence interval, both learning curves on one plot.
+# - Measure the original model as written, and each of its bugs fixed in turn.
 # - Check where the network looks with gradient saliency against the true lesion masks.
-# - Measure how much QWK a noisy IBM device costs at inference.
+# - Measure how much QWK a noisy IBM device costs at inference, see its readout bias, and
+#   mitigate it.
 
 # %%
 import matplotlib.pyplot as plt
@@ -74,6 +79,15 @@ print(data.summary())
 # patterns - exactly what grading needs (more and worse lesions, higher grade). The circuit is
 # the one from lesson 03 (`retinopathy_circuit`): unlike the original, its weights are trained,
 # so it is a layer and not a fixed feature map.
+#
+# The angles are $\pi\tanh z$, not lesson 03's $\frac{\pi}{2}\tanh z$. Lesson 03 read one
+# qubit's $\langle Z\rangle = -\sin\alpha$ directly, which is one-to-one only on
+# $(-\frac{\pi}{2}, \frac{\pi}{2})$. Here trainable rotations and entangling gates follow the
+# encoding, so they also see the other component of the qubit's state ($\cos\alpha$), and
+# $\alpha$ and $\pi - \alpha$ are different inputs: $(-\pi, \pi)$ uses the full circle of
+# states, $(-\frac{\pi}{2}, \frac{\pi}{2})$ half of it. Whether that matters is an empirical
+# question; the several-seed comparison below measures both (the package keeps $\pi$, set by
+# `HybridGrader.angle_scale`).
 #
 # The **honest baseline** is the same network with the circuit replaced by `Linear(3, 3) + tanh`:
 # same input (three angles), same output width, outputs in [-1, 1] like ⟨Z⟩, and a comparable
@@ -122,9 +136,17 @@ except ValueError as error:
 #
 # $$L_{\min} = -\log \frac{e}{e + 1 + 2(K - 1)\,e^{1/2}} .$$
 #
-# For five grades that is about 1.83: the loss can never approach zero, its gradients never
-# vanish, and training drifts instead of converging. A linear layer's raw outputs (real logits)
-# have no such floor.
+# Read the fraction inside the logarithm: it is the softmax probability of the right grade, and
+# it can never exceed
+#
+# $$P_{\max} = \frac{e}{e + 1 + 2(K - 1)\sqrt{e}} = 0.161 \quad (K = 5),$$
+#
+# barely above the $1/10$ of ten equal scores. So training does converge - to the floor, about
+# 1.83 for five grades - but to a model whose "probabilities" can never say more than 16 % for
+# any grade, whose loss stops rewarding a clearer decision long before the features are good,
+# and whose scores are useless as probabilities (a referral threshold on $P(\text{grade} \ge 2)$
+# needs calibrated ones). A linear layer's raw outputs (real logits) have no such cap: their
+# softmax can approach 1 and the loss 0.
 #
 # ### Exercise 5.1 - the floor of the original loss
 # Complete `sigmoid_pair_floor(K)` from the formula.
@@ -143,8 +165,9 @@ def sigmoid_pair_floor(K):
 check_sigmoid_pair_floor(sigmoid_pair_floor)
 
 # %% [markdown]
-# Sanity check: minimise the original loss directly with gradient descent - it stalls at the
-# floor, while the same optimiser drives proper cross-entropy towards zero.
+# Sanity check: minimise the original loss directly with gradient descent - it converges to the
+# floor, where the right grade's probability is the cap 0.161, while the same optimiser drives
+# proper cross-entropy towards zero.
 
 # %%
 from qdr_course.retina import sigmoid_pair_loss_floor
@@ -163,6 +186,15 @@ for step in range(1000):
 print(f"sigmoid-pair loss after 1000 steps: {loss_seed.item():.3f} (floor {sigmoid_pair_loss_floor(5):.3f})")
 print(f"proper logits after 1000 steps:     {loss_logit.item():.4f}")
 assert loss_seed.item() > sigmoid_pair_loss_floor(5) - 1e-6 and loss_logit.item() < 0.01
+
+from qdr_course.retina import sigmoid_pair_probability_cap
+
+p = torch.sigmoid(z_seed.detach())
+p_right = torch.softmax(torch.cat([p, 1 - p], dim=1), dim=1)[0, 2].item()
+cap = sigmoid_pair_probability_cap(5)
+print(f"right grade's probability: {p_right:.3f}; cap e/(e + 1 + 8 sqrt(e)) = {cap:.3f}; "
+      f"-log(cap) = {-math.log(cap):.3f}")
+assert abs(p_right - cap) < 2e-3 and abs(-math.log(cap) - sigmoid_pair_loss_floor(5)) < 1e-12
 
 # %% [markdown]
 # An *ordinal* head (predict "grade > 0", "grade > 1", ... as four binary logits) would also
@@ -257,8 +289,7 @@ except ValueError as error:
 # or worse)? Sensitivity, specificity and the ROC AUC of $P(\text{grade} \ge 2)$.
 
 # %%
-from qdr_course.retina import format_report, plot_confusion_matrix
-from qdr_course.retina import evaluate_grader, predict_grades
+from qdr_course.retina import evaluate_grader, format_report, plot_confusion_matrix, predict_grades
 
 reports = {"hybrid": evaluate_grader(hybrid, data.test), "classical": evaluate_grader(classical, data.test)}
 for name, report in reports.items():
@@ -286,44 +317,165 @@ for report in reports.values():
     off_by = np.abs(np.subtract.outer(np.arange(5), np.arange(5)))
     assert report["per_grade_recall"][1] < report["accuracy"]
     assert confusion[off_by == 1].sum() > confusion[off_by > 1].sum()
-#
-# ## An honest comparison: several seeds
-#
-# One run of each model proves little: a different seed changes the initial weights and the
-# order of the batches, and with a few hundred test images the QWK moves by a few hundredths.
-# `compare_graders` trains both models once per seed with identical settings; we add seeds 1
-# and 2 to the runs above and report mean ± standard deviation.
-
-# %%
-from qdr_course.retina import compare_graders, format_summary, summarise_runs
-
-results = compare_graders(
-    {"hybrid": lambda: HybridGrader(n_qubits=3, n_layers=2, image_size=SIZE),
-     "classical": lambda: ClassicalGrader.matching(HybridGrader(n_qubits=3, n_layers=2, image_size=SIZE))},
-    data, seeds=(1, 2), progress=False, **settings)
-results["hybrid"].insert(0, reports["hybrid"])
-results["classical"].insert(0, reports["classical"])
-summary = summarise_runs(results)
-print(f"test metrics over seeds 0, 1, 2 (mean ± std)\n{format_summary(summary)}")
-
-# %%
-gap = summary["hybrid"]["qwk"][0] - summary["classical"]["qwk"][0]
-spread = max(summary["hybrid"]["qwk"][1], summary["classical"]["qwk"][1])
-verdict = "within" if abs(gap) <= spread else "larger than"
-print(f"QWK difference hybrid - classical: {gap:+.3f}, {verdict} the seed-to-seed std ({spread:.3f})")
-# Sanity check (any machine): both learn, and neither is ahead by more than 0.1 in mean QWK.
-assert summary["hybrid"]["qwk"][0] > 0.6 and summary["classical"]["qwk"][0] > 0.6
-assert abs(gap) < 0.1
 
 # %% [markdown]
-# **What the numbers show.** Both graders learn the task, and the difference between them is of
-# the same size as the seed-to-seed spread of either one: with the same CNN and the same budget,
-# a 3-qubit circuit is *a* good bottleneck, not a better one. That is what we should expect. The
-# circuit computes a smooth, bounded function of three angles (a few sines and cosines, lesson
-# 03) with six weights; `Linear + tanh` is another smooth, bounded function with twelve. All
-# the visual work - finding microaneurysms, hemorrhages and exudates - is done by the CNN, which
-# is identical in both. The benchmark (`benchmarks/bench_grader.py`) repeats this with 2,000
-# training images and finds the same.
+# ## The original model, as written
+#
+# The original project's retinopathy network never finished training, so its bugs were never
+# measured. `SeedGrader` builds it as written, with today's APIs: the 3-9-27-81 CNN
+# (3 x [conv 3x3 stride 2, max-pool 2, ReLU]), a 250-40-7 head with dropout, the seven outputs
+# used *raw* as the angles of its 3-qubit circuit - in which one angle $t_0$ drives three RY gates
+# and no weight is trainable - the 8 bit-string probabilities, `Linear(8, 5)`, a sigmoid and
+# `cat(p, 1 - p)` into cross-entropy, trained on labels in alphabetical folder order. Two
+# differences are forced and harmless: the circuit's probabilities are computed exactly (the
+# seed sampled 1,000 shots, one simulator job per circuit, with a batch size of 1), and at
+# 64 x 64 pixels the CNN ends with 81 numbers, not the 729 of 224 x 224. The parameter-shift bugs
+# (the missing 1/2, the shared $t_0$) vanish here too: autograd differentiates the simulation
+# exactly.
+#
+# We train it on the same data with the same budget as our grader (12 epochs, AdamW, the same
+# schedule and early stopping), then fix one bug at a time:
+
+# %%
+from qdr_course.retina import SeedGrader, alphabetical_grades
+from qdr_course.retina.splits import Split
+
+alphabetical = lambda split: Split(split.images, alphabetical_grades(split.grades))  # noqa: E731
+variants = [  # name, model options, labels in alphabetical order?, class weighting
+    ("seed as written", {}, True, None),
+    ("+ labels in severity order", {}, False, None),
+    ("+ real logits", {"loss": "logits"}, False, None),
+    ("+ class weights", {"loss": "logits"}, False, "loss"),
+    ("+ bounded angles pi tanh", {"loss": "logits", "angles": "tanh"}, False, "loss"),
+]
+seed_table = {}
+for name, options, alpha, weighting in variants:
+    set_seed(0)
+    model = SeedGrader(image_size=SIZE, **options)
+    train, val = (alphabetical(data.train), alphabetical(data.val)) if alpha else (data.train, data.val)
+    h = train_grader(model, train, val, seed=0, epochs=EPOCHS, lr=LR, batch_size=BATCH, patience=4,
+                     class_weighting=weighting, progress=False)
+    seed_table[name] = (evaluate_grader(model, data.test), h.train_loss[-1], count_parameters(model))
+seed_table["the course's grader"] = (reports["hybrid"], history_h.train_loss[-1], count_parameters(hybrid))
+print(f"{'':28s} {'test QWK':>8s} {'accuracy':>9s} {'final loss':>11s} {'parameters':>11s}")
+for name, (r, loss, n_par) in seed_table.items():
+    print(f"{name:28s} {r['qwk']:8.3f} {r['accuracy']:9.3f} {loss:11.3f} {n_par:11d}")
+
+# %%
+# Sanity check (any machine): no variant of the seed's model comes near the course's grader.
+best_seed = max(r["qwk"] for name, (r, _, _) in seed_table.items() if name != "the course's grader")
+assert best_seed < seed_table["the course's grader"][0]["qwk"] - 0.3
+
+# %% [markdown]
+# In our run no variant of the seed's network learned the task: test QWK between 0 and 0.05,
+# most variants predicting a single grade (accuracy 0.49 is "always no DR", 0.05 "always
+# proliferative" or, as written, an alphabetical label that means another grade). As written, its
+# loss stays above the 1.83 floor; with real logits it falls, but to the loss of a constant
+# guess. Even with every fix above, the unnormalised 3-9-27-81 CNN, the 7-number bottleneck and
+# the circuit without trainable weights did not find the lesions in this budget. The course's
+# grader - batch-normalised CNN with global pooling, bounded angles, a trainable circuit, real
+# logits, class weights - reached a QWK near 0.87 on the same images with the same budget. The
+# bug list is now a measured result: the fixes to the loss and the labels are necessary, and
+# not sufficient.
+#
+# ## An honest comparison: five seeds, paired
+#
+# One run of each model proves little: a different seed changes the initial weights and the
+# order of the batches, and with about 150 test images the QWK moves by a few hundredths. We
+# train three graders with the package's several-seed runner, `compare_graders`, on seeds 0-4:
+# the hybrid grader, the same with lesson 03's $\frac{\pi}{2}\tanh$ angles, and the classical
+# twin. To keep the lesson within its time budget we use **32 x 32 images** here (the same
+# generator and split sizes, drawn at 32 px) and a fixed budget of 15 epochs at a higher learning
+# rate, without early stopping, so that every run's validation curve is complete and the curves
+# can be compared epoch by epoch.
+
+# %%
+from qdr_course.retina import (
+    compare_graders,
+    format_summary,
+    paired_seed_difference,
+    summarise_runs,
+)
+
+SMALL = 32
+data_small = load_grading_data("synthetic", size=SMALL, n=N_IMAGES, seed=0)
+
+
+def half_turn_hybrid():
+    """The hybrid grader with lesson 03's angles (pi / 2) tanh z."""
+    model = HybridGrader(n_qubits=3, n_layers=2, image_size=SMALL)
+    model.angle_scale = math.pi / 2
+    return model
+
+
+SEEDS = range(5)
+results = compare_graders(
+    {"hybrid": lambda: HybridGrader(n_qubits=3, n_layers=2, image_size=SMALL),
+     "hybrid pi/2": half_turn_hybrid,
+     "classical": lambda: ClassicalGrader.matching(HybridGrader(n_qubits=3, n_layers=2, image_size=SMALL))},
+    data_small, seeds=SEEDS, epochs=15, lr=1e-2, batch_size=BATCH, patience=None, progress=False)
+summary = summarise_runs(results)
+print(f"test metrics over seeds 0-4 (mean ± std)\n{format_summary(summary)}")
+for name, runs in results.items():
+    per_seed = " ".join(f"{r['qwk']:.3f}" for r in runs)
+    print(f"{name:12s} test QWK per seed: {per_seed}")
+paired = {other: paired_seed_difference(results, "hybrid", other) for other in ("classical", "hybrid pi/2")}
+for other, d in paired.items():
+    print(f"QWK hybrid - {other}: {d['mean']:+.3f}, 95 % CI [{d['low']:+.3f}, {d['high']:+.3f}] "
+          f"over {d['n']} paired seeds")
+
+# %%
+# Sanity check (any machine): every grader learns on average; the intervals are finite and
+# no grader is ahead by more than 0.1 in mean QWK.
+assert all(summary[name]["qwk"][0] > 0.5 for name in results)
+assert all(np.isfinite([d["low"], d["high"]]).all() and abs(d["mean"]) < 0.1 for d in paired.values())
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.6))
+for (name, runs), colour in zip(results.items(), ["tab:purple", "tab:pink", "tab:green"]):
+    curves = np.array([r["val_qwk"] for r in runs])
+    epochs_axis = np.arange(1, curves.shape[1] + 1)
+    ax.plot(epochs_axis, curves.T, color=colour, alpha=0.25, lw=1)
+    ax.plot(epochs_axis, curves.mean(0), color=colour, lw=2.5, label=f"{name} (mean of 5)")
+ax.set_xlabel("epoch")
+ax.set_ylabel("validation QWK")
+ax.set_ylim(-0.2, 1)
+ax.legend(loc="lower right")
+ax.set_title("every seed of every grader (thin) and their means (thick)")
+fig.tight_layout()
+# Sanity check: every mean curve has levelled off - over the last four epochs it moves by
+# less than 0.1, so the budget let each grader converge.
+for runs in results.values():
+    mean_curve = np.array([r["val_qwk"] for r in runs]).mean(0)
+    assert np.ptp(mean_curve[-4:]) < 0.1
+
+# %% [markdown]
+# **What the numbers show.** Each seed trains the models from the same start of the random
+# stream, so the *paired* difference removes what a seed does to both, and its 95 % t interval
+# over five seeds says how sure we can be. In our run the hybrid grader was ahead of its
+# classical twin by 0.028 in mean test QWK, with a 95 % interval of about -0.002 to +0.059: an
+# edge of a few hundredths at most, not resolved by five seeds (it could be zero). With the same
+# CNN and the same budget, a 3-qubit circuit is *a* good bottleneck, not a clearly better one.
+# That is what we should expect. The circuit computes a smooth, bounded function of three angles
+# (a few sines and cosines, lesson 03) with six weights; `Linear + tanh` is another smooth,
+# bounded function with twelve. All the visual work - finding microaneurysms, hemorrhages and
+# exudates - is done by the CNN, identical in both. Lesson 03's half-turn encoding
+# $\frac{\pi}{2}\tanh$ scored 0.021 lower than $\pi\tanh$ in our run, again with an interval
+# that contains 0: the choice does not matter here that we can resolve, and the package keeps
+# $\pi\tanh$.
+#
+# Look also at the *spread*, not only at the means. In our run the three graders varied about
+# equally from seed to seed (standard deviations 0.015-0.024 in test QWK); at 64 px and a lower
+# learning rate (the single runs above) the classical twin was the less stable one and stopped
+# early. The curves show why a single run misleads: in the first eight epochs every grader
+# jumps by 0.2-0.4 from one epoch to the next and from one seed to the next, and a run stopped
+# there - or early-stopped on a lucky epoch - can rank the models either way. A grader whose
+# results vary more from seed to seed is a worse grader even at an equal mean: you would have to
+# train several and pick one on validation data. With five seeds, a twofold difference in spread
+# is itself uncertain. The curves also show whether the budget was fair: all three mean curves
+# have levelled off over the last four epochs, so each grader was trained to convergence at this
+# size (the check above asserts it). The benchmark (`benchmarks/bench_grader.py`) repeats the
+# comparison with 2,000 training images at 64 px.
 #
 # The quantum layer is not magic; it is a layer. Claims of a "quantum advantage" for such hybrid
 # networks need a matched baseline like this one, and usually disappear with it.
@@ -380,8 +532,7 @@ check_lesion_enrichment(enrichment)
 # that neither model has seen:
 
 # %%
-from qdr_course.retina import overlay_lesions, synthetic_fundus
-from qdr_course.retina import lesion_enrichment, saliency_map
+from qdr_course.retina import lesion_enrichment, overlay_lesions, saliency_map, synthetic_fundus
 
 eyes = [synthetic_fundus(grade=2 + i % 3, size=SIZE, seed=1000 + i) for i in range(24)]
 as_tensor = lambda img: torch.from_numpy(img).permute(2, 0, 1).float() / 255  # as FundusDataset does  # noqa: E731
@@ -419,13 +570,20 @@ fig.tight_layout()
 # ## Inference on a noisy quantum device
 #
 # So far the circuit ran on an exact simulator. `qiskit_ibm_runtime.fake_provider` has offline
-# snapshots of IBM devices - coupling map, gate and readout errors - that run locally on Aer.
-# `HybridGrader.on_device` makes a copy of the trained model whose circuit is transpiled once
-# for the device and evaluated by IBM Runtime's `EstimatorV2` with 4,000 shots per expectation
-# value. The CNN and the head are unchanged; only the three numbers in the middle become noisy.
+# snapshots of IBM devices - coupling map, gate errors and readout errors from a past
+# calibration. `device_simulator("FakeManilaV2")` is Qiskit Aer with that device's noise model,
+# built from its calibration data so that the readout errors stay *asymmetric*, as on hardware
+# (Aer's shortcut `AerSimulator.from_backend` keeps one averaged, symmetric readout error per
+# qubit). `HybridGrader.on_device` makes a copy of the trained model whose circuit is transpiled
+# once for the device and evaluated by Qiskit's `BackendEstimatorV2` on that simulator, with
+# 4,000 shots per expectation value. (On real IBM hardware one would use IBM Runtime's
+# `EstimatorV2` instead, with the same layer code.) The CNN and the head are unchanged; only the
+# three numbers in the middle become noisy.
 
 # %%
-device_model = hybrid.on_device("FakeManilaV2", shots=4000, seed=0)
+from qdr_course.retina import device_simulator
+
+device_model = hybrid.on_device(device_simulator("FakeManilaV2"), shots=4000, seed=0)
 N_DEVICE = 60
 subset = (data.test.images[:N_DEVICE], data.test.grades[:N_DEVICE])
 exact_report = evaluate_grader(hybrid, subset)
@@ -447,13 +605,43 @@ print(f"mean |difference| of the circuit outputs: {(z_device - z_exact).abs().me
 changed = int((hybrid.head(z_exact).argmax(1) != device_model.head(z_device).argmax(1)).sum())
 print(f"QWK lost to noise: {exact_report['qwk'] - device_report['qwk']:+.3f}; "
       f"predicted grade changed for {changed} of {N_DEVICE} images")
-# Sanity check: noise pulls expectation values towards zero, and costs little QWK here.
-assert shrink < 1 and exact_report["qwk"] - device_report["qwk"] < 0.1 and changed <= N_DEVICE // 10
+# Sanity check: noise moves the circuit's outputs, and costs little QWK here.
+assert exact_report["qwk"] - device_report["qwk"] < 0.15 and changed <= N_DEVICE // 5
 
 # %% [markdown]
-# Gate errors (mostly the two-qubit gates after transpilation) and readout errors act roughly
-# like depolarising noise: they shrink every ⟨Z⟩ towards 0 - in our run by about a sixth - and
-# shot noise adds a random error whose standard deviation is at most $1/\sqrt{4000} \approx 0.016$. Whether that costs QWK
+# Two kinds of error are at work. Gate errors (mostly the two-qubit gates after transpilation)
+# act roughly like depolarising noise and shrink every ⟨Z⟩ towards 0. **Readout errors** do not:
+# a qubit in state 1 decays towards 0 during the measurement, so "1 read as 0" is likelier than
+# "0 read as 1". With $e_0 = P(\text{read }1 \mid 0)$ and $e_1 = P(\text{read }0 \mid 1)$,
+#
+# $$\langle Z\rangle_\text{measured} = (1 - e_0 - e_1)\,\langle Z\rangle + (e_1 - e_0),$$
+#
+# shrunk *and shifted towards +1*. We measure $e_0, e_1$ on the three device qubits that carry
+# our circuit (two calibration circuits: all qubits left in 0, all flipped to 1), and invert the
+# line - the simplest **measurement-error mitigation**:
+
+# %%
+from qdr_course.retina import grader_physical_qubits, mitigate_readout, readout_calibration
+
+qubits = grader_physical_qubits(device_model)
+calibration = readout_calibration(device_simulator("FakeManilaV2"), qubits, shots=20000, seed=0)
+for q, (e0, e1) in zip(qubits, calibration):
+    print(f"device qubit {q}: P(1|0) = {e0:.3f}, P(0|1) = {e1:.3f}")
+z_mitigated = torch.as_tensor(mitigate_readout(z_device.numpy(), calibration), dtype=z_exact.dtype)
+for name, z in [("device, raw", z_device), ("device, mitigated", z_mitigated)]:
+    print(f"{name:18s} mean <Z> - exact: {(z - z_exact).mean():+.3f}   "
+          f"mean |<Z> - exact|: {(z - z_exact).abs().mean():.3f}")
+
+# %%
+# Sanity check: 1 -> 0 is the likelier readout error on every qubit, and mitigation brings the
+# outputs closer to the exact ones.
+assert np.all(calibration[:, 1] > calibration[:, 0])
+assert (z_mitigated - z_exact).abs().mean() < (z_device - z_exact).abs().mean()
+
+# %% [markdown]
+# In our run the raw device outputs sat 0.10 above the exact ones on average (the readout shift,
+# largest on device qubit 2, whose $P(0|1)$ is 13 %), and mitigation cut that bias to about 0.02
+# and the mean error from 0.14 to 0.04; what remains is gate noise and shot noise, whose standard deviation is at most $1/\sqrt{4000} \approx 0.016$. Whether noise costs QWK
 # depends on how far each image sits from the head's decision boundaries. For this shallow
 # 3-qubit circuit on a small device, few or no grades change (the count is printed above): the grader is *robust* to this
 # noise level, which is good news but not a quantum advantage - the exact simulator gives the
@@ -461,7 +649,36 @@ assert shrink < 1 and exact_report["qwk"] - device_report["qwk"] < 0.1 and chang
 # outputs further (the shrinking compounds with every layer of two-qubit gates). Remedies, in
 # increasing cost: rescale the outputs (a crude form of error mitigation), fine-tune the head on
 # device outputs, or train with the noise model in the loop (every gradient then costs two
-# device runs per angle, lesson 02).
+# device runs per angle, lesson 02). Readout mitigation as above is cheap (two calibration
+# circuits) and should come first.
+#
+# ## Real fundus photographs, when you are online
+#
+# Everything so far used synthetic eyes. RetinaMNIST (MedMNIST v2, CC BY 4.0) holds 1,600 real
+# fundus photographs from the DeepDRiD challenge with official splits (1,080 / 120 / 400). The
+# next cell uses it if it can: a file you name in the environment variable `QDR_RETINAMNIST`,
+# the course's data cache, or a download (about 3 MB at 28 x 28 px, checked against its MD5).
+# Offline it says so in one line and the lesson goes on. It trains both graders on 28-pixel
+# images with the budget above and prints their test scores beside the published results (ResNets
+# and AutoML tools; the paper reports accuracy and AUC, not QWK).
+
+# %%
+from qdr_course.retina import format_real_scores, train_and_score, try_load_retinamnist
+
+real, note = try_load_retinamnist(size=28)
+print(note)
+if real is not None:
+    print(real.summary())
+    real_rows = train_and_score(
+        {"hybrid": lambda: HybridGrader(n_qubits=3, n_layers=2, image_size=28),
+         "classical": lambda: ClassicalGrader.matching(HybridGrader(n_qubits=3, n_layers=2, image_size=28))},
+        real, seed=0, progress=False, **settings)
+    print(format_real_scores(real_rows))
+
+# %% [markdown]
+# Expect far lower numbers than on the synthetic eyes: real photographs vary in camera, focus and
+# exposure, their lesions are subtle at 28 pixels, and grading them is hard even for people. A
+# small hybrid model is not expected to beat the published ResNets; report what you get.
 #
 # ## The command line
 #
@@ -484,12 +701,30 @@ assert shrink < 1 and exact_report["qwk"] - device_report["qwk"] < 0.1 and chang
 # ## Key points
 # - The hybrid grader is CNN → angles → trainable circuit → logits; the circuit is one layer
 #   among others, trained by backpropagation through an exact simulator.
-# - Use proper logits with cross-entropy: the original `cat(p, 1 - p)` of sigmoids has a loss
-#   floor of 1.83 for five grades and cannot converge.
+# - Use proper logits with cross-entropy: the original `cat(p, 1 - p)` of sigmoids caps the
+#   right grade's probability at $e/(e + 1 + 2(K-1)\sqrt e) = 0.161$, so its loss converges to
+#   a floor of 1.83 instead of 0.
+# - The original model, run as written on the same data and budget, does not learn the task; nor
+#   does it with each bug fixed in turn - the course's grader does.
 # - Train with the whole kit: class weights, a learning-rate schedule, early stopping on validation
 #   QWK, checkpoints loaded with `weights_only=True`, a held-out test set.
-# - Compare with a matched classical bottleneck over several seeds; here the two are equal within
-#   the seed-to-seed spread - the quantum layer is not magic.
+# - Compare with a matched classical bottleneck over five or more seeds, report the paired
+#   difference with its confidence interval, show the learning curves, and discuss the spread;
+#   here the interval contains 0 - the quantum layer is not magic.
 # - Saliency against known lesion masks measures where a network looks.
-# - On a noisy device the circuit's outputs shrink towards zero; this shallow circuit's grades
-#   barely change, but deeper circuits need error mitigation or noise-aware training.
+# - On a noisy device gate errors shrink the circuit's outputs towards zero and asymmetric
+#   readout errors push them towards +1; readout mitigation (two calibration circuits) removes
+#   most of the shift. This shallow circuit's grades barely change.
+#
+# ## Further reading
+# - C. P. Wilkinson et al., "Proposed international clinical diabetic retinopathy and diabetic
+#   macular edema disease severity scales", *Ophthalmology* 110 (2003) 1677-1682.
+# - V. Gulshan et al., "Development and validation of a deep learning algorithm for detection of
+#   diabetic retinopathy in retinal fundus photographs", *JAMA* 316 (2016) 2402-2410.
+# - B. Graham, "Kaggle Diabetic Retinopathy Detection competition report" (2015).
+# - J. Yang et al., "MedMNIST v2 - a large-scale lightweight benchmark for 2D and 3D biomedical
+#   image classification", *Scientific Data* 10 (2023) 41.
+# - A. Mari et al., "Transfer learning in hybrid classical-quantum neural networks", *Quantum* 4
+#   (2020) 340 - the dressed-quantum-circuit design of this lesson's grader.
+# - P. D. Nation et al., "Scalable mitigation of measurement errors on quantum computers",
+#   *PRX Quantum* 2 (2021) 040326 - readout mitigation beyond one qubit at a time.

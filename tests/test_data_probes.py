@@ -192,7 +192,8 @@ def test_synth_at_the_smallest_size_gives_a_folder_data_info_accepts(tmp_path, p
     assert made.returncode == 0, made.stderr
     info = cli("data", "info", f"aptos:{out}", "--size", 28)
     assert info.returncode == 0, info.stderr
-    assert f"{n} images" in info.stdout and info.stdout.count("\n") == 5
+    assert f"{n} images" in info.stdout and info.stdout.count("\n") == 6  # + the groups line
+    assert f"{n} images in {n} groups" in info.stdout
     if prior == "aptos":  # the case: train refused the folder synth had written
         run = cli("train", "--data", f"aptos:{out}", "--size", 28, "--epochs", 1, "--out",
                   tmp_path / "run", "--no-progress")

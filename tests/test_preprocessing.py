@@ -55,7 +55,7 @@ def test_ben_graham_is_the_stated_formula(photo):
                        255)
     out = ben_graham(img, sigma=sigma, rim=None)
     assert np.array_equal(out, expected.astype(np.uint8))
-    assert ben_graham(img).shape == img.shape  # default sigma = size / 30
+    assert ben_graham(img).shape == img.shape  # default sigma = FOV radius / 30
 
 
 def test_ben_graham_removes_illumination_and_keeps_lesions(photo):

@@ -47,6 +47,7 @@ __all__ = [
     "APTOS_COUNTS",
     "LESION_COLOURS",
     "LESION_TYPES",
+    "exudates_near_fovea",
     "class_prior",
     "overlay_lesions",
     "synthetic_fundus",
@@ -180,3 +181,24 @@ def overlay_lesions(image: np.ndarray, masks: dict, alpha: float = 0.6) -> np.nd
             raise ValueError(f"mask {name!r} has shape {mask.shape}, the image {image.shape[:2]}")
         out[mask] = (1 - alpha) * out[mask] + alpha * np.array(LESION_COLOURS[name], np.float32)
     return (out + 0.5).astype(np.uint8)
+
+
+def exudates_near_fovea(masks: dict, info: dict, disc_diameters: float = 1.0) -> bool:
+    """Hard exudates within ``disc_diameters`` disc diameters of the fovea: DME's photo marker.
+
+    See lesson 04.
+
+    ``masks`` and ``info`` come from ``synthetic_fundus(..., return_info=True)``. Screening
+    programmes (and Gulshan et al. 2016) grade referable diabetic macular edema from a photograph
+    as hard exudates within one disc diameter of the fovea.
+    """
+    exudates = np.asarray(masks["hard_exudates"], dtype=bool)
+    size = exudates.shape[0]
+    if not exudates.any():
+        return False
+    rows, cols = np.nonzero(exudates)
+    x = (cols + 0.5) / size * 2 - 1  # pixel centres back to the generator's -1..1 coordinates
+    y = (rows + 0.5) / size * 2 - 1
+    fx, fy = info["macula"]
+    reach = disc_diameters * 2 * info["disc_radius"]
+    return bool(np.min(np.hypot(x - fx, y - fy)) <= reach)

@@ -83,6 +83,11 @@ def _lesion_plan(grade: int, rng: np.random.Generator) -> dict:
                  cws=int(rng.integers(2, 7)) if rng.uniform() < 0.8 else 0,
                  beading=int(rng.integers(2, 4)) if rng.uniform() < 0.6 else 0,
                  irma=int(rng.integers(2, 6)) if rng.uniform() < 0.7 else 0)
+        if not z["beading"] and not z["irma"]:
+            # severe NPDR needs one criterion of the 4-2-1 rule that a photograph of this
+            # generator can show: beaded veins in 2+ quadrants, or prominent IRMA (no new draw,
+            # so every other image stays as it was)
+            z["irma"] = 2 + z["ma"] % 3
     elif grade == 4:
         nvd = rng.uniform() < 0.65
         z.update(ma=int(rng.integers(5, 20)), dot=int(rng.integers(5, 25)),

@@ -103,6 +103,9 @@ class _Grader(nn.Module):
 
     #: Name stored in checkpoints; a checkpoint only loads into the class that wrote it.
     kind = "grader"
+    #: Angles are ``angle_scale * tanh(features)``: pi covers a full turn (lesson 05 compares
+    #: pi / 2, lesson 03's choice).
+    angle_scale = math.pi
 
     def __init__(self, num_inputs: int, num_outputs: int, image_size: int,
                  channels: tuple[int, ...], norm: str = "batch"):
@@ -117,7 +120,7 @@ class _Grader(nn.Module):
     def angles(self, x: torch.Tensor) -> torch.Tensor:
         """Images -> rotation angles in (-pi, pi): the numbers the bottleneck receives."""
         validate_images(x, self.image_size)
-        return math.pi * torch.tanh(self.compress(self.cnn(x)))
+        return self.angle_scale * torch.tanh(self.compress(self.cnn(x)))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Images -> bottleneck outputs (B, num_outputs), values in [-1, 1]."""
@@ -127,13 +130,17 @@ class _Grader(nn.Module):
         """Images (B, 3, S, S) -> logits (B, 5) for the five grades."""
         return self.head(self.encode(x))
 
+    def grade_logits(self, outputs: torch.Tensor) -> torch.Tensor:
+        """The five grade scores among the model's outputs (all of them here)."""
+        return outputs
+
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Grade probabilities (B, 5) in evaluation mode (no dropout, fixed batch norm)."""
         was_training = self.training
         self.eval()
         try:
-            return torch.softmax(self(x), dim=1)
+            return torch.softmax(self.grade_logits(self(x)), dim=1)
         finally:
             self.train(was_training)
 
@@ -343,10 +350,20 @@ def sigmoid_pair_loss_floor(num_classes: int = NUM_GRADES) -> float:
 
         floor = -log( e / (e + 1 + (K - 1) * 2 e^(1/2)) )
 
-    = 1.828 for K = 5: the loss can never approach 0, and its gradient never vanishes.
+    = 1.828 for K = 5: the loss converges - to this floor, not to 0 - because the right
+    grade's softmax probability can never exceed :func:`sigmoid_pair_probability_cap`.
     """
     int_at_least("num_classes", num_classes, minimum=2)
     return -math.log(math.e / (math.e + 1 + (num_classes - 1) * 2 * math.exp(0.5)))
+
+
+def sigmoid_pair_probability_cap(num_classes: int = NUM_GRADES) -> float:
+    """Largest softmax probability ``cat(p, 1 - p)`` can give the right grade. See lesson 05.
+
+    ``e / (e + 1 + 2 (K - 1) sqrt(e))`` = 0.161 for K = 5; the loss floor is minus its log.
+    """
+    int_at_least("num_classes", num_classes, minimum=2)
+    return math.e / (math.e + 1 + 2 * (num_classes - 1) * math.sqrt(math.e))
 
 
 # ------------------------------------------------------------------------------ saliency

@@ -11,7 +11,8 @@ winning APTOS / Kaggle-2015 solutions:
 3. :func:`resize` - resize to the network's input size;
 4. :func:`ben_graham` - Ben Graham's local-average subtraction
    ``out = 4 I - 4 G_sigma * I + 128`` (rounded and limited to 0..255), which removes the
-   slow illumination changes and keeps lesions and vessels, then blacks out the rim.
+   slow illumination changes and keeps lesions and vessels, then greys out the rim
+   (Graham's sigma = radius / 30 and rim at 0.9 of the radius).
 
 Example
 -------
@@ -36,6 +37,7 @@ __all__ = [
     "circular_mask",
     "crop_to_fov",
     "fov_mask",
+    "fov_radius",
     "pad_to_square",
     "preprocess_fundus",
     "resize",
@@ -111,25 +113,41 @@ def circular_mask(size: int, radius_fraction: float = 0.95) -> np.ndarray:
     return (c[:, None] ** 2 + c[None, :] ** 2) <= radius_fraction**2
 
 
+def fov_radius(image: np.ndarray) -> float:
+    """Radius of the field of view in pixels, measured as Graham did: along the middle row.
+
+    See lesson 04.
+
+    Half the number of middle-row pixels whose channel sum exceeds a tenth of that row's mean
+    (Graham's ``scaleRadius``); half the width if none do (an all-dark image).
+    """
+    image = _validate_rgb(image)
+    row = image[image.shape[0] // 2].astype(np.float64).sum(axis=1)
+    radius = (row > row.mean() / 10).sum() / 2
+    return float(radius) if radius > 0 else image.shape[1] / 2
+
+
 def ben_graham(image: np.ndarray, sigma: float | None = None, alpha: float = 4.0,
-               beta: float = -4.0, gamma: float = 128.0, rim: float | None = 0.95) -> np.ndarray:
+               beta: float = -4.0, gamma: float = 128.0, rim: float | None = 0.9) -> np.ndarray:
     """Ben Graham's filter: ``alpha I + beta G_sigma * I + gamma``, rounded, limited to 0..255.
 
     See lesson 04.
 
-    ``G_sigma * I`` is a Gaussian blur of each channel with ``sigma = size / 30`` pixels by
-    default (Graham used 10 px for a 300 px radius). The output is grey (128) wherever the
-    image equals its local average, so illumination and pigmentation differences vanish and
-    small structures stand out. Values beyond 0..255 are limited to it (part of the method).
-    ``rim``: pixels outside a centred disc of this radius fraction are set to ``gamma`` (grey),
-    as Graham did to hide the bright ring the filter makes at the edge of the field of view;
-    ``None`` keeps them.
+    As in Graham's 2015 Kaggle solution: ``G_sigma * I`` blurs each channel with
+    ``sigma = r / 30`` pixels, ``r`` the field-of-view radius (:func:`fov_radius`; he scaled
+    photographs to r = 300 px and blurred with sigma = 10), i.e. about 1/60 of the field's
+    diameter. The output is grey (128) wherever the image equals its local average, so
+    illumination and pigmentation differences vanish and small structures stand out; values
+    beyond 0..255 are limited to it. ``rim``: pixels farther than ``rim * r`` from the centre
+    are set to ``gamma`` (grey) - Graham used 0.9 - which removes the bright ring the filter
+    draws along the edge of the field of view; ``None`` keeps them.
     """
     from scipy.ndimage import gaussian_filter
 
     image = _validate_rgb(image, square=True)
+    radius = fov_radius(image)
     if sigma is None:
-        sigma = image.shape[0] / 30
+        sigma = radius / 30
     if not sigma > 0:
         raise ValueError(f"sigma must be positive (pixels), got {sigma}")
     x = image.astype(np.float64)
@@ -137,7 +155,10 @@ def ben_graham(image: np.ndarray, sigma: float | None = None, alpha: float = 4.0
     out = alpha * x + beta * blurred + gamma
     out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
     if rim is not None:
-        out[~circular_mask(image.shape[0], rim)] = int(np.clip(round(gamma), 0, 255))
+        if not 0 < rim <= 1.5:
+            raise ValueError(f"rim must be in (0, 1.5] (a fraction of the FOV radius), got {rim}")
+        disc = circular_mask(image.shape[0], rim * radius / (image.shape[0] / 2))
+        out[~disc] = int(np.clip(round(gamma), 0, 255))
     return out
 
 

@@ -284,6 +284,8 @@ def compare_graders(builders: dict[str, Callable[[], _Grader]], data,
             report = evaluate_grader(model, data.test)
             report["epochs"] = history.epochs
             report["seconds"] = float(sum(history.seconds))
+            report["val_qwk"] = list(history.val_qwk)
+            report["best_epoch"] = history.best_epoch
             results[name].append(report)
     return results
 
@@ -301,6 +303,82 @@ def summarise_runs(results: dict[str, list[dict]],
             std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
             summary[name][metric] = (float(values.mean()), std)
     return summary
+
+
+#: RetinaMNIST test results published with MedMNIST v2 (Yang et al. 2023, Table 3): the range
+#: over ResNet-18/50 at 28 and 224 px, auto-sklearn, AutoKeras and Google AutoML Vision.
+RETINAMNIST_PUBLISHED = {"accuracy": (0.491, 0.531), "auc": (0.690, 0.750)}
+
+
+def real_data_scores(model, split) -> dict:
+    """QWK, accuracy and MedMNIST's AUC (one-vs-rest, averaged over grades) on a test split."""
+    from sklearn.metrics import roc_auc_score
+
+    from qdr_course.retina.metrics import quadratic_weighted_kappa
+    from qdr_course.retina.training import predict_grades
+
+    y_pred, probs = predict_grades(model, split)
+    y = np.asarray(split.grades)
+    present = np.unique(y)
+    aucs = [roc_auc_score(y == g, probs[:, g]) for g in present] if len(present) > 1 else []
+    return {"qwk": float(quadratic_weighted_kappa(y, y_pred)),
+            "accuracy": float(np.mean(y_pred == y)),
+            "auc": float(np.mean(aucs)) if aucs else float("nan")}
+
+
+def train_and_score(builders: dict[str, Callable[[], _Grader]], data, seed: int = 0,
+                    **train_kwargs) -> dict[str, dict]:
+    """Train each model once on ``data.train`` (early stopping on ``data.val``) and score it on
+    ``data.test`` with :func:`real_data_scores`. See lesson 05.
+    """
+    rows = {}
+    for name, build in builders.items():
+        set_seed(seed)
+        model = build()
+        train_grader(model, data.train, data.val, seed=seed, **train_kwargs)
+        rows[name] = real_data_scores(model, data.test)
+    return rows
+
+
+def format_real_scores(rows: dict[str, dict]) -> str:
+    """Our test scores beside the published RetinaMNIST range (which reports no QWK)."""
+    (a_lo, a_hi), (u_lo, u_hi) = RETINAMNIST_PUBLISHED["accuracy"], RETINAMNIST_PUBLISHED["auc"]
+    lines = [f"{'':24s} {'QWK':>6s} {'accuracy':>10s} {'AUC':>12s}"]
+    for name, r in rows.items():
+        lines.append(f"{name:24s} {r['qwk']:6.3f} {r['accuracy']:10.3f} {r['auc']:12.3f}")
+    lines.append(f"{'published (MedMNIST v2)':24s} {'-':>6s} {f'{a_lo:.2f}-{a_hi:.2f}':>10s} "
+                 f"{f'{u_lo:.2f}-{u_hi:.2f}':>12s}")
+    return "\n".join(lines)
+
+
+def paired_seed_difference(results: dict[str, list[dict]], a: str, b: str, metric: str = "qwk",
+                           level: float = 0.95) -> dict:
+    """Mean of ``metric(a) - metric(b)`` over paired seeds, with its t confidence interval.
+
+    See lesson 05.
+
+    Run ``i`` of both models must share seed ``i`` (as :func:`compare_graders` makes them), so
+    each difference removes what the seed does to both. Returns ``{"mean", "low", "high",
+    "differences", "n"}``; needs at least 2 pairs.
+    """
+    from scipy.stats import t as student_t
+
+    for name in (a, b):
+        if name not in results:
+            raise ValueError(f"no runs named {name!r}; have {sorted(results)}")
+    if len(results[a]) != len(results[b]):
+        raise ValueError(f"{a!r} has {len(results[a])} runs and {b!r} {len(results[b])}; "
+                         "pairs need one run of each per seed")
+    if len(results[a]) < 2:
+        raise ValueError("a confidence interval needs at least 2 paired seeds")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    d = np.array([float(ra[metric]) - float(rb[metric])
+                  for ra, rb in zip(results[a], results[b])])
+    half = student_t.ppf((1 + level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    mean = float(d.mean())
+    return {"mean": mean, "low": mean - float(half), "high": mean + float(half),
+            "differences": d.tolist(), "n": len(d)}
 
 
 def format_summary(summary: dict, digits: int = 3) -> str:

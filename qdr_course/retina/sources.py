@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qdr_course.retina.splits import GradingData, Split, _split_data
+from qdr_course.retina.splits import GradingData, Split, _split_data, duplicate_groups, leak_groups
 
 __all__ = ["MIN_IMAGE_PIXELS", "RETINAMNIST_FILES", "fetch_retinamnist", "load_aptos",
-           "load_eyepacs", "load_retinamnist"]
+           "load_eyepacs", "load_retinamnist", "try_load_retinamnist"]
 
 
 _ZENODO = "https://zenodo.org/records/10519652/files/{name}?download=1"
@@ -77,6 +77,41 @@ def fetch_retinamnist(size: int = 64, cache_dir=None, progress: bool = False) ->
             f"{error}. Without network use the synthetic set: load_grading_data('synthetic'), or "
             "download the file elsewhere and load it with "
             f"load_grading_data('retinamnist:/path/to/{name}')") from error
+
+
+def try_load_retinamnist(size: int = 28, path=None, cache_dir=None,
+                         download: bool = True) -> tuple[GradingData | None, str]:
+    """RetinaMNIST if it can be had - a ``path``, the cache, or a download - else ``None``.
+
+    See lesson 05.
+
+    Returns ``(data, one line saying what happened)``; never raises for a missing network or
+    file, so a lesson can go on offline. ``QDR_RETINAMNIST`` (a path to the .npz) is used when
+    ``path`` is not given. A file that is there but broken still raises (with its reason).
+    """
+    path = path or os.environ.get("QDR_RETINAMNIST")
+    if path is None and not download:
+        name = RETINAMNIST_FILES.get(size, ("retinamnist.npz",))[0]
+        cached = _cache_dir(cache_dir) / name
+        if not cached.is_file():
+            return None, ("RetinaMNIST is not on this machine (downloads are off): skipping the "
+                          "real-data section")
+        path = cached
+    import logging
+
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # no "Downloading ..." line before an offline failure
+    try:
+        data = load_retinamnist(size, path=path, cache_dir=cache_dir)
+    except (ConnectionError, PermissionError, FileNotFoundError) as error:
+        return None, f"RetinaMNIST not available ({type(error).__name__}): skipping the " \
+                     "real-data section - offline is fine, everything else runs on synthetic data"
+    finally:
+        logger.setLevel(level)
+    return data, f"RetinaMNIST loaded: {data.source}"
 
 
 def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
@@ -260,9 +295,21 @@ def _load_folder(root, csv_name, id_col, label_col, image_dir, extensions, sourc
     if not kept:
         raise ValueError(f"no readable images in {root / image_dir}")
     images = np.stack(images)
-    return _split_data(images, grades[kept],
-                       f"{source} ({root}, {len(kept)} images, stratified split)", seed,
-                       val_fraction, test_fraction, ids=[ids[i] for i in kept], skipped=problems)
+    kept_ids = [ids[i] for i in kept]
+    copies = duplicate_groups(images)
+    groups = (leak_groups(ids=kept_ids, copies=copies), copies)
+    data = _split_data(images, grades[kept],
+                       f"{source} ({root}, {len(kept)} images, split by patient and "
+                       "near-duplicate group)", seed, val_fraction, test_fraction, ids=kept_ids,
+                       skipped=problems, groups=groups)
+    if data.conflicts:
+        shown = "; ".join(f"{'/'.join(map(str, names))} graded {grades_}"
+                          for names, grades_ in data.conflicts[:10])
+        more = f"; ... ({len(data.conflicts) - 10} more)" if len(data.conflicts) > 10 else ""
+        warnings.warn(f"{len(data.conflicts)} group(s) of copies of one photograph carry "
+                      f"different grades: {shown}{more}. They stay in one split; check "
+                      "the labels (data.conflicts lists them all)", stacklevel=3)
+    return data
 
 
 def load_aptos(root, size: int = 224, seed: int = 0, val_fraction: float = 0.15,

@@ -3,19 +3,24 @@
 See lesson 04.
 
 Splits are stratified and disjoint, with every grade in each split (:func:`stratified_split`):
-never an unshuffled cut that puts a whole grade in validation.
+never an unshuffled cut that puts a whole grade in validation. Folders of photographs are split
+by *group* (:func:`grouped_split`): one patient's two eyes, and exact or near-duplicate copies of
+one photograph (:func:`perceptual_hash`, at most :data:`NEAR_DUPLICATE_BITS` bits apart), always
+land in the same split, so no split holds an image the others have seen. Groups whose images
+carry different grades are reported (:func:`conflicting_groups`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qdr_course.retina.grades import NUM_GRADES, grade_array, grade_counts
 
-__all__ = ["GradingData", "Split", "stratified_split"]
-
+__all__ = ["GradingData", "NEAR_DUPLICATE_BITS", "Split", "conflicting_groups", "duplicate_groups",
+           "grouped_split", "leak_groups", "patient_of", "perceptual_hash", "stratified_split"]
 
 
 @dataclass
@@ -45,6 +50,8 @@ class GradingData:
     test: Split
     source: str
     skipped: list = field(default_factory=list)
+    groups: int | None = None
+    conflicts: list = field(default_factory=list)
 
     def counts(self) -> dict:
         """Images per grade in each split."""
@@ -55,6 +62,11 @@ class GradingData:
         lines = [self.source, f"{'split':6s} " + " ".join(f"g{g:<5d}" for g in range(5)) + " total"]
         for name, c in self.counts().items():
             lines.append(f"{name:6s} " + " ".join(f"{v:<6d}" for v in c) + f" {c.sum()}")
+        if self.groups is not None:
+            n = sum(len(getattr(self, name)) for name in ("train", "val", "test"))
+            lines.append(f"{n} images in {self.groups} groups (patients and near-duplicates), "
+                         f"each in one split; {len(self.conflicts)} group(s) of copies with "
+                         "conflicting grades")
         return "\n".join(lines)
 
 
@@ -114,12 +126,204 @@ def stratified_split(grades, val_fraction: float = 0.15, test_fraction: float = 
     return tuple(rng.permutation(np.concatenate(p)) for p in parts)
 
 
-def _split_data(images, grades, source, seed, val_fraction, test_fraction, ids=None, skipped=()):
-    tr, va, te = stratified_split(grades, val_fraction, test_fraction, seed)
+def _split_data(images, grades, source, seed, val_fraction, test_fraction, ids=None, skipped=(),
+                groups=None):
     ids = list(ids) if ids is not None else None
+    if groups is None:
+        tr, va, te = stratified_split(grades, val_fraction, test_fraction, seed)
+        conflicts, n_groups = [], None
+    else:
+        groups, copies = groups
+        tr, va, te = grouped_split(grades, groups, val_fraction, test_fraction, seed)
+        conflicts, n_groups = conflicting_groups(grades, copies, ids), len(np.unique(groups))
 
     def part(index):
         return Split(images[index], grades[index],
                      [ids[i] for i in index] if ids is not None else [])
 
-    return GradingData(part(tr), part(va), part(te), source, list(skipped))
+    return GradingData(part(tr), part(va), part(te), source, list(skipped), n_groups, conflicts)
+
+
+# --- leaks: one patient's two eyes, and copies of one photograph ---------------------------
+
+HASH_SIZE = 12
+"""Side of the block of low DCT frequencies kept by :func:`perceptual_hash` (143 bits)."""
+
+NEAR_DUPLICATE_BITS = 12
+"""Two images whose perceptual hashes differ in at most this many of 143 bits are one group.
+
+On 700 synthetic eyes, different photographs differ in at least 20 bits; a copy brightened by
+10 % with noise, or shrunk and re-enlarged, in at most 8.
+"""
+
+_EYEPACS_EYE = re.compile(r"^(?P<patient>.+)_(left|right)$", re.IGNORECASE)
+
+
+def patient_of(image_id: str) -> str:
+    """The patient of an image id: ``"10_left"`` and ``"10_right"`` are patient ``"10"``."""
+    match = _EYEPACS_EYE.match(str(image_id))
+    return match["patient"] if match else str(image_id)
+
+
+def perceptual_hash(image, hash_size: int = HASH_SIZE) -> np.ndarray:
+    """pHash of a photograph: signs of its low DCT frequencies against their median, as bits.
+
+    See lesson 04.
+
+    The image is turned grey and shrunk to 32 x 32 (box filter), its 2-D DCT taken, the top-left
+    ``hash_size x hash_size`` block kept without the constant term, and each coefficient compared
+    with the block's median: ``hash_size**2 - 1`` booleans that survive resizing, recompression
+    and small brightness changes, and differ for different photographs.
+    """
+    from PIL import Image
+    from scipy.fft import dctn
+
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"perceptual_hash needs one uint8 (H, W, 3) image, got {image.dtype} "
+                         f"{image.shape}")
+    if not 2 <= hash_size <= 32:
+        raise ValueError(f"hash_size must be 2..32 (a block of the 32 x 32 DCT), got {hash_size}")
+    grey = Image.fromarray(image).convert("L").resize((32, 32), Image.Resampling.BOX)
+    low = dctn(np.asarray(grey, dtype=np.float64), norm="ortho")[:hash_size, :hash_size]
+    low = low.ravel()[1:]
+    return low > np.median(low)
+
+
+def hamming_distances(hashes: np.ndarray, chunk: int | None = None):
+    """Yield ``(rows, distances)``: the bits in which each hash differs from every hash.
+
+    Rows come in chunks (by default small enough to keep each step under about 64 MB, so a
+    35,000-image EyePACS folder needs no more memory than a small one).
+    """
+    packed = np.packbits(np.asarray(hashes, dtype=bool), axis=1)
+    if chunk is None:
+        chunk = max(1, min(1024, 2**26 // max(1, packed.shape[0] * packed.shape[1])))
+    for start in range(0, len(packed), chunk):
+        block = packed[start:start + chunk]
+        distances = np.bitwise_count(block[:, None, :] ^ packed[None, :, :]).sum(-1)
+        yield np.arange(start, start + len(block)), distances
+
+
+def _union_find_labels(n: int, pairs) -> np.ndarray:
+    """Connected components of ``n`` items joined by ``pairs``: a label per item (0, 1, ...)."""
+    parent = np.arange(n)
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([root(i) for i in range(n)])
+    return np.unique(roots, return_inverse=True)[1]
+
+
+def duplicate_groups(images, max_distance: int = NEAR_DUPLICATE_BITS) -> np.ndarray:
+    """A group label per image: exact and near-duplicate copies share one. See lesson 04.
+
+    Two images are copies if their perceptual hashes differ in at most ``max_distance`` bits;
+    copies of copies join the group. Hash photographs after the same preprocessing (cropped to
+    the field of view, resized), so that framing differences do not hide a copy.
+    """
+    n = len(images)
+    pairs = []
+    if n > 1:
+        hashes = np.array([perceptual_hash(im) for im in images])
+        for rows, distances in hamming_distances(hashes):
+            close = np.argwhere(distances <= max_distance)
+            pairs.extend((rows[r], c) for r, c in close if rows[r] < c)
+    return _union_find_labels(n, pairs)
+
+
+def leak_groups(images=None, ids=None, max_distance: int = NEAR_DUPLICATE_BITS,
+                copies=None) -> np.ndarray:
+    """A group label per image: one patient's eyes (from ``ids``) and near-duplicate images.
+
+    See lesson 04.
+
+    Two images share a group if their ids name the same patient (:func:`patient_of`) or they
+    are copies (:func:`duplicate_groups`, or its labels passed as ``copies``); groups are joined
+    transitively. Either of ``images`` and ``ids`` may be ``None``.
+    """
+    if images is None and ids is None and copies is None:
+        raise ValueError("leak_groups needs images, ids or both")
+    if copies is None and images is not None:
+        copies = duplicate_groups(images, max_distance)
+    n = len(copies) if copies is not None else len(ids)
+    if ids is not None and len(ids) != n:
+        raise ValueError(f"{n} images but {len(ids)} ids")
+    pairs = []
+    for labels in ([patient_of(i) for i in ids] if ids is not None else None, copies):
+        if labels is not None:
+            first = {}
+            pairs.extend((first.setdefault(label, i), i) for i, label in enumerate(labels))
+    return _union_find_labels(n, pairs)
+
+
+def conflicting_groups(grades, groups, ids=None) -> list:
+    """Groups whose images carry different grades: ``[(ids or indices, grades), ...]``.
+
+    Use it on :func:`duplicate_groups`: copies of one photograph must have one grade, while a
+    patient's two eyes may differ.
+    """
+    grades, groups = grade_array(grades), np.asarray(groups)
+    found = []
+    for label in np.unique(groups):
+        members = np.flatnonzero(groups == label)
+        if len(set(grades[members].tolist())) > 1:
+            names = [ids[i] for i in members] if ids is not None else members.tolist()
+            found.append((names, grades[members].tolist()))
+    return found
+
+
+def grouped_split(grades, groups, val_fraction: float = 0.15, test_fraction: float = 0.15,
+                  seed: int = 0):
+    """Disjoint shuffled (train, val, test) index arrays that never split a group.
+
+    See lesson 04.
+
+    Like :func:`stratified_split`, but the units are groups (one patient, or copies of one
+    photograph; see :func:`leak_groups`): each group is stratified by its worst grade, shuffled
+    within that grade, and sent whole to the split whose share of the grade's images is
+    furthest below its target. A present grade needs at least 3 groups.
+    """
+    grades, groups = grade_array(grades), np.asarray(groups)
+    if len(groups) != len(grades):
+        raise ValueError(f"{len(grades)} grades but {len(groups)} group labels")
+    labels, inverse = np.unique(groups, return_inverse=True)
+    worst = np.zeros(len(labels), dtype=np.int64)
+    np.maximum.at(worst, inverse, grades)
+    sizes = np.bincount(inverse)
+    try:
+        group_parts = stratified_split(worst, val_fraction, test_fraction, seed)
+    except ValueError as error:
+        if "image(s)" not in str(error):
+            raise
+        raise ValueError(str(error).replace("image(s)", "group(s) (patients or copies)")
+                         .replace("3 are required", "3 groups are required")) from None
+    rng = np.random.default_rng(seed)
+    parts = [[], [], []]
+    fractions = np.array([1 - val_fraction - test_fraction, val_fraction, test_fraction])
+    for g in range(NUM_GRADES):
+        of_grade = [p[worst[p] == g] for p in group_parts]
+        if not any(len(p) for p in of_grade):
+            continue
+        # the first group of each split is fixed (every split gets the grade); the rest go
+        # where the split's share of images is furthest below its target
+        assigned = [list(p[:1]) for p in of_grade]
+        filled = np.array([sizes[a].sum() for a in assigned], dtype=float)
+        rest = rng.permutation(np.concatenate([p[1:] for p in of_grade]))
+        for label in sorted(rest, key=lambda k: -sizes[k]):
+            target = fractions * (filled.sum() + sizes[label])
+            k = int(np.argmax(target - filled))
+            assigned[k].append(label)
+            filled[k] += sizes[label]
+        for k in range(3):
+            parts[k].extend(assigned[k])
+    index = [np.flatnonzero(np.isin(inverse, np.array(p, dtype=np.int64))) for p in parts]
+    return tuple(rng.permutation(i) for i in index)

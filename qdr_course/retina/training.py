@@ -366,7 +366,7 @@ def _predict(model: _Grader, dataset: Dataset, batch_size: int, loss_fn=None):
             logits = model(x)
             if loss_fn is not None:
                 loss_sum += float(loss_fn(logits, y)) * len(y)
-            probs.append(torch.softmax(logits, dim=1))
+            probs.append(torch.softmax(model.grade_logits(logits), dim=1))
             y_true.append(y)
     finally:
         model.train(was_training)

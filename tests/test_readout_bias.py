@@ -1,0 +1,32 @@
+"""Issue 13: asymmetric readout errors bias <Z> towards +1; mitigation undoes it."""
+
+import numpy as np
+import pytest
+
+from qdr_course.retina import device_simulator, mitigate_readout, readout_calibration
+
+
+def test_mitigation_inverts_the_readout_line():
+    cal = np.array([[0.02, 0.06], [0.01, 0.03]])
+    z = np.array([[0.5, -0.2], [0.0, 1.0]])
+    e0, e1 = cal[:, 0], cal[:, 1]
+    measured = (1 - e0 - e1) * z + (e1 - e0)
+    assert np.allclose(mitigate_readout(measured, cal), z)
+    assert mitigate_readout(np.zeros(2), cal)[0] < 0  # a measured 0 was truly below 0
+    with pytest.raises(ValueError, match="calibration must be \\(n, 2\\)"):
+        mitigate_readout(z, cal[:1])
+    with pytest.raises(ValueError, match="no information"):
+        mitigate_readout(z, [[0.6, 0.5], [0.0, 0.0]])
+
+
+def test_fake_device_reads_one_as_zero_more_often():
+    from qdr_course.quantum.backends import fake_device
+
+    sim = device_simulator("FakeManilaV2")
+    cal = readout_calibration(sim, [0, 1, 2], shots=4000, seed=1)
+    assert np.all(cal[:, 1] > cal[:, 0])  # P(0|1) > P(1|0): <Z> pushed towards +1
+    props = fake_device("FakeManilaV2").properties()
+    nominal = [props.qubit_property(q)["prob_meas0_prep1"][0] for q in range(3)]
+    assert np.allclose(cal[:, 1], nominal, atol=0.02)
+    with pytest.raises(ValueError, match="distinct device qubits"):
+        readout_calibration(sim, [0, 0])
