@@ -17,9 +17,9 @@ GUIDE = Path("docs") / "instructor-guide.md"
 
 #: Workshop formats: (name, lessons in order, the length of the format in minutes or None).
 TRACKS = [
-    # Lesson 00 (setup) before the day; 02 and 04 as self-study: 01, 03 and 05 fill 3 h 30 with
-    # two breaks and end with a hybrid network grading retinopathy.
-    ("Half day, hybrid track (00 before; 02 and 04 as self-study)", ["01", "03", "05"], 210),
+    # Lesson 00 (setup) before the day; 02 and 04 as self-study: 01, 03 and 05 (3 h 15 of
+    # lessons) with two breaks fill 4 h and end with a hybrid network grading retinopathy.
+    ("Half day, hybrid track (00 before; 02 and 04 as self-study)", ["01", "03", "05"], 240),
     # Lesson 00 before the day; 06, 07 and 08 (about 3 h 30 of lessons) with breaks fill 4 h.
     ("Half day, NTK track (00 before)", ["06", "07", "08"], 240),
     ("Full day, the whole course", ["00", "01", "02", "03", "04", "05", "06", "07", "08",
