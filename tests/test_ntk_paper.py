@@ -97,8 +97,26 @@ def test_cnn_ridge_factor_and_sparsification():
     assert ntk.cnn_ridge_factor(100) == pytest.approx(0.76 * math.log(100) ** 0.9)
     k = np.array([[2.0, 1.0, 0.01], [1.0, 2.0, 0.5], [0.01, 0.5, 2.0]])
     f = np.ones((3, 3), bool)
-    out = ntk.cnn_sparsify(k, f, keep_fraction=0.5, ridge_factor=1.0)
-    assert out[0, 2] == 0 and out[0, 1] == 1.0 and out[0, 0] == 4.0  # small entry dropped
+    labels = np.array([1.0, 1.0, 1.0])
+    out = ntk.cnn_sparsify(k, f, labels, {1.0: 0.3}, ridge_factor=1.0)
+    assert out[0, 2] == 0 and out[0, 1] == 1.0 and out[1, 2] == 0.5 and out[0, 0] == 4.0
+    # across classes nothing is kept, whatever its size
+    out = ntk.cnn_sparsify(k, f, np.array([1.0, -1.0, -1.0]), {1.0: 0.0, -1.0: 0.0}, 1.0)
+    assert out[0, 1] == 0 and out[1, 2] == 0.5
+
+
+def test_cnn_class_thresholds_follow_the_originals_formula():
+    """The original: np.percentile(np.abs(m * class_c), 90) over the whole class-ordered matrix."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(16, 16))
+    m = a @ a.T
+    half = np.ones((8, 8))
+    zero = np.zeros((8, 8))
+    class_0 = np.block([[half - np.eye(8), zero], [zero, zero]])
+    class_1 = np.block([[zero, zero], [zero, half - np.eye(8)]])
+    expected = (np.percentile(np.abs(m * class_0), 90), np.percentile(np.abs(m * class_1), 90))
+    got = ntk.cnn_class_thresholds(m, np.repeat([1.0, -1.0], 8))
+    assert (got[1.0], got[-1.0]) == pytest.approx(expected, rel=0, abs=0)
 
 
 def test_cnn_kernel_batched_equals_direct_and_trial_runs():

@@ -8,8 +8,9 @@ the same recipe runs on scikit-learn's 8x8 digits with one [Conv 3x3, ReLU] per 
 with ``nt.batch``, once for a pool of images; every trial then draws its training and test
 images from that pool. Then the original's CNN recipe: test kernel divided by the largest
 off-diagonal |K| on a 16-example subset (:func:`cnn_test_threshold`), clipped to [-1, 1]; the
-sparsified NTK drops small within-class entries and adds f diag(K), f = 0.76 (ln n)^0.9
-(:func:`qdr_course.ntk.cnn_sparsify`).
+sparsified NTK keeps only within-class entries above the 90th-percentile thresholds of a
+16-example kernel (:func:`qdr_course.ntk.cnn_class_thresholds`) and adds f diag(K),
+f = 0.76 (ln n)^0.9 (:func:`qdr_course.ntk.cnn_sparsify`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from qdr_course.ntk._neural_tangents import import_neural_tangents
 from qdr_course.ntk.data import PAPER_DIGITS_CNN, standardise_images
 from qdr_course.ntk.networks import myrtle_cnn
 from qdr_course.ntk.qlsa_metrics import PAPER_TRIALS, metrics_from_kernels
-from qdr_course.ntk.sparsification import cnn_sparsify, sparsity_pattern
+from qdr_course.ntk.sparsification import cnn_class_thresholds, cnn_sparsify, sparsity_pattern
 
 #: Convolutions of the course's CNN: one [Conv, ReLU] in each of three pooling blocks.
 CNN_DEPTH = 3
@@ -104,7 +105,9 @@ def cnn_trial_metrics(kernel: np.ndarray, labels: np.ndarray, n: int, n_test: in
     k_thresh = cnn_test_threshold(k_train, rng)
     k_test = np.clip(kernel[np.ix_(test, train)] / k_thresh, -1.0, 1.0)
     y_train, y_test = labels[train], labels[test]
-    k_sparse = cnn_sparsify(k_train, sparsity_pattern(y_train, rng))
+    base = np.concatenate([np.flatnonzero(y_train == c)[:8] for c in (1.0, -1.0)])
+    thresholds = cnn_class_thresholds(k_train[np.ix_(base, base)], y_train[base])  # n = 16
+    k_sparse = cnn_sparsify(k_train, sparsity_pattern(y_train, rng), y_train, thresholds)
     return dict(n=n, seed=seed, depth=CNN_DEPTH,
                 **metrics_from_kernels(k_train, k_sparse, k_test, y_train, y_test))
 

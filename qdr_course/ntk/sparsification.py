@@ -73,26 +73,44 @@ def sparsity(matrix: np.ndarray) -> int:
     return int(nonzeros_per_row(np.asarray(matrix).T).max())
 
 
-def cnn_sparsify(kernel: np.ndarray, pattern: np.ndarray, keep_fraction: float = 0.5,
-                 ridge_factor: float | None = None) -> np.ndarray:
-    """The original's CNN sparsification: K ⊙ F, small entries dropped, plus f diag(K).
+def cnn_class_thresholds(kernel: np.ndarray, labels: np.ndarray,
+                         percentile: float = 90.0) -> dict[float, float]:
+    """The original's truncation thresholds: one percentile of |K| per class. See lesson 07.
+
+    As the original's ``compute_class_percentiles`` (on the n = 16 kernel): for each class c,
+    the ``percentile`` of |K ⊙ M_c| over the WHOLE matrix, where M_c marks the off-diagonal
+    pairs of class c, zeros of the other entries included (so 90 keeps about the top 60 % of a
+    class's off-diagonal entries of a balanced kernel).
+    """
+    kernel, labels = np.asarray(kernel, np.float64), np.asarray(labels)
+    if not 0 <= percentile <= 100:
+        raise ValueError(f"percentile must be between 0 and 100, got {percentile}")
+    off = ~np.eye(len(kernel), dtype=bool)
+    return {float(c): float(np.percentile(np.abs(kernel * ((labels[:, None] == c)
+                                                         & (labels[None, :] == c) & off)),
+                                          percentile))
+            for c in np.unique(labels)}
+
+
+def cnn_sparsify(kernel: np.ndarray, pattern: np.ndarray, labels: np.ndarray,
+                 thresholds: dict[float, float], ridge_factor: float | None = None) -> np.ndarray:
+    """The original's CNN sparsification (``sparsify_biased``): K ⊙ F, plus f diag(K).
 
     See lesson 07.
 
-    Entries kept by ``pattern`` whose |K_ij| is below ``keep_fraction`` times the median |K_ij|
-    of the kept off-diagonal entries are dropped, then f * diag(K) is added with
-    f = 0.76 (ln n)^0.9 (:func:`cnn_ridge_factor`): in effect a ridge regulariser.
+    F keeps an entry of the random ``pattern`` only if it is within one class c and
+    K_ij > thresholds[c] (signed, as the original's ``m > t0``), and always the diagonal; then
+    f * diag(K) is added with f = 0.76 (ln n)^0.9 (:func:`cnn_ridge_factor`): in effect a ridge
+    regulariser.
     """
-    kernel = np.asarray(kernel, np.float64)
-    sparse = sparsify(kernel, pattern)
-    if not 0 <= keep_fraction:
-        raise ValueError(f"keep_fraction must be >= 0, got {keep_fraction}")
-    off = ~np.eye(len(kernel), dtype=bool) & (sparse != 0)
-    if off.any():
-        cut = keep_fraction * np.median(np.abs(sparse[off]))
-        sparse[off & (np.abs(sparse) < cut)] = 0.0
+    kernel, labels = np.asarray(kernel, np.float64), np.asarray(labels)
+    keep = np.zeros(kernel.shape, dtype=bool)
+    for c, t in thresholds.items():
+        keep |= (labels[:, None] == c) & (labels[None, :] == c) & (kernel > t)
+    keep &= np.asarray(pattern, dtype=bool)
+    np.fill_diagonal(keep, True)
     f = cnn_ridge_factor(len(kernel)) if ridge_factor is None else float(ridge_factor)
-    return sparse + f * np.diag(np.diag(kernel))
+    return kernel * keep + f * np.diag(np.diag(kernel))
 
 
 def cnn_ridge_factor(n: int) -> float:
