@@ -259,9 +259,11 @@ print({factor: len(records) for factor, records in sweeps.items()}, "trials")
 #
 # - the test kernel is divided by k_thresh = the largest off-diagonal |K| on a random 16-example
 #   subset of the training set (`ntk.cnn_test_threshold`), and clipped to [-1, 1];
-# - the sparsified NTK drops small within-class entries of K ⊙ F (here: below half the median
-#   kept |K_ij|; the threshold is our choice) and adds f · diag(K) with **f = 0.76 (ln n)^0.9** -
-#   in effect a ridge regulariser (`ntk.cnn_sparsify`).
+# - the sparsified NTK keeps an entry of K ⊙ F only within a class and only if K_ij is above
+#   that class's threshold: the 90th percentile of |K| over the class's off-diagonal pairs of a
+#   16-example kernel, zeros of the other entries counted, as the original's
+#   `compute_class_percentiles` did (`ntk.cnn_class_thresholds`); then it adds f · diag(K) with
+#   **f = 0.76 (ln n)^0.9** - in effect a ridge regulariser (`ntk.cnn_sparsify`).
 
 # %%
 import time  # noqa: E402
