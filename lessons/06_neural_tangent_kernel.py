@@ -403,6 +403,17 @@ fig.tight_layout()
 print(f"at the paper's depth {depth}: off-diagonal / diagonal = {ratios[np.searchsorted(layers, depth)]:.1e}")
 
 # %% [markdown]
+# Explore it: the slider sets the depth factor (depth = round(factor · L_conv)); the panels show
+# the normalised NTK of the first 24 training images at that depth, and how its mean
+# off-diagonal and its condition number κ fall as the network gets deeper. (Where widgets are not
+# available, as in the stored solutions, you see the figure for the starting factor 0.1.)
+
+# %%
+from qdr_course.widgets import explore_depth_factor  # noqa: E402
+
+explore_depth_factor(data.x_train[:24])
+
+# %% [markdown]
 # ### Discussion
 # The paper proves its speed-up for networks deeper than L_conv, but its code uses 0.1 L_conv.
 # What would you expect kernel regression with a nearly-identity NTK to predict?

@@ -245,7 +245,7 @@ def explore_shots(start: int = 100, theta: float = 0.5, h: float = 0.1):
 
 
 def explore_depth_factor(x_train: np.ndarray, start: float = 0.1):
-    """A slider for the depth factor against the NTK's off-diagonal decay (for lesson 06)."""
+    """A slider for the depth factor against the NTK's off-diagonal decay. See lesson 06."""
     draw = lambda values: depth_decay_figure(values, x_train)  # noqa: E731
     slider = None
     if widgets_available():
