@@ -25,24 +25,6 @@ from qdr_course.retina.splits import stratified_split
 ICDR = ["No_DR", "Mild", "Moderate", "Severe", "Proliferate_DR"]
 
 
-def _shared(energy, theta, n_gates):
-    total = 0.0
-    for g in range(n_gates):
-        plus, minus = np.full(n_gates, theta), np.full(n_gates, theta)
-        plus[g] += np.pi / 2
-        minus[g] -= np.pi / 2
-        total += (energy(plus) - energy(minus)) / 2
-    return total
-
-
-def _train_step(model, optimiser, x, y):
-    optimiser.zero_grad()
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    loss.backward()
-    optimiser.step()
-    return loss.item()
-
-
 def _ben_graham(image, sigma):
     x = image.astype(np.float64)
     blurred = gaussian_filter(x, (sigma, sigma, 0))
@@ -55,21 +37,20 @@ def _split(grades, fraction, seed):
 
 
 import right_answers_issue_12 as issue_12  # noqa: E402 - tests/ is on sys.path (rootdir import)
+from test_quantum_checks import ry, shared, shift, shots, train_step, z_from_counts  # noqa: E402
 
 #: A right answer for every check (each must pass with it, so a poisoned copy tests the guard).
 RIGHT = {
     "check_probability_of_one": lambda t: np.sin(t / 2) ** 2,
-    "check_ry_matrix": lambda t: np.array([[np.cos(t / 2), -np.sin(t / 2)],
-                                           [np.sin(t / 2), np.cos(t / 2)]]),
-    "check_z_expectation_from_counts": lambda counts, q: sum(
-        n * (1 - 2 * int(b[::-1][q])) for b, n in counts.items()) / sum(counts.values()),
-    "check_shift_gradient": lambda f, t: (f(t + np.pi / 2) - f(t - np.pi / 2)) / 2,
-    "check_shared_parameter_gradient": _shared,
-    "check_shots_needed": lambda a, b, s: math.ceil(((1 - a**2) + (1 - b**2)) / (4 * s**2)),
+    "check_ry_matrix": ry,
+    "check_z_expectation_from_counts": z_from_counts,
+    "check_shift_gradient": shift,
+    "check_shared_parameter_gradient": shared,
+    "check_shots_needed": shots,
     "check_encode_angles": lambda z: (np.pi / 2) * torch.tanh(z),
     "check_fidelity_from_errors": lambda g, r: float(np.prod(1 - np.asarray(g))
                                                      * np.prod(1 - np.asarray(r))),
-    "check_train_step": _train_step,
+    "check_train_step": train_step,
     "check_label_map": lambda names: {n: ICDR.index(n) for n in names},
     "check_stratified_split": _split,
     "check_qwk": lambda a, b: qwk_from_confusion(confusion(a, b)),
