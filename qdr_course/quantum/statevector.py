@@ -35,8 +35,9 @@ FREQUENCIES = {"rx": 0.5, "ry": 0.5, "rz": 0.5, "rxx": 0.5, "ryy": 0.5, "rzz": 0
                "crx": 0.5, "cry": 0.5, "crz": 0.5, "p": 1.0, "u1": 1.0, "cp": 1.0, "cu1": 1.0}
 _SKIP = {"barrier", "delay"}
 #: Up to this many qubits gates act as full 2^n x 2^n matrices (fewer, larger kernels: faster).
-#: Measured (benchmarks/bench_layer_speed.py, RY + CZ-ring, batch 32 and 256, one thread): the
-#: full-matrix path takes 0.4-0.6x the per-gate path's time at 3-6 qubits, 1.5x at 7, 5.6x at 8.
+#: Measured (RY + CZ-ring circuit of benchmarks/bench_layer_speed.py, forward + backward, one
+#: thread): the full-matrix path takes 0.5-0.6x the per-gate path's time at 3-5 qubits,
+#: 0.8-1.0x at 6 and 1.0x at 7 (batch 32 and 256); from 8 qubits its 2^n x 2^n matrices lose.
 FULL_MATRIX_QUBITS = 6
 
 
@@ -112,10 +113,14 @@ class TorchStatevector:
                     self._ops.append((axes, "const", self._tensor(m), None, None))
         self._observables = self._compile_observables(self.angles.observables)
         self._program = self._program_shared = None  # (program, real) of the full-matrix path
+        inputs = self.angles.jacobian[:, :self.angles.num_inputs]
+        #: per gate angle: does it change from row to row (depends on the inputs)?
+        self._per_row = np.any(inputs != 0, axis=1)
         if n <= FULL_MATRIX_QUBITS:
-            inputs = self.angles.jacobian[:, :self.angles.num_inputs]
             self._program = self._compile_full(np.ones(len(inputs), dtype=bool))
-            self._program_shared = self._compile_full(np.any(inputs != 0, axis=1))
+            self._program_shared = self._compile_full(self._per_row)
+        else:
+            self._gates, self._gates_real = self._compile_gates()
         self._jacobian = torch.as_tensor(self.angles.jacobian, dtype=dtype)
         self._offset = torch.as_tensor(self.angles.offset, dtype=dtype)
 
@@ -184,6 +189,64 @@ class TorchStatevector:
         if len(merged) == 1 and merged[0][0] == "const":
             return [("const", merged[0][1], None)]
         return [("block", merged, None)]
+
+    def _compile_gates(self) -> tuple[list, bool]:
+        """Per-gate program and whether it is real. Each run of constant diagonal gates (a CZ
+        ring, say) becomes ONE diagonal of the whole register: they commute, and a diagonal
+        multiplies the flat state with no reordering of axes. Real (RY, CZ, CX, H ... with
+        Z-type observables): the state stays real, half the numbers of a complex one.
+        """
+        n, d = self.num_qubits, 2**self.num_qubits
+        ones = torch.ones((1,) + (2,) * n, dtype=self.cdtype)
+        program, diagonal = [], None
+        for axes, kind, data, g, k in self._ops:
+            if kind == "diag":
+                factor = self._apply_diag(ones, data, axes).reshape(d)
+                diagonal = factor if diagonal is None else diagonal * factor
+                continue
+            if diagonal is not None:
+                program.append(("diag", diagonal, None, None, None))
+                diagonal = None
+            program.append((kind, data, axes, g, k))
+        if diagonal is not None:
+            program.append(("diag", diagonal, None, None, None))
+        matrices = [m for kind, data, *_ in program
+                    for m in (data if isinstance(data, tuple) else (data,))]
+        real = self._observables[0] == "diag" and all(bool((m.imag == 0).all())
+                                                      for m in matrices)
+        if real:
+            program = [(kind, tuple(m.real.to(self.dtype) for m in data)
+                        if isinstance(data, tuple) else data.real.to(self.dtype), axes, g, k)
+                       for kind, data, axes, g, k in program]
+        return program, real
+
+    def _statevector_gates(self, theta: torch.Tensor, shared: bool = False) -> torch.Tensor:
+        """Final states (B, 2^n) gate by gate, real if the program is; ``shared``: weight angles
+        equal in every row (one 2 x 2 matrix for the batch, not one per row)."""
+        batch, n = theta.shape[0], self.num_qubits
+        dtype = self.dtype if self._gates_real else self.cdtype
+        psi = torch.zeros((batch, 2**n), dtype=dtype)
+        psi[:, 0] = 1
+        for kind, data, axes, g, k in self._gates:
+            if kind == "diag":
+                psi = (psi.reshape(batch, -1) * data).reshape(psi.shape)
+                continue
+            psi = psi.reshape((batch,) + (2,) * n)
+            if kind == "const":
+                psi = self._apply(psi, data, axes)
+                continue
+            angle = theta[:1, g] if shared and not self._per_row[g] else theta[:, g]
+            cos, sin = torch.cos(k * angle), torch.sin(k * angle)
+            if not self._gates_real:
+                cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
+            a, b, c = data
+            if kind == "diag_param":
+                psi = self._apply_diag(psi, a + cos[:, None] * b + sin[:, None] * c, axes)
+            elif angle.shape[0] == 1 and batch > 1:  # the same matrix for every row
+                psi = self._apply(psi, a + cos[0] * b + sin[0] * c, axes)
+            else:
+                psi = self._apply(psi, a + cos[:, None, None] * b + sin[:, None, None] * c, axes)
+        return psi.reshape(batch, 2**n)
 
     def _block_matrix(self, factors: list, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         """The product of a block's factors at the weights' angles (row 0 of cos / sin)."""
@@ -276,26 +339,8 @@ class TorchStatevector:
         if self._program is not None:
             psi = self._statevector_full(theta)
             return psi if torch.is_complex(psi) else psi.to(self.cdtype)
-        batch, n = theta.shape[0], self.num_qubits
-        psi = torch.zeros((batch, 2**n), dtype=self.cdtype)
-        psi[:, 0] = 1
-        psi = psi.reshape((batch,) + (2,) * n)
-        for axes, kind, data, g, k in self._ops:
-            if kind == "const":
-                psi = self._apply(psi, data, axes)
-            elif kind == "diag":
-                psi = self._apply_diag(psi, data, axes)
-            else:
-                cos = torch.cos(k * theta[:, g]).to(self.cdtype)
-                sin = torch.sin(k * theta[:, g]).to(self.cdtype)
-                a, b, c = data
-                if kind == "diag_param":
-                    diag = a + cos[:, None] * b + sin[:, None] * c  # (B, d)
-                    psi = self._apply_diag(psi, diag, axes)
-                else:
-                    matrix = a + cos[:, None, None] * b + sin[:, None, None] * c  # (B, d, d)
-                    psi = self._apply(psi, matrix, axes)
-        return psi.reshape(batch, 2**n)
+        psi = self._statevector_gates(theta)
+        return psi if torch.is_complex(psi) else psi.to(self.cdtype)
 
     def expectations(self, theta: torch.Tensor) -> torch.Tensor:
         """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs)."""
@@ -312,7 +357,9 @@ class TorchStatevector:
             if not torch.is_complex(psi):  # real program: diagonal observables
                 return (psi * psi) @ data
         else:
-            psi = self.statevector(theta)
+            psi = self._statevector_gates(theta, shared)
+            if not torch.is_complex(psi):  # real program: diagonal observables
+                return (psi * psi) @ data
         if kind == "diag":
             return (psi.real**2 + psi.imag**2) @ data
         return torch.einsum("bi,kij,bj->bk", psi.conj(), data, psi).real
