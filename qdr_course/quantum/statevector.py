@@ -116,6 +116,10 @@ class TorchStatevector:
         inputs = self.angles.jacobian[:, :self.angles.num_inputs]
         #: per gate angle: does it change from row to row (depends on the inputs)?
         self._per_row = np.any(inputs != 0, axis=1)
+        self._row_columns = np.flatnonzero(self._per_row)
+        self._weight_columns = np.flatnonzero(~self._per_row)
+        self._frequencies = torch.as_tensor(
+            [FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names], dtype=dtype)
         if n <= FULL_MATRIX_QUBITS:
             self._program = self._compile_full(np.ones(len(inputs), dtype=bool))
             self._program_shared = self._compile_full(self._per_row)
@@ -227,7 +231,10 @@ class TorchStatevector:
         dtype = self.dtype if self._gates_real else self.cdtype
         psi = torch.zeros((batch, 2**n), dtype=dtype)
         psi[:, 0] = 1
-        for kind, data, axes, g, k in self._gates:
+        if batch == 0:
+            return psi
+        cos, sin, cos_w, sin_w = self._cos_sin(theta, self._gates_real, shared)
+        for kind, data, axes, g, _ in self._gates:
             if kind == "diag":
                 psi = (psi.reshape(batch, -1) * data).reshape(psi.shape)
                 continue
@@ -235,32 +242,56 @@ class TorchStatevector:
             if kind == "const":
                 psi = self._apply(psi, data, axes)
                 continue
-            angle = theta[:1, g] if shared and not self._per_row[g] else theta[:, g]
-            cos, sin = torch.cos(k * angle), torch.sin(k * angle)
-            if not self._gates_real:
-                cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
             a, b, c = data
-            if kind == "diag_param":
-                psi = self._apply_diag(psi, a + cos[:, None] * b + sin[:, None] * c, axes)
-            elif angle.shape[0] == 1 and batch > 1:  # the same matrix for every row
-                psi = self._apply(psi, a + cos[0] * b + sin[0] * c, axes)
+            if shared and not self._per_row[g]:  # the same matrix for every row
+                matrix = a + cos_w[g] * b + sin_w[g] * c
+            elif kind == "diag_param":
+                matrix = a + cos[g][:, None] * b + sin[g][:, None] * c
             else:
-                psi = self._apply(psi, a + cos[:, None, None] * b + sin[:, None, None] * c, axes)
+                matrix = a + cos[g][:, None, None] * b + sin[g][:, None, None] * c
+            if kind == "diag_param":
+                psi = self._apply_diag(psi, matrix, axes)
+            else:
+                psi = self._apply(psi, matrix, axes)
         return psi.reshape(batch, 2**n)
 
-    def _block_matrix(self, factors: list, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        """The product of a block's factors at the weights' angles (row 0 of cos / sin)."""
+    @staticmethod
+    def _block_matrix(factors: list, cos: tuple, sin: tuple) -> torch.Tensor:
+        """The product of a block's factors at the weights' angles (``cos[g]``: a scalar)."""
         out = None
         for kind, m, g in factors:
             if kind == "const":
                 out = m if out is None else out @ m
             elif kind == "diag_param":
-                diag = m[0] + cos[0, g] * m[1] + sin[0, g] * m[2]
+                diag = m[0] + cos[g] * m[1] + sin[g] * m[2]
                 out = torch.diag(diag) if out is None else out * diag
             else:
-                full = m[0] + cos[0, g] * m[1] + sin[0, g] * m[2]
+                full = m[0] + cos[g] * m[1] + sin[g] * m[2]
                 out = full if out is None else out @ full
         return out
+
+    def _cos_sin(self, theta: torch.Tensor, real: bool, shared: bool) -> tuple[dict, dict]:
+        """cos(k theta_g), sin(k theta_g): per row (B,) for the angles that change from row to
+        row, and from row 0 (scalars) for the weights' angles when ``shared``.
+
+        Each set is gathered once and split with ``unbind``: indexing angle by angle would
+        make one autograd node per gate whose backward fills a zero (B, num_angles) tensor.
+        """
+        def split(values: torch.Tensor, columns: np.ndarray, dim: int) -> tuple[dict, dict]:
+            angles = values * self._frequencies[columns]
+            cos, sin = torch.cos(angles), torch.sin(angles)
+            if not real:
+                cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
+            keys = columns.tolist()
+            return dict(zip(keys, cos.unbind(dim))), dict(zip(keys, sin.unbind(dim)))
+
+        rows = self._row_columns if shared else np.arange(self.angles.num_angles)
+        cos, sin = split(theta[:, rows], rows, 1)
+        if shared and len(self._weight_columns):
+            cos_w, sin_w = split(theta[0, self._weight_columns], self._weight_columns, 0)
+        else:
+            cos_w, sin_w = {}, {}
+        return cos, sin, cos_w, sin_w
 
     def _statevector_full(self, theta: torch.Tensor, shared: bool = False) -> torch.Tensor:
         """Final states (B, 2^n), real if the program is; ``shared``: weight angles equal in
@@ -272,24 +303,21 @@ class TorchStatevector:
         psi[:, 0] = 1
         if batch == 0:
             return psi
-        freq = torch.as_tensor([FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names],
-                               dtype=self.dtype)
-        cos, sin = torch.cos(theta * freq), torch.sin(theta * freq)
-        if not real:
-            cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
+        cos, sin, cos_w, sin_w = self._cos_sin(theta, real, shared)
         for kind, m, g in program:
             if kind == "const":
                 psi = psi @ m
             elif kind == "block":
-                psi = psi @ self._block_matrix(m, cos, sin)
+                psi = psi @ self._block_matrix(m, cos_w, sin_w)
             elif kind == "diag_param":
-                diag = torch.addcmul(torch.addcmul(m[0], cos[:, g, None], m[1]), sin[:, g, None],
+                diag = torch.addcmul(torch.addcmul(m[0], cos[g][:, None], m[1]), sin[g][:, None],
                                      m[2])
                 psi = psi * diag
             else:  # row_param
-                parts = psi @ m  # (B, 3d): psi A^T | psi B^T | psi C^T
-                psi = torch.addcmul(torch.addcmul(parts[:, :d], cos[:, g, None], parts[:, d:2 * d]),
-                                    sin[:, g, None], parts[:, 2 * d:])
+                # psi A^T | psi B^T | psi C^T from one product; unbind, not slices: slicing's
+                # backward fills a zero (B, 3d) tensor per slice
+                a, b, c = (psi @ m).reshape(batch, 3, d).unbind(1)
+                psi = torch.addcmul(torch.addcmul(a, cos[g][:, None], b), sin[g][:, None], c)
         return psi
 
     def _tensor(self, m: np.ndarray) -> torch.Tensor:
