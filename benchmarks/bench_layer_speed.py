@@ -16,7 +16,8 @@ way on one torch thread (like for like); the third varies the threads. Tables:
   installed: ``pip install pennylane``); target: ratio <= 1.
 - ``threads``: default threads (as the package chooses them) against one thread, in three
   conditions, each its own process: quiet; beside a busy process (one CPU spinning); and under a
-  one-CPU limit (``taskset -c 0``). Target: within 1.1x everywhere.
+  one-CPU limit (``taskset -c 0``), and in a cgroup with a one-CPU quota (made here; needs
+  root). Target: within 1.1x everywhere.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ def busy_process() -> subprocess.Popen:
 
 
 def threads_table(args) -> dict:
-    """``threads_rows`` in three fresh processes: quiet, beside a busy process, one CPU."""
+    """``threads_rows`` in fresh processes: quiet, beside a busy process, one CPU, a quota."""
     table = {}
     command = [sys.executable, __file__, "--threads-only", "--repeats", str(args.repeats),
                "--min-seconds", str(args.min_seconds)] + (["--quick"] if args.quick else [])
