@@ -14,9 +14,9 @@ way on one torch thread (like for like); the third varies the threads. Tables:
 - ``pennylane``: a 3-layer RY + CZ-ring circuit at 4-12 qubits, batch 32, against PennyLane's
   ``default.qubit`` with ``diff_method="backprop"`` (skipped with a line when PennyLane is not
   installed: ``pip install pennylane``); target: ratio <= 1.
-- ``threads``: default threads (as the package chooses them) against one thread, in three
-  conditions, each its own process: quiet; beside a busy process (one CPU spinning); and under a
-  one-CPU limit (``taskset -c 0``), and in a cgroup with a one-CPU quota (made here; needs
+- ``threads``: default threads (as the package chooses them) against one thread, in four
+  conditions, each its own process: quiet; beside a busy process (one CPU spinning); under a
+  one-CPU limit (``taskset -c 0``); and in a cgroup with a one-CPU quota (made here; needs
   root). Target: within 1.1x everywhere.
 """
 
