@@ -31,7 +31,7 @@ from qdr_course import validate
 from qdr_course.quantum.backends import PrimitiveRunner, primitive_kind
 from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import gate_angles
-from qdr_course.quantum.parameter_shift import gate_gradients
+from qdr_course.quantum.parameter_shift import four_term_flags, gate_gradients
 from qdr_course.quantum.statevector import TorchStatevector
 
 __all__ = ["QuantumLayer", "encode_angles"]
@@ -118,7 +118,9 @@ class QuantumLayer(torch.nn.Module):
             if self.kind == "estimator" and shots is not None:
                 raise ValueError("shots apply to a sampler; set an estimator's precision or "
                                  "default_shots on the estimator itself")
-            self._angles.require_shift_rule()
+            # two shifted runs per gate, four for a controlled rotation (CRX, CRY, CRZ); a gate
+            # with no known shift rule is refused here, before any primitive call
+            self._four_term = four_term_flags(self._angles)
             self.simulator = None
             self.runner = PrimitiveRunner(self._angles, backend, transpile_to, shots)
         self.backend = backend
@@ -187,7 +189,8 @@ class QuantumLayer(torch.nn.Module):
 
 
 class _ShiftRuleFunction(torch.autograd.Function):
-    """Forward: ONE primitive call for the batch; backward: the shift rule, ONE call for all shifts.
+    """Forward: ONE primitive call for the batch; backward: the shift rule (the four-term rule
+    for controlled rotations), ONE call for all shifts.
     """
 
     @staticmethod
@@ -201,7 +204,7 @@ class _ShiftRuleFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
         layer = ctx.layer
-        dtheta = gate_gradients(layer.runner, ctx.theta)  # (B, G, n_out)
+        dtheta = gate_gradients(layer.runner, ctx.theta, layer._four_term)  # (B, G, n_out)
         grad_p = np.einsum("bo,bgo,gp->bp", grad_out.detach().cpu().numpy(), dtheta,
                            layer._angles.jacobian)
         grad_p = torch.as_tensor(grad_p, dtype=torch.float64)
