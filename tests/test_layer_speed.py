@@ -118,8 +118,8 @@ def test_the_backward_pass_of_a_small_layer_runs_on_one_thread(two_threads):
         if node is None or id(node) in visited:
             continue
         visited.add(id(node))
-        node.register_prehook(
-            lambda *_, name=node.name(): seen.add((name, torch.get_num_threads())))
+        name = node.name()
+        node.register_prehook(lambda *_, name=name: seen.add((name, torch.get_num_threads())))
         stack += [child for child, _ in node.next_functions]
     out.backward()
     threads = {}
