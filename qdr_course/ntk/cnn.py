@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from qdr_course.ntk._neural_tangents import import_neural_tangents
-from qdr_course.ntk.data import PAPER_DIGITS_CNN, standardise_images
+from qdr_course.ntk.data import PAPER_DIGITS_CNN, _bundled_digits, standardise_images
 from qdr_course.ntk.networks import myrtle_cnn
 from qdr_course.ntk.qlsa_metrics import PAPER_TRIALS, metrics_from_kernels
 from qdr_course.ntk.sparsification import cnn_class_thresholds, cnn_sparsify, sparsity_pattern
@@ -39,18 +39,16 @@ def cnn_pool(per_class: int = POOL_PER_CLASS, digits: Sequence[int] = PAPER_DIGI
 
     Standardised with the pool's global mean and std (the original used its training set's).
     """
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
+    images, labels = _bundled_digits()
     rng = np.random.default_rng(seed)
     idx = []
     for d in digits:
-        pool = np.flatnonzero(bunch.target == d)
+        pool = np.flatnonzero(labels == d)
         if per_class > len(pool):
             raise ValueError(f"per_class = {per_class} but the 8x8 digits have only {len(pool)} "
                              f"images of a {d}; use per_class <= {len(pool)}")
         idx.append(rng.permutation(pool)[:per_class])
-    x, _ = standardise_images(bunch.data[np.concatenate(idx)], bunch.data[:1])
+    x, _ = standardise_images(images[np.concatenate(idx)], images[:1])
     y = np.repeat([1.0, -1.0], per_class)
     return x.reshape(-1, 8, 8, 1), y
 

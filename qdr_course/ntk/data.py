@@ -5,8 +5,11 @@ See lesson 06.
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -36,13 +39,35 @@ class DigitPair:
         return len(self.y_train)
 
 
+#: scikit-learn's copy of the 8x8 digits, relative to its package folder.
+BUNDLED_DIGITS_FILE = Path("datasets", "data", "digits.csv.gz")
+
+
+def _bundled_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 digits (flattened, float64) and labels, without importing it.
+
+    ``sklearn.datasets.load_digits`` reads :data:`BUNDLED_DIGITS_FILE` with ``np.loadtxt``;
+    reading the same file the same way gives the same arrays without importing scikit-learn
+    (about 65 MB of memory in a lesson that never uses the rest of it). If a scikit-learn release
+    moves the file, ``load_digits`` is used (tests/test_bundled_digits.py then fails).
+    """
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / BUNDLED_DIGITS_FILE
+        if path.is_file():
+            with gzip.open(path, mode="rt", encoding="utf-8") as file:
+                table = np.loadtxt(file, delimiter=",")
+            return np.ascontiguousarray(table[:, :-1]), table[:, -1].astype(int)
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.data.astype(np.float64), bunch.target.astype(int)
+
+
 def _load_images(source: str, data_home: str | None) -> tuple[np.ndarray, np.ndarray]:
     """All images (flattened, float64) and integer labels of a data source."""
     if source == "digits":
-        from sklearn.datasets import load_digits
-
-        bunch = load_digits()
-        return bunch.data.astype(np.float64), bunch.target.astype(int)
+        return _bundled_digits()
     if source == "mnist":
         from sklearn.datasets import fetch_openml
 
