@@ -69,7 +69,7 @@ def disk_usage(folder: Path) -> int:
     return total
 
 
-def largest_entries(site_packages: Path, count: int = 8) -> list[tuple[str, int]]:
+def largest_entries(site_packages: Path, count: int = 10) -> list[tuple[str, int]]:
     """The ``count`` largest top-level entries of a site-packages folder, with their bytes."""
     sizes = [(entry.name, disk_usage(entry) if entry.is_dir() else entry.lstat().st_blocks * 512)
              for entry in site_packages.iterdir() if not entry.name.endswith(".dist-info")]
