@@ -236,7 +236,7 @@ def markdown(data: dict) -> str:
             f"setup` took {data['install']['seconds']:.0f} s and the first lesson was open "
             f"{first['lab_serves_it_s'] + first['first_code_cell_s']:.0f} s later "
             f"({data['time_to_first_lesson_s'] / 60:.1f} minutes in all; measured by "
-            f"benchmarks/bench_environment.py on {data['date'][:10]}).")
+            f"`benchmarks/bench_environment.py` on {data['date'][:10]}).")
 
 
 def main(argv: list[str] | None = None) -> int:
