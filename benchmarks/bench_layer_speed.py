@@ -14,9 +14,10 @@ way on one torch thread (like for like); the third varies the threads. Tables:
 - ``pennylane``: a 3-layer RY + CZ-ring circuit at 4-12 qubits, batch 32, against PennyLane's
   ``default.qubit`` with ``diff_method="backprop"`` (skipped with a line when PennyLane is not
   installed: ``pip install pennylane``); target: ratio <= 1.
-- ``threads``: default threads (as the package chooses them) against one thread, in three
-  conditions, each its own process: quiet; beside a busy process (one CPU spinning); and under a
-  one-CPU limit (``taskset -c 0``). Target: within 1.1x everywhere.
+- ``threads``: default threads (as the package chooses them) against one thread, in four
+  conditions, each its own process: quiet; beside a busy process (one CPU spinning); under a
+  one-CPU limit (``taskset -c 0``); and in a cgroup with a one-CPU quota (made here; needs
+  root). Target: within 1.1x everywhere.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -43,10 +45,12 @@ from qdr_course.quantum.circuits import (  # noqa: E402
     z_observables,
 )
 from qdr_course.quantum.layer import QuantumLayer  # noqa: E402
+from qdr_course.threads import current_choice  # noqa: E402
 
 BATCHES = (1, 32, 256)
 QUBITS = (4, 6, 8, 10, 12)
 RING_LAYERS, RING_BATCH = 3, 32
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 def lesson_circuit() -> ParameterizedCircuit:
@@ -192,20 +196,56 @@ def pennylane_table(repeats: int, min_seconds: float, qubits) -> dict | str:
 
 def threads_rows(repeats: int, min_seconds: float, batches, qubits) -> dict:
     """Default threads / one thread for each size, in this process (turns switch the count)."""
-    default = torch.get_num_threads()
+    default = torch.get_num_threads()  # as the package chose it (qdr_course.threads)
+    choice = current_choice()
     cases = {f"3 qubits B={b}": (QuantumLayer(lesson_circuit()), inputs(b, 3)) for b in batches}
     cases.update({f"{n} qubits B={RING_BATCH}": (QuantumLayer(ring_circuit(n)),
                                                   inputs(RING_BATCH, n)) for n in qubits})
-    rows = {"default_threads": default}
+    rows = {"default_threads": default, "choice": choice.describe() if choice else None}
 
     threads = {"default": lambda: torch.set_num_threads(default),
                "one": lambda: torch.set_num_threads(1)}
+    if choice is not None and choice.before != default:  # what torch alone would have used
+        rows["torch_threads"] = choice.before
+        threads["torch's own default"] = lambda: torch.set_num_threads(choice.before)
     for name, (module, x) in cases.items():
-        rows[name] = paired({"default": lambda: forward_backward(module, x),
-                             "one": lambda: forward_backward(module, x)},
+        rows[name] = paired({way: lambda: forward_backward(module, x) for way in threads},
                             repeats, min_seconds, reference="one", setup=threads)
     torch.set_num_threads(default)
     return rows
+
+
+@contextmanager
+def one_cpu_quota():
+    """A cgroup whose CPU quota is one CPU (as Binder and Kubernetes set it), or why not.
+
+    Yields the command prefix that starts a process inside it; cgroup v1's ``cpu`` controller
+    (``cpu.cfs_quota_us`` = ``cpu.cfs_period_us``) or v2's ``cpu.max``. Needs root.
+    """
+    v1, v2 = CGROUP_ROOT / "cpu", CGROUP_ROOT
+    if (v2 / "cgroup.controllers").is_file() and "cpu" in (v2 / "cgroup.controllers").read_text():
+        folder, limit = v2 / "qdr-bench", [("cpu.max", "100000 100000")]
+    elif (v1 / "cpu.cfs_quota_us").is_file():
+        folder = v1 / "qdr-bench"
+        limit = [("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "100000")]
+    else:
+        yield None, "no cgroup CPU controller at /sys/fs/cgroup"
+        return
+    try:
+        folder.mkdir(exist_ok=True)
+        for name, value in limit:
+            (folder / name).write_text(value)
+    except OSError as error:
+        yield None, f"cannot set a CPU quota ({error}; needs root)"
+        return
+    try:
+        enter = f'echo $$ > {folder / "cgroup.procs"} && exec "$@"'
+        yield ["sh", "-c", enter, "sh"], None
+    finally:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def busy_process() -> subprocess.Popen:
@@ -214,24 +254,28 @@ def busy_process() -> subprocess.Popen:
 
 
 def threads_table(args) -> dict:
-    """``threads_rows`` in three fresh processes: quiet, beside a busy process, one CPU."""
+    """``threads_rows`` in fresh processes: quiet, beside a busy process, one CPU, a quota."""
     table = {}
     command = [sys.executable, __file__, "--threads-only", "--repeats", str(args.repeats),
                "--min-seconds", str(args.min_seconds)] + (["--quick"] if args.quick else [])
     conditions = {"quiet": ([], False), "busy process": ([], True),
-                  "one CPU (taskset -c 0)": (["taskset", "-c", "0"], False)}
+                  "one CPU (taskset -c 0)": (["taskset", "-c", "0"], False),
+                  "one-CPU quota (cgroup)": ("quota", False)}
     for condition, (prefix, busy) in conditions.items():
-        if prefix and not shutil.which(prefix[0]):
-            table[condition] = f"skipped: {prefix[0]} is not installed"
-            continue
-        spinner = busy_process() if busy else None
-        try:
-            done = subprocess.run(prefix + command, capture_output=True, text=True,
-                                  env={**os.environ, "PYTHONHASHSEED": "0"})
-        finally:
-            if spinner is not None:
-                spinner.kill()
-                spinner.wait()
+        with one_cpu_quota() if prefix == "quota" else nullcontext((prefix, None)) as (
+                prefix, why_not):
+            if why_not or (prefix and not shutil.which(prefix[0])):
+                table[condition] = f"skipped: {why_not or prefix[0] + ' is not installed'}"
+                print(f"  threads, {condition}: {table[condition]}", flush=True)
+                continue
+            spinner = busy_process() if busy else None
+            try:
+                done = subprocess.run(prefix + command, capture_output=True, text=True,
+                                      env={**os.environ, "PYTHONHASHSEED": "0"})
+            finally:
+                if spinner is not None:
+                    spinner.kill()
+                    spinner.wait()
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode != 0 or not lines:
             raise RuntimeError(f"the {condition} run failed: {done.stderr.strip()[-500:]}")

@@ -88,11 +88,17 @@ def layer_speed_rows(r: dict) -> list[tuple[str, str, str]]:
     parts = []
     for condition, table in t["threads"].items():
         if not isinstance(table, dict):
+            parts.append(f"{condition}: {table}")
             continue
         worst = max((v["default"]["ratio_to_one"]["median"], k) for k, v in table.items()
                     if isinstance(v, dict))
-        parts.append(f"{condition}: at most {worst[0]:.2f} ({worst[1]}; torch threads "
-                     f"{table['default_threads']})")
+        part = (f"{condition}: at most {worst[0]:.2f} ({worst[1]}; torch threads "
+                f"{table['default_threads']})")
+        if "torch_threads" in table:  # the package chose fewer threads than torch would
+            own = max(v["torch's own default"]["ratio_to_one"]["median"] for v in table.values()
+                      if isinstance(v, dict))
+            part += f", with torch's own {table['torch_threads']} threads up to {own:.2f}"
+        parts.append(part)
     rows.append(("`bench_layer_speed.py`: default threads / one thread, 3 qubits B = 1-256 and "
                  "4-12 qubits B = 32 (medians)", "; ".join(parts) + " (target: within 1.1)",
                  measured(r)))

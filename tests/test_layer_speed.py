@@ -89,14 +89,49 @@ def test_one_thread_path_without_input_gradients_and_second_derivatives(two_thre
 
     layer = QuantumLayer(retinopathy_circuit(3, 2))
     layer(torch.randn(4, 3, dtype=torch.float64)).sum().backward()
-    assert layer.weights.grad.shape == (6,)
+    assert layer.weights.grad.shape == (6,) and torch.get_num_threads() == 2
     x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
-    with pytest.raises(RuntimeError, match="second derivatives .* torch.set_num_threads"):
-        torch.autograd.grad(layer(x).sum(), x, create_graph=True)
-    torch.set_num_threads(1)  # the plain path: second derivatives work
     (gx,) = torch.autograd.grad(layer(x).sum(), x, create_graph=True)
-    gx.sum().backward()
-    assert x.grad is not None
+    (hx,) = torch.autograd.grad(gx.sum(), x)
+    assert torch.get_num_threads() == 2
+    torch.set_num_threads(1)  # the plain path: the same second derivatives
+    (gx1,) = torch.autograd.grad(layer(x).sum(), x, create_graph=True)
+    (hx1,) = torch.autograd.grad(gx1.sum(), x)
+    torch.testing.assert_close((gx, hx), (gx1, hx1), rtol=0, atol=1e-14)
+    with torch.no_grad():  # no graph: nothing to fence, threads restored
+        torch.set_num_threads(2)
+        layer(x)
+    assert torch.get_num_threads() == 2
+
+
+def test_the_backward_pass_of_a_small_layer_runs_on_one_thread(two_threads):
+    """Every node of the simulation's backward runs on one thread; the count is 2 after."""
+    from qdr_course.quantum.circuits import retinopathy_circuit
+
+    layer = QuantumLayer(retinopathy_circuit(3, 2))
+    x = torch.randn(8, 3, dtype=torch.float64, requires_grad=True)
+    head = torch.nn.Linear(3, 1, dtype=torch.float64)
+    out = head(layer(x)).sum()
+    seen, visited, stack = set(), set(), [out.grad_fn]
+    while stack:  # a pre-hook on every node of the graph records the threads it runs with
+        node = stack.pop()
+        if node is None or id(node) in visited:
+            continue
+        visited.add(id(node))
+        node.register_prehook(
+            lambda *_, name=node.name(): seen.add((name, torch.get_num_threads())))
+        stack += [child for child, _ in node.next_functions]
+    out.backward()
+    threads = {}
+    for name, count in seen:
+        threads.setdefault(name, set()).add(count)
+    head = {"SumBackward0", "AddmmBackward0", "TBackward0", "_OneThreadBackwardBackward",
+            "torch::autograd::AccumulateGrad"}
+    assert threads["AddmmBackward0"] == {2}  # the classical head keeps torch's threads
+    simulation = {n: c for n, c in threads.items() if n not in head}
+    assert "_RestoreThreadsBackward" in simulation and len(simulation) > 5
+    assert all(c == {1} for c in simulation.values()), simulation
+    assert torch.get_num_threads() == 2 and x.grad is not None
 
 
 def test_a_large_state_keeps_torchs_threads(two_threads):
@@ -139,3 +174,80 @@ def test_fused_weight_gates_match_the_per_gate_path(n, monkeypatch):
     g1 = torch.autograd.grad(got.sum(), (inputs, full.weights))
     g2 = torch.autograd.grad(want.sum(), (inputs, gate.weights))
     torch.testing.assert_close(g1, g2, rtol=0, atol=1e-12)
+
+
+def _qiskit_expectations(pc, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """<O_k> by Qiskit's Statevector, one row at a time: the reference."""
+    from qiskit.quantum_info import Statevector
+
+    rows = []
+    for row in x:
+        state = Statevector(pc.bind(row, w))
+        rows.append([state.expectation_value(o).real for o in pc.observables])
+    return np.array(rows)
+
+
+def _seven_qubit_circuits():
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import ParameterVector
+
+    from qdr_course.quantum.circuits import ParameterizedCircuit, z_observables
+
+    n = 7
+    x, w = ParameterVector("x", n), ParameterVector("w", 2 * n)
+    real = QuantumCircuit(n)  # RY, H, CZ ring and a CX: the state stays real
+    for q in range(n):
+        real.h(q)
+        real.ry(x[q], q)
+    for layer in range(2):
+        for q in range(n):
+            real.ry(w[layer * n + q], q)
+        for q in range(n):
+            real.cz(q, (q + 1) % n)
+        real.cx(0, n - 1)
+    complex_ = QuantumCircuit(n)  # RZ, a controlled phase with a weight, RX of input + weight
+    for q in range(n):
+        complex_.ry(x[q], q)
+        complex_.rz(w[q], q)
+        complex_.rx(x[q] + w[n + q], q)
+    for q in range(n):
+        complex_.cz(q, (q + 1) % n)
+        complex_.cp(w[q], q, (q + 2) % n)
+    return {name: ParameterizedCircuit(qc, list(x), list(w), z_observables(n))
+            for name, qc in (("real", real), ("complex", complex_))}
+
+
+@pytest.mark.parametrize("name", ["real", "complex"])
+def test_the_per_gate_path_agrees_with_qiskit_and_finite_differences(name):
+    """7 qubits take the per-gate path: outputs against Qiskit's Statevector, gradients
+    against central differences; runs of CZ gates fused into one diagonal."""
+    pc = _seven_qubit_circuits()[name]
+    layer = QuantumLayer(pc)
+    sim = layer.simulator
+    assert sim._program is None and sim._gates_real == (name == "real")
+    diagonals = [entry for entry in sim._gates if entry[0] == "diag"]
+    assert len(diagonals) == 2 if name == "real" else len(diagonals) >= 1
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-np.pi, np.pi, (4, 7))
+    with torch.no_grad():
+        layer.weights.copy_(torch.as_tensor(rng.uniform(-np.pi, np.pi, pc.num_weights)))
+    w = layer.weights.detach().numpy().copy()
+    inputs = torch.as_tensor(x, dtype=torch.float64).requires_grad_(True)
+    out = layer(inputs)
+    np.testing.assert_allclose(out.detach().numpy(), _qiskit_expectations(pc, x, w),
+                               atol=1e-12, rtol=0)
+    probe = torch.as_tensor(rng.normal(size=out.shape))
+    gx, gw = torch.autograd.grad((out * probe).sum(), (inputs, layer.weights))
+    h = 1e-6
+
+    def loss(xv, wv):
+        return float((_qiskit_expectations(pc, xv, wv) * probe.numpy()).sum())
+
+    for j in (0, 3, 13):  # a first-layer, a middle and a last weight
+        e = np.eye(pc.num_weights)[j] * h
+        fd = (loss(x, w + e) - loss(x, w - e)) / (2 * h)
+        assert abs(gw[j].item() - fd) < 1e-7
+    e = np.zeros_like(x)
+    e[2, 5] = h
+    fd = (loss(x + e, w) - loss(x - e, w)) / (2 * h)
+    assert abs(gx[2, 5].item() - fd) < 1e-7

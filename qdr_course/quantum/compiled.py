@@ -53,29 +53,6 @@ class GateAngles:
         """theta = p @ jacobian.T + offset for p of shape (..., num_inputs + num_weights)."""
         return np.asarray(p, dtype=float) @ self.jacobian.T + self.offset
 
-    def require_shift_rule(self) -> None:
-        """Raise ValueError if a parameter-dependent gate has no two-term shift rule."""
-        controlled = sorted({name for g, name in enumerate(self.gate_names)
-                             if name in FOUR_TERM_GATES and np.any(self.jacobian[g])})
-        for g, name in enumerate(self.gate_names):
-            if not np.any(self.jacobian[g]):
-                continue
-            if name in FOUR_TERM_GATES:
-                raise ValueError(
-                    f"parameterised gate number {g} ({name}) is a controlled rotation: its "
-                    "generator |1><1| x sigma/2 has three eigenvalues (0, +1/2, -1/2), so the "
-                    "two-term parameter-shift rule is wrong for it; it needs the four-term "
-                    "rule (shifts +-pi/2 and +-3pi/2). Decompose only the controlled rotations "
-                    "into RY/RZ and CX gates first: pc = ParameterizedCircuit(pc.circuit."
-                    f"decompose(gates_to_decompose={controlled!r}), pc.input_params, "
-                    "pc.weight_params, pc.observables) (a bare circuit.decompose() also turns "
-                    "every RY into an R gate, which has no shift rule here).")
-            if name not in SHIFT_RULE_GATES:
-                raise ValueError(
-                    f"parameterised gate number {g} ({name}) has no known two-eigenvalue "
-                    "generator, so the two-term parameter-shift rule may not hold; use gates "
-                    f"from {sorted(SHIFT_RULE_GATES)} or decompose the circuit first")
-
 
 def _affine_coefficients(expr, parameters: list, where: str) -> tuple[np.ndarray, float]:
     """Coefficients c and offset b with expr = c . p + b; ValueError if expr is not affine in p."""

@@ -22,7 +22,6 @@ Example (runs in a second on a laptop)::
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -32,7 +31,7 @@ from qdr_course import validate
 from qdr_course.quantum.backends import PrimitiveRunner, primitive_kind
 from qdr_course.quantum.circuits import ParameterizedCircuit
 from qdr_course.quantum.compiled import gate_angles
-from qdr_course.quantum.parameter_shift import gate_gradients
+from qdr_course.quantum.parameter_shift import four_term_flags, gate_gradients
 from qdr_course.quantum.statevector import TorchStatevector
 
 __all__ = ["QuantumLayer", "encode_angles"]
@@ -119,7 +118,9 @@ class QuantumLayer(torch.nn.Module):
             if self.kind == "estimator" and shots is not None:
                 raise ValueError("shots apply to a sampler; set an estimator's precision or "
                                  "default_shots on the estimator itself")
-            self._angles.require_shift_rule()
+            # two shifted runs per gate, four for a controlled rotation (CRX, CRY, CRZ); a gate
+            # with no known shift rule is refused here, before any primitive call
+            self._four_term = four_term_flags(self._angles)
             self.simulator = None
             self.runner = PrimitiveRunner(self._angles, backend, transpile_to, shots)
         self.backend = backend
@@ -172,7 +173,7 @@ class QuantumLayer(torch.nn.Module):
             angles = x.to(self.dtype)
             if x.shape[0] * 2**self.circuit.num_qubits <= SINGLE_THREAD_AMPLITUDES \
                     and torch.get_num_threads() > 1:
-                out = _OneThreadFunction.apply(angles, self.weights, self.simulator)
+                out = _run_on_one_thread(self.simulator, angles, self.weights)
             else:
                 out = self.simulator.run(angles, self.weights)
         else:
@@ -188,7 +189,8 @@ class QuantumLayer(torch.nn.Module):
 
 
 class _ShiftRuleFunction(torch.autograd.Function):
-    """Forward: ONE primitive call for the batch; backward: the shift rule, ONE call for all shifts.
+    """Forward: ONE primitive call for the batch; backward: the shift rule (the four-term rule
+    for controlled rotations), ONE call for all shifts.
     """
 
     @staticmethod
@@ -202,7 +204,7 @@ class _ShiftRuleFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
         layer = ctx.layer
-        dtheta = gate_gradients(layer.runner, ctx.theta)  # (B, G, n_out)
+        dtheta = gate_gradients(layer.runner, ctx.theta, layer._four_term)  # (B, G, n_out)
         grad_p = np.einsum("bo,bgo,gp->bp", grad_out.detach().cpu().numpy(), dtheta,
                            layer._angles.jacobian)
         grad_p = torch.as_tensor(grad_p, dtype=torch.float64)
@@ -212,42 +214,52 @@ class _ShiftRuleFunction(torch.autograd.Function):
         return grad_x, grad_w, None
 
 
-@contextmanager
-def _one_thread():
-    """torch on one intra-op thread inside the block; the count before is restored after."""
+def _run_on_one_thread(simulator: TorchStatevector, x: torch.Tensor,
+                       weights: torch.Tensor) -> torch.Tensor:
+    """``simulator.run(x, weights)`` with its forward AND backward on one torch thread.
+
+    The forward pass switches threads around the call. For the backward pass the simulation's
+    autograd graph is fenced by two identity functions: the one on its output sets one thread
+    when the gradient arrives, the one on its inputs restores the count once the gradients have
+    passed through the whole simulation (autograd runs a node only when all its inputs are
+    ready). One graph, no nested backward: second derivatives work as on the plain path.
+    """
     before = torch.get_num_threads()
+    tracked = [t.requires_grad for t in (x, weights)]
+    if torch.is_grad_enabled() and any(tracked):
+        fenced = iter(_RestoreThreads.apply(before, *[t for t, g in zip((x, weights), tracked)
+                                                      if g]))
+        x, weights = (next(fenced) if g else t for t, g in zip((x, weights), tracked))
     torch.set_num_threads(1)
     try:
-        yield
+        out = simulator.run(x, weights)
     finally:
         torch.set_num_threads(before)
+    return _OneThreadBackward.apply(out) if out.requires_grad else out
 
 
-class _OneThreadFunction(torch.autograd.Function):
-    """The statevector simulation, forward and backward, on one thread (small states).
-
-    The forward pass records its own autograd graph on detached copies of the inputs; the
-    backward pass runs that graph, again on one thread. Second derivatives are not supported.
-    """
+class _OneThreadBackward(torch.autograd.Function):
+    """Identity; its backward switches torch to one thread before the simulation's backward."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weights: torch.Tensor, simulator) -> torch.Tensor:
-        leaves = [t.detach().requires_grad_(t.requires_grad) for t in (x, weights)]
-        with torch.enable_grad(), _one_thread():
-            out = simulator.run(*leaves)
-        ctx.leaves, ctx.out = leaves, out
-        return out.detach()
+    def forward(ctx, out: torch.Tensor) -> torch.Tensor:
+        return out.view_as(out)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
-        if torch.is_grad_enabled():  # create_graph=True: the graph recorded here is detached
-            raise RuntimeError("second derivatives through a QuantumLayer need one torch thread: "
-                               "call torch.set_num_threads(1) before the forward pass")
-        wanted = [leaf for leaf in ctx.leaves if leaf.requires_grad]
-        grads = iter(())
-        if wanted and ctx.out.requires_grad:
-            with _one_thread():
-                grads = iter(torch.autograd.grad(ctx.out, wanted, grad_out))
-        result = [next(grads) if leaf.requires_grad else None for leaf in ctx.leaves]
-        ctx.leaves = ctx.out = None
-        return result[0], result[1], None
+        torch.set_num_threads(1)
+        return grad_out
+
+
+class _RestoreThreads(torch.autograd.Function):
+    """Identity on the simulation's inputs; its backward restores the thread count after it."""
+
+    @staticmethod
+    def forward(ctx, before: int, *tensors: torch.Tensor):
+        ctx.before = before
+        return tuple(t.view_as(t) for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor):
+        torch.set_num_threads(ctx.before)
+        return (None, *grads)

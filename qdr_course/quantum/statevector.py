@@ -35,8 +35,9 @@ FREQUENCIES = {"rx": 0.5, "ry": 0.5, "rz": 0.5, "rxx": 0.5, "ryy": 0.5, "rzz": 0
                "crx": 0.5, "cry": 0.5, "crz": 0.5, "p": 1.0, "u1": 1.0, "cp": 1.0, "cu1": 1.0}
 _SKIP = {"barrier", "delay"}
 #: Up to this many qubits gates act as full 2^n x 2^n matrices (fewer, larger kernels: faster).
-#: Measured (benchmarks/bench_layer_speed.py, RY + CZ-ring, batch 32 and 256, one thread): the
-#: full-matrix path takes 0.4-0.6x the per-gate path's time at 3-6 qubits, 1.5x at 7, 5.6x at 8.
+#: Measured (RY + CZ-ring circuit of benchmarks/bench_layer_speed.py, forward + backward, one
+#: thread): the full-matrix path takes 0.5-0.6x the per-gate path's time at 3-5 qubits,
+#: 0.8-1.0x at 6 and 1.0x at 7 (batch 32 and 256); from 8 qubits its 2^n x 2^n matrices lose.
 FULL_MATRIX_QUBITS = 6
 
 
@@ -112,10 +113,18 @@ class TorchStatevector:
                     self._ops.append((axes, "const", self._tensor(m), None, None))
         self._observables = self._compile_observables(self.angles.observables)
         self._program = self._program_shared = None  # (program, real) of the full-matrix path
+        inputs = self.angles.jacobian[:, :self.angles.num_inputs]
+        #: per gate angle: does it change from row to row (depends on the inputs)?
+        self._per_row = np.any(inputs != 0, axis=1)
+        self._row_columns = np.flatnonzero(self._per_row)
+        self._weight_columns = np.flatnonzero(~self._per_row)
+        self._frequencies = torch.as_tensor(
+            [FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names], dtype=dtype)
         if n <= FULL_MATRIX_QUBITS:
-            inputs = self.angles.jacobian[:, :self.angles.num_inputs]
             self._program = self._compile_full(np.ones(len(inputs), dtype=bool))
-            self._program_shared = self._compile_full(np.any(inputs != 0, axis=1))
+            self._program_shared = self._compile_full(self._per_row)
+        else:
+            self._gates, self._gates_real = self._compile_gates()
         self._jacobian = torch.as_tensor(self.angles.jacobian, dtype=dtype)
         self._offset = torch.as_tensor(self.angles.offset, dtype=dtype)
 
@@ -185,19 +194,104 @@ class TorchStatevector:
             return [("const", merged[0][1], None)]
         return [("block", merged, None)]
 
-    def _block_matrix(self, factors: list, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        """The product of a block's factors at the weights' angles (row 0 of cos / sin)."""
+    def _compile_gates(self) -> tuple[list, bool]:
+        """Per-gate program and whether it is real. Each run of constant diagonal gates (a CZ
+        ring, say) becomes ONE diagonal of the whole register: they commute, and a diagonal
+        multiplies the flat state with no reordering of axes. Real (RY, CZ, CX, H ... with
+        Z-type observables): the state stays real, half the numbers of a complex one.
+        """
+        n, d = self.num_qubits, 2**self.num_qubits
+        ones = torch.ones((1,) + (2,) * n, dtype=self.cdtype)
+        program, diagonal = [], None
+        for axes, kind, data, g, k in self._ops:
+            if kind == "diag":
+                factor = self._apply_diag(ones, data, axes).reshape(d)
+                diagonal = factor if diagonal is None else diagonal * factor
+                continue
+            if diagonal is not None:
+                program.append(("diag", diagonal, None, None, None))
+                diagonal = None
+            program.append((kind, data, axes, g, k))
+        if diagonal is not None:
+            program.append(("diag", diagonal, None, None, None))
+        matrices = [m for kind, data, *_ in program
+                    for m in (data if isinstance(data, tuple) else (data,))]
+        real = self._observables[0] == "diag" and all(bool((m.imag == 0).all())
+                                                      for m in matrices)
+        if real:
+            program = [(kind, tuple(m.real.to(self.dtype) for m in data)
+                        if isinstance(data, tuple) else data.real.to(self.dtype), axes, g, k)
+                       for kind, data, axes, g, k in program]
+        return program, real
+
+    def _statevector_gates(self, theta: torch.Tensor, shared: bool = False) -> torch.Tensor:
+        """Final states (B, 2^n) gate by gate, real if the program is; ``shared``: weight angles
+        equal in every row (one 2 x 2 matrix for the batch, not one per row)."""
+        batch, n = theta.shape[0], self.num_qubits
+        dtype = self.dtype if self._gates_real else self.cdtype
+        psi = torch.zeros((batch, 2**n), dtype=dtype)
+        psi[:, 0] = 1
+        if batch == 0:
+            return psi
+        cos, sin, cos_w, sin_w = self._cos_sin(theta, self._gates_real, shared)
+        for kind, data, axes, g, _ in self._gates:
+            if kind == "diag":
+                psi = (psi.reshape(batch, -1) * data).reshape(psi.shape)
+                continue
+            psi = psi.reshape((batch,) + (2,) * n)
+            if kind == "const":
+                psi = self._apply(psi, data, axes)
+                continue
+            a, b, c = data
+            if shared and not self._per_row[g]:  # the same matrix for every row
+                matrix = a + cos_w[g] * b + sin_w[g] * c
+            elif kind == "diag_param":
+                matrix = a + cos[g][:, None] * b + sin[g][:, None] * c
+            else:
+                matrix = a + cos[g][:, None, None] * b + sin[g][:, None, None] * c
+            if kind == "diag_param":
+                psi = self._apply_diag(psi, matrix, axes)
+            else:
+                psi = self._apply(psi, matrix, axes)
+        return psi.reshape(batch, 2**n)
+
+    @staticmethod
+    def _block_matrix(factors: list, cos: tuple, sin: tuple) -> torch.Tensor:
+        """The product of a block's factors at the weights' angles (``cos[g]``: a scalar)."""
         out = None
         for kind, m, g in factors:
             if kind == "const":
                 out = m if out is None else out @ m
             elif kind == "diag_param":
-                diag = m[0] + cos[0, g] * m[1] + sin[0, g] * m[2]
+                diag = m[0] + cos[g] * m[1] + sin[g] * m[2]
                 out = torch.diag(diag) if out is None else out * diag
             else:
-                full = m[0] + cos[0, g] * m[1] + sin[0, g] * m[2]
+                full = m[0] + cos[g] * m[1] + sin[g] * m[2]
                 out = full if out is None else out @ full
         return out
+
+    def _cos_sin(self, theta: torch.Tensor, real: bool, shared: bool) -> tuple[dict, dict]:
+        """cos(k theta_g), sin(k theta_g): per row (B,) for the angles that change from row to
+        row, and from row 0 (scalars) for the weights' angles when ``shared``.
+
+        Each set is gathered once and split with ``unbind``: indexing angle by angle would
+        make one autograd node per gate whose backward fills a zero (B, num_angles) tensor.
+        """
+        def split(values: torch.Tensor, columns: np.ndarray, dim: int) -> tuple[dict, dict]:
+            angles = values * self._frequencies[columns]
+            cos, sin = torch.cos(angles), torch.sin(angles)
+            if not real:
+                cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
+            keys = columns.tolist()
+            return dict(zip(keys, cos.unbind(dim))), dict(zip(keys, sin.unbind(dim)))
+
+        rows = self._row_columns if shared else np.arange(self.angles.num_angles)
+        cos, sin = split(theta[:, rows], rows, 1)
+        if shared and len(self._weight_columns):
+            cos_w, sin_w = split(theta[0, self._weight_columns], self._weight_columns, 0)
+        else:
+            cos_w, sin_w = {}, {}
+        return cos, sin, cos_w, sin_w
 
     def _statevector_full(self, theta: torch.Tensor, shared: bool = False) -> torch.Tensor:
         """Final states (B, 2^n), real if the program is; ``shared``: weight angles equal in
@@ -209,24 +303,21 @@ class TorchStatevector:
         psi[:, 0] = 1
         if batch == 0:
             return psi
-        freq = torch.as_tensor([FREQUENCIES.get(name, 0.0) for name in self.angles.gate_names],
-                               dtype=self.dtype)
-        cos, sin = torch.cos(theta * freq), torch.sin(theta * freq)
-        if not real:
-            cos, sin = cos.to(self.cdtype), sin.to(self.cdtype)
+        cos, sin, cos_w, sin_w = self._cos_sin(theta, real, shared)
         for kind, m, g in program:
             if kind == "const":
                 psi = psi @ m
             elif kind == "block":
-                psi = psi @ self._block_matrix(m, cos, sin)
+                psi = psi @ self._block_matrix(m, cos_w, sin_w)
             elif kind == "diag_param":
-                diag = torch.addcmul(torch.addcmul(m[0], cos[:, g, None], m[1]), sin[:, g, None],
+                diag = torch.addcmul(torch.addcmul(m[0], cos[g][:, None], m[1]), sin[g][:, None],
                                      m[2])
                 psi = psi * diag
             else:  # row_param
-                parts = psi @ m  # (B, 3d): psi A^T | psi B^T | psi C^T
-                psi = torch.addcmul(torch.addcmul(parts[:, :d], cos[:, g, None], parts[:, d:2 * d]),
-                                    sin[:, g, None], parts[:, 2 * d:])
+                # psi A^T | psi B^T | psi C^T from one product; unbind, not slices: slicing's
+                # backward fills a zero (B, 3d) tensor per slice
+                a, b, c = (psi @ m).reshape(batch, 3, d).unbind(1)
+                psi = torch.addcmul(torch.addcmul(a, cos[g][:, None], b), sin[g][:, None], c)
         return psi
 
     def _tensor(self, m: np.ndarray) -> torch.Tensor:
@@ -276,26 +367,8 @@ class TorchStatevector:
         if self._program is not None:
             psi = self._statevector_full(theta)
             return psi if torch.is_complex(psi) else psi.to(self.cdtype)
-        batch, n = theta.shape[0], self.num_qubits
-        psi = torch.zeros((batch, 2**n), dtype=self.cdtype)
-        psi[:, 0] = 1
-        psi = psi.reshape((batch,) + (2,) * n)
-        for axes, kind, data, g, k in self._ops:
-            if kind == "const":
-                psi = self._apply(psi, data, axes)
-            elif kind == "diag":
-                psi = self._apply_diag(psi, data, axes)
-            else:
-                cos = torch.cos(k * theta[:, g]).to(self.cdtype)
-                sin = torch.sin(k * theta[:, g]).to(self.cdtype)
-                a, b, c = data
-                if kind == "diag_param":
-                    diag = a + cos[:, None] * b + sin[:, None] * c  # (B, d)
-                    psi = self._apply_diag(psi, diag, axes)
-                else:
-                    matrix = a + cos[:, None, None] * b + sin[:, None, None] * c  # (B, d, d)
-                    psi = self._apply(psi, matrix, axes)
-        return psi.reshape(batch, 2**n)
+        psi = self._statevector_gates(theta)
+        return psi if torch.is_complex(psi) else psi.to(self.cdtype)
 
     def expectations(self, theta: torch.Tensor) -> torch.Tensor:
         """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs)."""
@@ -312,7 +385,9 @@ class TorchStatevector:
             if not torch.is_complex(psi):  # real program: diagonal observables
                 return (psi * psi) @ data
         else:
-            psi = self.statevector(theta)
+            psi = self._statevector_gates(theta, shared)
+            if not torch.is_complex(psi):  # real program: diagonal observables
+                return (psi * psi) @ data
         if kind == "diag":
             return (psi.real**2 + psi.imag**2) @ data
         return torch.einsum("bi,kij,bj->bk", psi.conj(), data, psi).real
