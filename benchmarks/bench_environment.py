@@ -69,7 +69,7 @@ def disk_usage(folder: Path) -> int:
     return total
 
 
-def largest_entries(site_packages: Path, count: int = 8) -> list[tuple[str, int]]:
+def largest_entries(site_packages: Path, count: int = 10) -> list[tuple[str, int]]:
     """The ``count`` largest top-level entries of a site-packages folder, with their bytes."""
     sizes = [(entry.name, disk_usage(entry) if entry.is_dir() else entry.lstat().st_blocks * 512)
              for entry in site_packages.iterdir() if not entry.name.endswith(".dist-info")]
@@ -236,7 +236,7 @@ def markdown(data: dict) -> str:
             f"setup` took {data['install']['seconds']:.0f} s and the first lesson was open "
             f"{first['lab_serves_it_s'] + first['first_code_cell_s']:.0f} s later "
             f"({data['time_to_first_lesson_s'] / 60:.1f} minutes in all; measured by "
-            f"benchmarks/bench_environment.py on {data['date'][:10]}).")
+            f"`benchmarks/bench_environment.py` on {data['date'][:10]}).")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,13 +58,23 @@ def inspect_package(dist: str, module: str, spec: str, why: str) -> Finding:
     except Exception as error:  # a broken import is exactly what the doctor is for
         hint = ""
         if dist == "neural-tangents":
-            hint = " (neural-tangents 0.6.5 needs jax==0.5.3, jaxlib==0.5.3, tf2jax==0.3.7)"
+            hint = " (neural-tangents 0.6.5 needs jax==0.5.3, jaxlib==0.5.3, frozendict)"
         return Finding(dist, version, False,
                        f"fails to import: {type(error).__name__}: {error}{hint}")
     base = version.split("+")[0]
     if base not in SpecifierSet(spec):
         return Finding(dist, version, False, f"untested version, the course wants {spec}")
-    return Finding(dist, version, True, why)
+    return Finding(dist, version, True, why + (tensorflow_note() if module == "neural_tangents"
+                                               else ""))
+
+
+def tensorflow_note() -> str:
+    """Said beside neural-tangents when TensorFlow, which it declares, is not installed."""
+    try:
+        metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        return "; TensorFlow not installed (not needed: see binder/requirements-no-deps.txt)"
+    return ""
 
 
 def on_binder() -> bool:

@@ -17,8 +17,9 @@
 #      TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu to do exactly what Binder does.
 #      If postBuild does not read TORCH_INDEX_URL yet, the same one-line change is applied to
 #      the temporary copy only (and printed); the repository's postBuild is never edited;
-#   5. checks: pip check, the default-viewer override where JupyterLab reads it, the jupytext
-#      extension enabled;
+#   5. checks: pip check (in postBuild), every pin of requirements.txt and
+#      requirements-no-deps.txt installed and TensorFlow not, the default-viewer override where
+#      JupyterLab reads it, the jupytext extension enabled;
 #   6. benchmarks/notebook_budgets.py, run by the new environment's python, executes each
 #      notebook in a fresh kernel and prints its wall time and peak RSS;
 #   7. tests/test_browser.py in the new environment, with JupyterLab reading the settings that
@@ -130,8 +131,9 @@ assert settings.exists(), f"{settings} is missing: .py lessons would open as tex
 assert json.loads(settings.read_text()) == json.loads((repo / "binder" / "overrides.json").read_text())
 import qdr_course
 assert Path(qdr_course.__file__).resolve().is_relative_to(repo), f"qdr_course imported from {qdr_course.__file__}"
-pins = dict(line.split("#")[0].strip().split("==") for line in (repo / "binder" / "requirements.txt").read_text().splitlines()
-            if line.split("#")[0].strip())
+pins = dict(line.split("#")[0].strip().split("==") for lock in ("requirements.txt", "requirements-no-deps.txt")
+            for line in (repo / "binder" / lock).read_text().splitlines() if line.split("#")[0].strip())
+assert not {"tensorflow", "tf2jax"} & {d.metadata["Name"] for d in md.distributions()}, "TensorFlow is installed"
 wrong = {name: (pin, md.version(name)) for name, pin in pins.items() if md.version(name) != pin}
 assert not wrong, f"installed versions differ from the lock: {wrong}"
 torch_pin = (repo / "binder" / "torch-version.txt").read_text().split("#")[0].strip()

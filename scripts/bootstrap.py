@@ -6,9 +6,14 @@
     python3 scripts/bootstrap.py setup   # set up only (what `lab` installs)
 
 `lab` and `setup` install exactly the Binder environment: torch first, then every other package
-at the version pinned in binder/requirements.txt, then this course in editable mode. `test`
-installs binder/requirements-test.txt instead: the same pins plus the test packages (pytest,
-nbval, playwright, ruff ...). Both locks are written by scripts/lock.py.
+at the version pinned in binder/requirements.txt, then neural-tangents without its
+TensorFlow-only requirements (binder/requirements-no-deps.txt, with --no-deps), then this course
+in editable mode, then `pip check` (which must report nothing but the requirements
+requirements-no-deps.txt leaves out on purpose). `test` installs binder/requirements-test.txt
+instead of requirements.txt: the same pins plus the test packages (pytest, nbval, playwright,
+ruff ...). The three files are written by scripts/lock.py.
+
+    python3 scripts/bootstrap.py pip-check         # that `pip check`, for this interpreter's env
 
 Where torch comes from: on Linux and Windows PyTorch's small CPU-only index
 (https://download.pytorch.org/whl/cpu), as on Binder; on macOS pip's default index (its torch is
@@ -23,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -36,6 +42,7 @@ VENV = ROOT / ".venv"
 LOCK = ROOT / "binder" / "requirements.txt"  # what the course needs (Binder installs this)
 TEST_LOCK = ROOT / "binder" / "requirements-test.txt"  # LOCK's pins plus the test packages
 LOCKS = {"learner": LOCK, "test": TEST_LOCK}  # the package sets, smallest first
+NO_DEPS_LOCK = ROOT / "binder" / "requirements-no-deps.txt"  # neural-tangents, after either lock
 TORCH = (ROOT / "binder" / "torch-version.txt").read_text().split("#")[0].strip()
 STAMP = VENV / ".qdr-course-installed"  # fingerprint of the install, its torch index, package set
 TORCH_MARK = VENV / ".qdr-course-torch-index"  # the index the installed torch came from
@@ -96,7 +103,8 @@ def fallback_message(requested: str, reason: str) -> str:
 
 def install_commands(python: os.PathLike, index: str, reinstall_torch: bool,
                      lock: Path = LOCK) -> list[list]:
-    """The pip commands that install torch from ``index`` ("" = default), ``lock``, the course.
+    """The pip commands that install torch from ``index`` ("" = default), ``lock``,
+    NO_DEPS_LOCK (without dependencies), the course.
 
     From a torch index, torch goes in alone (--no-deps): its dependencies are pinned in the
     lock. From pip's default index torch is resolved together with the lock, dependencies
@@ -105,18 +113,70 @@ def install_commands(python: os.PathLike, index: str, reinstall_torch: bool,
     pip = [python, "-m", "pip", "install", "--disable-pip-version-check"]
     torch = f"torch=={TORCH}"
     force = ["--force-reinstall"] if reinstall_torch else []
-    course = [*pip, "--no-deps", "-e", ROOT]
+    after = [[*pip, "--no-deps", "-r", NO_DEPS_LOCK], [*pip, "--no-deps", "-e", ROOT]]
     if index:
         alone = [*pip, "--no-deps", *force, torch, "--index-url", index]
-        return [alone, [*pip, "-r", lock], course]
+        return [alone, [*pip, "-r", lock], *after]
     replace = [[*pip, "--no-deps", "--force-reinstall", torch]] if reinstall_torch else []
-    return [*replace, [*pip, torch, "-r", lock], course]
+    return [*replace, [*pip, torch, "-r", lock], *after]
+
+
+def canonical(name: str) -> str:
+    """A package name as pip prints it (PEP 503): lower case, runs of -_. as one -."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def expected_pip_check_lines(no_deps_lock: Path = NO_DEPS_LOCK) -> list[str]:
+    """What `pip check` says about the pins of ``no_deps_lock``: each requirement that its
+    '# not installed: a, b' comment names, as missing."""
+    lines = []
+    for line in no_deps_lock.read_text().splitlines():
+        pin, _, comment = line.partition("#")
+        if "==" not in pin or "not installed:" not in comment:
+            continue
+        name, version = (part.strip() for part in pin.split("=="))
+        for missing in comment.split("not installed:")[1].split(","):
+            lines.append(f"{canonical(name)} {version} requires {canonical(missing.strip())}, "
+                         "which is not installed.")
+    return lines
+
+
+def pip_check_problems(output: str, expected: list[str]) -> list[str]:
+    """The lines of `pip check` ``output`` that report a problem not in ``expected``."""
+    return [line for line in output.splitlines()
+            if line.strip() and line.strip() != "No broken requirements found."
+            and line.strip() not in expected]
+
+
+def check_dependencies(python: os.PathLike, no_deps_lock: Path = NO_DEPS_LOCK) -> str | None:
+    """`pip check` in ``python``'s environment: None when it reports nothing, or nothing but the
+    requirements ``no_deps_lock`` leaves out on purpose; else the error to print."""
+    print("+", python, "-m pip check", flush=True)
+    result = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True)
+    expected = expected_pip_check_lines(no_deps_lock)
+    problems = pip_check_problems(result.stdout, expected)
+    if result.returncode != 0 and not result.stdout.strip():
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        problems = [f"pip check failed (exit {result.returncode}): {tail}"]
+    if problems:
+        allowed = (f"The only lines allowed ({no_deps_lock.name} installs these packages "
+                   "with --no-deps, on purpose):\n  " + "\n  ".join(expected)) if expected \
+            else "No line is allowed."
+        return ("error: pip check found broken requirements:\n  " + "\n  ".join(problems) +
+                f"\n{allowed}\nFix the packages named above, or install the environment again "
+                "(python3 scripts/bootstrap.py setup).")
+    left_out = [line.split(" requires ")[1].split(",")[0] for line in expected
+                if line in result.stdout.splitlines()]
+    note = f" ({', '.join(left_out)}: left out on purpose, see {no_deps_lock.name})"
+    print("pip check: ok" + (note if left_out else ""))
+    return None
 
 
 def fingerprint(requested: str, used: str) -> str:
     """What the environment was installed from: locks, torch pin, metadata, torch's index."""
     digest = hashlib.sha256()
-    for path in (LOCK, TEST_LOCK, ROOT / "binder" / "torch-version.txt", ROOT / "pyproject.toml"):
+    for path in (LOCK, TEST_LOCK, NO_DEPS_LOCK, ROOT / "binder" / "torch-version.txt",
+                 ROOT / "pyproject.toml"):
         digest.update(path.read_bytes())
     digest.update(f"\0requested={requested}\0used={used}".encode())
     return digest.hexdigest()
@@ -181,7 +241,9 @@ def set_up(packages: str = "learner") -> None:
     TORCH_MARK.write_text(index)
     for command in rest:
         run(*command)
-    run(venv_bin("python"), "-m", "pip", "check")
+    error = check_dependencies(venv_bin("python"))
+    if error:
+        sys.exit(error)
     install_jupyter_settings(VENV)
     STAMP.write_text(stamp_text(requested, index, packages))
 
@@ -214,6 +276,11 @@ def main(argv: list[str]) -> int:
     if argv == ["jupyter-settings"]:  # binder/postBuild: this interpreter's environment
         install_jupyter_settings(Path(sys.prefix))
         return 0
+    if argv == ["pip-check"]:  # binder/postBuild, deploy/tljh/setup.sh: this interpreter's env
+        error = check_dependencies(sys.executable)
+        if error:
+            print(error, file=sys.stderr)
+        return 1 if error else 0
     if len(argv) < 1 or argv[0] not in ("lab", "test", "setup"):
         print(__doc__)
         return 2

@@ -81,3 +81,11 @@ def test_the_clean_environment_has_no_cache_and_no_user_settings(tmp_path, monke
     assert "PYTHONPATH" not in env and env["PIP_NO_CACHE_DIR"] == "1"
     assert env["PATH"].startswith(str(tmp_path / "venv" / "bin"))
     assert all(env[k].startswith(str(tmp_path)) for k in ("JUPYTER_CONFIG_DIR", "IPYTHONDIR"))
+
+
+def test_the_readme_quotes_the_results_file():
+    """The README's set-up paragraph says what benchmarks/results/environment.json measured."""
+    sentence = bench.markdown(json.loads(bench.RESULTS.read_text()))
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    assert sentence in readme, ("README.md does not quote benchmarks/results/environment.json: "
+                                f"put this sentence in it: {sentence}")

@@ -88,24 +88,27 @@ def test_pips_default_index_and_local_indexes_are_not_probed():
 
 
 def test_from_a_torch_index_torch_goes_in_alone_then_the_lock():
-    torch, lock, course = bootstrap.install_commands("py", "https://idx", reinstall_torch=False)
+    torch, lock, no_deps, course = bootstrap.install_commands("py", "https://idx",
+                                                              reinstall_torch=False)
     assert torch[-4:] == ["--no-deps", f"torch=={bootstrap.TORCH}", "--index-url", "https://idx"]
     assert lock[-2:] == ["-r", bootstrap.LOCK] and "--no-deps" not in lock
+    assert no_deps[-3:] == ["--no-deps", "-r", bootstrap.NO_DEPS_LOCK]
     assert course[-3:] == ["--no-deps", "-e", bootstrap.ROOT]
 
 
 def test_from_pips_default_index_torch_is_resolved_with_its_dependencies():
     """PyPI's Linux torch is a CUDA build needing nvidia-* packages: never --no-deps there."""
-    torch_and_lock, course = bootstrap.install_commands("py", "", reinstall_torch=False)
+    torch_and_lock, no_deps, course = bootstrap.install_commands("py", "", reinstall_torch=False)
     assert torch_and_lock[-3:] == [f"torch=={bootstrap.TORCH}", "-r", bootstrap.LOCK]
     assert "--no-deps" not in torch_and_lock and "--index-url" not in torch_and_lock
+    assert no_deps[-3:] == ["--no-deps", "-r", bootstrap.NO_DEPS_LOCK]
     assert course[-3:] == ["--no-deps", "-e", bootstrap.ROOT]
 
 
 def test_a_torch_from_another_index_is_replaced_not_kept():
     first = bootstrap.install_commands("py", "https://idx", reinstall_torch=True)[0]
     assert "--force-reinstall" in first and "--no-deps" in first
-    replace, with_deps, _ = bootstrap.install_commands("py", "", reinstall_torch=True)
+    replace, with_deps, _, _ = bootstrap.install_commands("py", "", reinstall_torch=True)
     assert "--force-reinstall" in replace and "--no-deps" in replace  # torch only
     assert "--force-reinstall" not in with_deps  # not every package of the lock
 
@@ -195,9 +198,11 @@ def test_lab_installs_the_learner_lock_and_test_the_test_lock(monkeypatch):
     assert ran[0][-4:] == ["-n", "2", "-k", "x"] and ran[1][1] == "lab"
     assert bootstrap.LOCKS == {"learner": bootstrap.ROOT / "binder" / "requirements.txt",
                                "test": bootstrap.ROOT / "binder" / "requirements-test.txt"}
-    _, lock, _ = bootstrap.install_commands("py", "https://idx", False, bootstrap.TEST_LOCK)
+    _, lock, no_deps, _ = bootstrap.install_commands("py", "https://idx", False,
+                                                     bootstrap.TEST_LOCK)
     assert lock[-2:] == ["-r", bootstrap.TEST_LOCK]
-    torch_and_lock, _ = bootstrap.install_commands("py", "", False, bootstrap.TEST_LOCK)
+    assert no_deps[-2:] == ["-r", bootstrap.NO_DEPS_LOCK]  # after the test lock too
+    torch_and_lock, _, _ = bootstrap.install_commands("py", "", False, bootstrap.TEST_LOCK)
     assert torch_and_lock[-2:] == ["-r", bootstrap.TEST_LOCK]
 
 
@@ -214,12 +219,14 @@ def test_the_test_set_covers_the_learner_one_but_not_the_reverse(tmp_path):
     assert bootstrap.up_to_date("https://idx", stamp, "learner") is None  # unknown set
 
 
-def test_either_lock_changing_makes_the_environment_out_of_date(tmp_path, monkeypatch):
-    for name in ("requirements.txt", "requirements-test.txt"):
+@pytest.mark.parametrize("changed", ["requirements-test.txt", "requirements-no-deps.txt"])
+def test_any_lock_changing_makes_the_environment_out_of_date(tmp_path, monkeypatch, changed):
+    for name in ("requirements.txt", "requirements-test.txt", "requirements-no-deps.txt"):
         copy = tmp_path / name
         copy.write_text((ROOT / "binder" / name).read_text())
     monkeypatch.setattr(bootstrap, "LOCK", tmp_path / "requirements.txt")
     monkeypatch.setattr(bootstrap, "TEST_LOCK", tmp_path / "requirements-test.txt")
+    monkeypatch.setattr(bootstrap, "NO_DEPS_LOCK", tmp_path / "requirements-no-deps.txt")
     before = bootstrap.fingerprint("https://idx", "https://idx")
-    (tmp_path / "requirements-test.txt").write_text("pytest==1.0\n")
+    (tmp_path / changed).write_text("pytest==1.0\n")
     assert bootstrap.fingerprint("https://idx", "https://idx") != before

@@ -1,4 +1,4 @@
-"""The environment files agree: pyproject ranges, the two locks, CI and the README."""
+"""The environment files agree: pyproject ranges, the locks, CI and the README."""
 
 import importlib.metadata as metadata
 import importlib.util
@@ -13,6 +13,7 @@ from qdr_course.utils import REPO_ROOT
 
 BINDER = REPO_ROOT / "binder"
 LEARNER, TEST = "requirements.txt", "requirements-test.txt"
+NO_DEPS = "requirements-no-deps.txt"  # installed with --no-deps after either lock
 
 
 def lock(name: str = LEARNER) -> dict[str, str]:
@@ -49,7 +50,7 @@ def dev_extras() -> list[Requirement]:
 
 @pytest.mark.parametrize("lock_name, with_extras", [(LEARNER, False), (TEST, True)])
 def test_every_dependency_is_pinned_within_its_range(lock_name, with_extras):
-    pins = lock(lock_name)
+    pins = lock(lock_name) | lock(NO_DEPS)
     requirements = [Requirement(r) for r in project()["dependencies"]]
     for requirement in requirements + (dev_extras() if with_extras else []):
         name = canonicalize_name(requirement.name)
@@ -84,7 +85,7 @@ def test_each_lock_holds_exactly_what_its_set_needs():
     installed = {canonicalize_name(d.metadata["Name"]): d for d in metadata.distributions()}
     course, test_extra = script.project_requirements()
     for lock_name, roots in ((LEARNER, course), (TEST, course + test_extra)):
-        needed = script.closure(roots, installed) - script.LEFT_OUT
+        needed = script.closure(roots, installed) - script.LEFT_OUT - set(script.NO_DEPS)
         pinned = set(lock(lock_name))
         assert pinned == needed, (f"binder/{lock_name}: not needed {sorted(pinned - needed)}, "
                                   f"needed but not pinned {sorted(needed - pinned)} "
@@ -93,9 +94,9 @@ def test_each_lock_holds_exactly_what_its_set_needs():
 
 
 def test_the_neural_tangents_combination_that_imports_is_pinned():
-    pins = lock()
-    assert (pins["jax"], pins["jaxlib"], pins["tf2jax"], pins["neural-tangents"]) == \
-        ("0.5.3", "0.5.3", "0.3.7", "0.6.5")
+    pins = lock() | lock(NO_DEPS)
+    assert (pins["jax"], pins["jaxlib"], pins["neural-tangents"]) == ("0.5.3", "0.5.3", "0.6.5")
+    assert "tf2jax" not in pins and "tensorflow" not in pins
 
 
 @pytest.mark.parametrize("lock_name", [LEARNER, TEST])
@@ -110,7 +111,7 @@ def test_lock_has_no_torch_no_index_and_no_cuda(lock_name):
 def test_installed_environment_matches_the_lock():
     """CI installs the test lock; a drift here means the locks are stale (scripts/lock.py)."""
     mismatched = {}
-    for name, version in lock(TEST).items():
+    for name, version in (lock(TEST) | lock(NO_DEPS)).items():
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:

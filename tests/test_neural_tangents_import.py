@@ -3,6 +3,9 @@
 If a neural-tangents release imports TensorFlow from another module than
 ``neural_tangents.experimental``, the first test fails and names the file: the stand-in module
 must then follow it (or TensorFlow is imported again, 3 s and 600 MB per lesson 06 kernel).
+The course's environment does not even install TensorFlow (binder/requirements-no-deps.txt):
+the probe runs again in an interpreter that refuses to import ``tensorflow`` and ``tf2jax`` and
+must compute the same kernels.
 """
 
 from __future__ import annotations
@@ -56,6 +59,27 @@ def test_only_the_skipped_module_imports_tensorflow():
     assert {"experimental", "stax", "predict"} <= relative
 
 
+#: Prepended to PROBE: the environment the locks install, where tensorflow and tf2jax are absent
+#: (here they are installed, so importing them is refused instead; nothing is uninstalled).
+WITHOUT_TENSORFLOW = """
+import sys
+
+
+class RefuseTensorFlow:
+    \"\"\"A meta-path finder under which tensorflow and tf2jax are not installed.\"\"\"
+
+    tried = []
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("tensorflow", "tf2jax"):
+            RefuseTensorFlow.tried.append(name)
+            raise ModuleNotFoundError(f"No module named {name!r} (refused by the test)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, RefuseTensorFlow())
+"""
+
 PROBE = """
 import json, sys
 import numpy as np
@@ -68,6 +92,9 @@ nt = ntk.import_neural_tangents()
 x = np.random.default_rng(0).normal(size=(6, 10))
 x /= np.linalg.norm(x, axis=1, keepdims=True)
 stax_kernel = np.asarray(ntk.fc_erf_network(3)[2](x, None, "ntk"))
+y = np.sign(x[:, :1])
+predict = nt.predict.gradient_descent_mse(stax_kernel[:4, :4], y[:4], learning_rate=1.0)
+prediction = np.asarray(predict(10.0, np.zeros((4, 1)), np.zeros((2, 1)), stax_kernel[4:, :4])[1])
 try:
     from neural_tangents.experimental import empirical_ntk_fn_tf  # noqa: F401
     message = None
@@ -75,6 +102,8 @@ except ImportError as error:
     message = str(error)
 print(json.dumps({
     "loaded": [m for m in TENSORFLOW_MODULES if m in sys.modules],
+    "tried": getattr(sys.meta_path[0], "tried", None),
+    "kernel": stax_kernel.tolist(), "prediction": prediction.tolist(),
     "doctor_ok": finding.ok, "rss_mb": psutil.Process().memory_info().rss / 2**20,
     "stax_vs_closed_form": float(np.abs(stax_kernel - ntk.erf_ntk(x, None, 3)).max()),
     "has_stax": hasattr(nt.stax, "serial") and hasattr(nt.predict, "gradient_descent_mse"),
@@ -82,14 +111,28 @@ print(json.dumps({
 """
 
 
-@pytest.fixture(scope="module")
-def probe() -> dict:
+def run_probe(prelude: str = "") -> dict:
     """What a fresh interpreter loads for the doctor, a stax kernel and the stand-in."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                            env=env, cwd=REPO_ROOT, timeout=300)
-    assert result.returncode == 0, result.stderr
+    result = subprocess.run([sys.executable, "-c", prelude + PROBE], capture_output=True,
+                            text=True, env=env, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode == 0, (
+        "qdr_course.ntk failed" + (" without TensorFlow" if prelude else "") + ": if "
+        "neural-tangents now imports tensorflow or tf2jax elsewhere than "
+        f"{_neural_tangents.SKIPPED_MODULE}, update qdr_course/ntk/_neural_tangents.py (or put "
+        f"TensorFlow back in binder/requirements-no-deps.txt's place).\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def probe() -> dict:
+    return run_probe()
+
+
+@pytest.fixture(scope="module")
+def probe_without_tensorflow() -> dict:
+    """The same, where importing tensorflow or tf2jax fails (the environment the locks make)."""
+    return run_probe(WITHOUT_TENSORFLOW)
 
 
 def test_the_kernels_need_no_tensorflow(probe):
@@ -113,3 +156,26 @@ def test_an_already_imported_neural_tangents_is_returned_as_is(monkeypatch):
     sentinel = object()
     monkeypatch.setitem(sys.modules, "neural_tangents", sentinel)
     assert _neural_tangents.import_neural_tangents() is sentinel
+
+
+def test_without_tensorflow_installed_the_kernels_are_the_same(probe, probe_without_tensorflow):
+    """The TF-free environment: nothing even tries to import TensorFlow, and the stax kernel and
+    the gradient-descent prediction lessons 06-08 build on are bit for bit the normal ones."""
+    blocked = probe_without_tensorflow
+    assert blocked["tried"] == [], f"neural-tangents tried to import {blocked['tried']}"
+    assert blocked["loaded"] == [] and blocked["has_stax"] and blocked["doctor_ok"]
+    assert probe["tried"] is None  # the normal run has no refusing finder
+    assert blocked["kernel"] == probe["kernel"] and blocked["prediction"] == probe["prediction"]
+    assert blocked["stax_vs_closed_form"] < 1e-10
+    assert "TensorFlow converters" in blocked["message"]
+    assert len(blocked["kernel"]) == 6 and len(blocked["prediction"]) == 2
+
+
+def test_the_refusing_finder_really_refuses():
+    """The simulation is real: under it, a plain ``import neural_tangents`` (no stand-in) fails
+    the way a release importing TensorFlow from another module would make the probe fail."""
+    code = WITHOUT_TENSORFLOW + "import neural_tangents\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1
+    assert "No module named 'tensorflow' (refused by the test)" in result.stderr

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Set up qdr-course on a VM that runs The Littlest JupyterHub (installed as TLJH's docs say).
 # Run as root from a clone of the course:  sudo bash deploy/tljh/setup.sh
-# 1. The course's exact environment (binder/: torch first, then the lock, then the course) in its
-#    own Python 3.11 venv, /opt/qdr-course/venv, whatever Python TLJH itself runs on.
+# 1. The course's exact environment (binder/: torch first, then the lock, neural-tangents without
+#    TensorFlow, then the course) in its own Python 3.11 venv, /opt/qdr-course/venv, whatever
+#    Python TLJH itself runs on.
 # 2. That venv becomes every learner's "python3" kernel, so the lessons open in it unchanged.
 # 3. deploy/tljh/config.yaml's limits and idle culling, through tljh-config.
 # 4. The lessons copied to /etc/skel, so each new learner's home starts with them.
@@ -20,8 +21,10 @@ PIP="$PREFIX/venv/bin/pip"
 TORCH_VERSION=$(sed 's/#.*//' "$COURSE/binder/torch-version.txt" | tr -d '[:space:]')
 "$PIP" install --no-cache-dir --no-deps ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==${TORCH_VERSION}"
 "$PIP" install --no-cache-dir -r "$COURSE/binder/requirements.txt"
+# neural-tangents without TensorFlow (never imported): see binder/requirements-no-deps.txt.
+"$PIP" install --no-cache-dir --no-deps -r "$COURSE/binder/requirements-no-deps.txt"
 "$PIP" install --no-cache-dir --no-deps "$COURSE"
-"$PREFIX/venv/bin/pip" check
+"$PREFIX/venv/bin/python" "$COURSE/scripts/bootstrap.py" pip-check
 
 # Every learner's python3 kernel is the course's venv (TLJH's server looks in /opt/tljh/user).
 "$PREFIX/venv/bin/python" -m ipykernel install --prefix /opt/tljh/user --name python3 \

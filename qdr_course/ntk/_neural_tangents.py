@@ -8,10 +8,14 @@ neural-tangents 0.6.5 (its last release) imports ``neural_tangents.experimental`
 importing neural_tangents, so Python's import system takes the stand-in and never reads the
 real file. Nothing installed is changed.
 
-TensorFlow stays installed: neural-tangents 0.6.5 and every tf2jax release require it in their
-metadata (``pip check`` would fail without it), and the one neural-tangents release that does
-not (0.5.0) does not import with jax 0.5. tests/test_neural_tangents_import.py fails if a new
-neural-tangents imports TensorFlow from anywhere else.
+TensorFlow is not installed either: neural-tangents 0.6.5 requires ``tensorflow`` and ``tf2jax``
+in its metadata only for that module, so the course's environment installs it with
+``pip install --no-deps -r binder/requirements-no-deps.txt`` after the lock, and the locks hold
+neither TensorFlow nor anything only it needs (scripts/lock.py cuts those two requirements from
+the dependency graph: 1.9 GB less). ``pip check`` then reports exactly those two requirements as
+missing, which ``python3 scripts/bootstrap.py pip-check`` allows and nothing else. A plain
+``pip install qdr-course`` still installs them. tests/test_neural_tangents_import.py fails if a
+new neural-tangents imports TensorFlow from anywhere else, or needs it to compute a kernel.
 """
 
 from __future__ import annotations
