@@ -51,6 +51,7 @@ BATCHES = (1, 32, 256)
 QUBITS = (4, 6, 8, 10, 12)
 RING_LAYERS, RING_BATCH = 3, 32
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+QUOTA_PERIOD_S = 0.1  # the cgroup CPU period set below (100,000 us), the kernel default
 
 
 def lesson_circuit() -> ParameterizedCircuit:
@@ -203,11 +204,17 @@ def threads_rows(repeats: int, min_seconds: float, batches, qubits) -> dict:
                                                   inputs(RING_BATCH, n)) for n in qubits})
     rows = {"default_threads": default, "choice": choice.describe() if choice else None}
 
-    threads = {"default": lambda: torch.set_num_threads(default),
-               "one": lambda: torch.set_num_threads(1)}
+    # Under a CPU quota a way that runs more threads than the quota leaves the process
+    # throttled for the rest of the quota period, which the next way would pay: wait it out.
+    settle = QUOTA_PERIOD_S if choice is not None and choice.quota is not None else 0.0
+
+    def use(count: int):
+        return lambda: (torch.set_num_threads(count), time.sleep(settle))
+
+    threads = {"default": use(default), "one": use(1)}
     if choice is not None and choice.before != default:  # what torch alone would have used
         rows["torch_threads"] = choice.before
-        threads["torch's own default"] = lambda: torch.set_num_threads(choice.before)
+        threads["torch's own default"] = use(choice.before)
     for name, (module, x) in cases.items():
         rows[name] = paired({way: lambda: forward_backward(module, x) for way in threads},
                             repeats, min_seconds, reference="one", setup=threads)
