@@ -51,6 +51,7 @@ BATCHES = (1, 32, 256)
 QUBITS = (4, 6, 8, 10, 12)
 RING_LAYERS, RING_BATCH = 3, 32
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+THREAD_REPEATS, THREAD_SECONDS = 9, {False: 0.25, True: 0.05}  # the thread table
 QUOTA_PERIOD_S = 0.1  # the cgroup CPU period set below (100,000 us), the kernel default
 
 
@@ -263,8 +264,12 @@ def busy_process() -> subprocess.Popen:
 def threads_table(args) -> dict:
     """``threads_rows`` in fresh processes: quiet, beside a busy process, one CPU, a quota."""
     table = {}
-    command = [sys.executable, __file__, "--threads-only", "--repeats", str(args.repeats),
-               "--min-seconds", str(args.min_seconds)] + (["--quick"] if args.quick else [])
+    # two settings of the same layer differ by a few per cent: longer samples and more rounds
+    # than the other tables (a 12-qubit pass takes 80 ms, one 0.05 s sample would be one pass)
+    repeats, seconds = max(args.repeats, THREAD_REPEATS), max(args.min_seconds,
+                                                              THREAD_SECONDS[args.quick])
+    command = [sys.executable, __file__, "--threads-only", "--repeats", str(repeats),
+               "--min-seconds", str(seconds)] + (["--quick"] if args.quick else [])
     conditions = {"quiet": ([], False), "busy process": ([], True),
                   "one CPU (taskset -c 0)": (["taskset", "-c", "0"], False),
                   "one-CPU quota (cgroup)": ("quota", False)}
@@ -321,6 +326,9 @@ def main(argv=None) -> int:
     torch.set_num_threads(default_threads)
     tables["threads"] = threads_table(args)
     settings = {"repeats": args.repeats, "min_seconds_per_sample": args.min_seconds,
+                "threads_repeats": max(args.repeats, THREAD_REPEATS),
+                "threads_min_seconds_per_sample": max(args.min_seconds,
+                                                      THREAD_SECONDS[args.quick]),
                 "quick": args.quick, "dtype": "float64",
                 "seconds_total": round(time.perf_counter() - start, 1),
                 "torch_threads_limit_and_pennylane": 1,
