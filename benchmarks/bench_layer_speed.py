@@ -51,7 +51,7 @@ BATCHES = (1, 32, 256)
 QUBITS = (4, 6, 8, 10, 12)
 RING_LAYERS, RING_BATCH = 3, 32
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-THREAD_REPEATS, THREAD_SECONDS = 9, {False: 0.25, True: 0.05}  # the thread table
+THREAD_REPEATS, THREAD_SECONDS = 15, {False: 0.25, True: 0.05}  # the thread table
 QUOTA_PERIOD_S = 0.1  # the cgroup CPU period set below (100,000 us), the kernel default
 
 
