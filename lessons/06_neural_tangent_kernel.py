@@ -43,7 +43,7 @@ import numpy as np
 from qdr_course import ntk, set_seed
 from qdr_course.checks import check_convergence_depth, check_erf_ntk
 
-nt = ntk.import_neural_tangents()  # = `import neural_tangents as nt`, without TensorFlow's start-up log lines
+nt = ntk.import_neural_tangents()  # = `import neural_tangents as nt`, without its TensorFlow converters
 jax.config.update("jax_enable_x64", True)  # float64 throughout: deep NTKs need it
 rng = set_seed(0)
 
