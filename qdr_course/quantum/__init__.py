@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                         "shift_gradient_variance", "shots_for_gradient"],
     "statevector": ["TorchStatevector", "expectation_values"],
     "backends": ["PrimitiveRunner", "aer_estimator", "aer_sampler", "device_estimator",
+                 "device_simulator",
                  "estimate_expectations", "exact_expectations", "fake_device",
                  "sample_expectations", "transpile_for"],
     "layer": ["QuantumLayer", "encode_angles"],

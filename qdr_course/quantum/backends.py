@@ -23,6 +23,7 @@ from qdr_course.quantum.compiled import GateAngles
 
 __all__ = ["primitive_kind", "aer_estimator", "aer_sampler", "fake_device", "device_estimator",
            "transpile_for", "expand_controlled_parameter_gates", "exact_expectations",
+           "device_simulator",
            "estimate_expectations", "sample_expectations", "PrimitiveRunner"]
 
 _V1_HINT = ("V1 primitives (Estimator, Sampler, BackendEstimator, ...) were removed in Qiskit 2.0; "
@@ -89,20 +90,40 @@ def fake_device(name: str = "FakeManilaV2"):
     return cls()
 
 
+def device_simulator(device="FakeManilaV2", seed: int | None = 0):
+    """Aer with a fake device's noise, keeping its *asymmetric* readout errors. See lesson 05.
+
+    ``device``: a fake device's name or the fake backend itself. ``AerSimulator.from_backend``
+    alone reads the device's ``Target``, which stores one symmetric readout error per qubit (the
+    average of P(1|0) and P(0|1)); the noise model here comes from the device's calibration data
+    (``backend.properties()``), which keep the two apart, as hardware has them. Coupling map and
+    basis gates come from the device.
+    """
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.noise import NoiseModel
+
+    backend = fake_device(device) if isinstance(device, str) else device
+    properties = backend.properties() if hasattr(backend, "properties") else None
+    if properties is None:  # no calibration data: the Target's symmetric readout errors
+        return AerSimulator.from_backend(backend, seed_simulator=seed)
+    noise = NoiseModel.from_backend_properties(properties, dt=backend.dt)
+    return AerSimulator.from_backend(backend, noise_model=noise, seed_simulator=seed)
+
+
 def _device_simulator(backend, seed):
-    """Aer with the device's noise model, coupling map and basis gates (a fake device runs offline).
+    """What a device estimator runs on: Aer with a fake device's noise (offline), else the device.
     """
     from qiskit_aer import AerSimulator
     if isinstance(backend, AerSimulator):
         return backend
     if type(backend).__name__.startswith("Fake"):
-        return AerSimulator.from_backend(backend, seed_simulator=seed)
+        return device_simulator(backend, seed)
     return backend  # a real BackendV2: run on it
 
 
 def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
     """An EstimatorV2 that measures on ``backend`` with real shots; a fake device runs locally on
-    Aer with its noise. See lesson 03.
+    Aer with its noise (:func:`device_simulator`). See lesson 03.
 
     Qiskit's ``BackendEstimatorV2`` measures every Pauli term with ``shots`` shots (precision
     1/sqrt(shots)), in one backend job per call. Circuits must be transpiled for the device:

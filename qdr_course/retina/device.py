@@ -17,26 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from qdr_course.quantum.backends import device_simulator  # noqa: F401 - lesson 05 imports it here
+
 __all__ = ["device_simulator", "grader_physical_qubits", "mitigate_readout",
            "readout_calibration"]
-
-
-def device_simulator(name: str = "FakeManilaV2", seed: int | None = 0):
-    """Aer with a fake device's noise, keeping its *asymmetric* readout errors. See lesson 05.
-
-    ``AerSimulator.from_backend(FakeManilaV2())`` reads the device's ``Target``, which stores
-    one symmetric readout error per qubit (the average of P(1|0) and P(0|1)). This simulator
-    builds the noise model from the device's calibration data (``backend.properties()``), which
-    keep the two apart, as hardware has them. Pass it to ``HybridGrader.on_device``.
-    """
-    from qiskit_aer import AerSimulator
-    from qiskit_aer.noise import NoiseModel
-
-    from qdr_course.quantum.backends import fake_device
-
-    backend = fake_device(name)
-    noise = NoiseModel.from_backend_properties(backend.properties(), dt=backend.dt)
-    return AerSimulator.from_backend(backend, noise_model=noise, seed_simulator=seed)
 
 
 def grader_physical_qubits(device_model) -> list[int]:
