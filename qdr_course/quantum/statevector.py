@@ -75,7 +75,7 @@ class TorchStatevector:
         qc = self.angles.circuit
         self.num_qubits = n = qc.num_qubits
         position = {p: g for g, p in enumerate(self.angles.angles)}
-        self._ops = []  # (axes, kind, data, angle index, frequency)
+        self._ops = []  # (axes, kind, data, angle index)
         for i, inst in enumerate(qc.data):
             op = inst.operation
             if op.name in _SKIP:
@@ -97,10 +97,10 @@ class TorchStatevector:
                 g = position[free[0]]
                 if _is_diagonal(a, b, c):
                     data = tuple(self._tensor(np.diag(m)) for m in (a, b, c))
-                    self._ops.append((axes, "diag_param", data, g, k))
+                    self._ops.append((axes, "diag_param", data, g))
                 else:
                     data = tuple(self._tensor(m) for m in (a, b, c))
-                    self._ops.append((axes, "param", data, g, k))
+                    self._ops.append((axes, "param", data, g))
             else:
                 try:
                     m = Operator(op).data
@@ -108,9 +108,9 @@ class TorchStatevector:
                     raise NotImplementedError(f"instruction {i} ({op.name}) has no matrix: "
                                               f"{error}") from error
                 if _is_diagonal(m):
-                    self._ops.append((axes, "diag", self._tensor(np.diag(m)), None, None))
+                    self._ops.append((axes, "diag", self._tensor(np.diag(m)), None))
                 else:
-                    self._ops.append((axes, "const", self._tensor(m), None, None))
+                    self._ops.append((axes, "const", self._tensor(m), None))
         self._observables = self._compile_observables(self.angles.observables)
         self._program = self._program_shared = None  # (program, real) of the full-matrix path
         inputs = self.angles.jacobian[:, :self.angles.num_inputs]
@@ -139,18 +139,15 @@ class TorchStatevector:
         def embed(m: torch.Tensor, axes) -> torch.Tensor:  # the gate on the whole register
             return self._apply(eye.reshape((d,) + (2,) * n), m, axes).reshape(d, d)  # = U^T
 
-        def embed_diag(v: torch.Tensor, axes) -> torch.Tensor:
-            ones = torch.ones((1,) + (2,) * n, dtype=self.cdtype)
-            return self._apply_diag(ones, v, axes).reshape(d)
-
         program, block = [], []  # block: ("const" M | "param" ABC | "diag_param" abc, g) factors
-        for axes, kind, data, g, _ in self._ops:
+        for axes, kind, data, g in self._ops:
             if kind == "const":
                 block.append(("const", embed(data, axes), None))
             elif kind == "diag":
-                block.append(("const", torch.diag(embed_diag(data, axes)), None))
+                block.append(("const", torch.diag(self._register_diagonal(data, axes)), None))
             elif kind == "diag_param":
-                factor = ("diag_param", torch.stack([embed_diag(v, axes) for v in data]), g)
+                diagonals = [self._register_diagonal(v, axes) for v in data]
+                factor = ("diag_param", torch.stack(diagonals), g)
                 if not per_row[g]:
                     block.append(factor)
                     continue
@@ -163,11 +160,9 @@ class TorchStatevector:
                 block = []
                 program.append(("row_param", torch.cat([embed(m, axes) for m in data], dim=1), g))
         program += self._close_block(block)
-        obs_kind, _ = self._observables
         matrices = [m for _, entry, _ in program
                     for m in ([f[1] for f in entry] if isinstance(entry, list) else [entry])]
-        real = obs_kind == "diag" and all(
-            not torch.is_complex(m) or bool((m.imag == 0).all()) for m in matrices)
+        real = self._is_real(matrices)
         if real:
             program = [(kind, self._as_real(entry), g) for kind, entry, g in program]
         return program, real
@@ -194,34 +189,40 @@ class TorchStatevector:
             return [("const", merged[0][1], None)]
         return [("block", merged, None)]
 
+    def _register_diagonal(self, v: torch.Tensor, axes) -> torch.Tensor:
+        """A diagonal gate ``v`` on ``axes`` as the diagonal (2^n,) of the whole register."""
+        ones = torch.ones((1,) + (2,) * self.num_qubits, dtype=self.cdtype)
+        return self._apply_diag(ones, v, axes).reshape(-1)
+
+    def _is_real(self, matrices) -> bool:
+        """Whether a program of these matrices keeps a real state real (Z-type observables)."""
+        return self._observables[0] == "diag" and all(
+            not torch.is_complex(m) or bool((m.imag == 0).all()) for m in matrices)
+
     def _compile_gates(self) -> tuple[list, bool]:
         """Per-gate program and whether it is real. Each run of constant diagonal gates (a CZ
         ring, say) becomes ONE diagonal of the whole register: they commute, and a diagonal
         multiplies the flat state with no reordering of axes. Real (RY, CZ, CX, H ... with
         Z-type observables): the state stays real, half the numbers of a complex one.
         """
-        n, d = self.num_qubits, 2**self.num_qubits
-        ones = torch.ones((1,) + (2,) * n, dtype=self.cdtype)
         program, diagonal = [], None
-        for axes, kind, data, g, k in self._ops:
+        for axes, kind, data, g in self._ops:
             if kind == "diag":
-                factor = self._apply_diag(ones, data, axes).reshape(d)
+                factor = self._register_diagonal(data, axes)
                 diagonal = factor if diagonal is None else diagonal * factor
                 continue
             if diagonal is not None:
-                program.append(("diag", diagonal, None, None, None))
+                program.append(("diag", diagonal, None, None))
                 diagonal = None
-            program.append((kind, data, axes, g, k))
+            program.append((kind, data, axes, g))
         if diagonal is not None:
-            program.append(("diag", diagonal, None, None, None))
-        matrices = [m for kind, data, *_ in program
-                    for m in (data if isinstance(data, tuple) else (data,))]
-        real = self._observables[0] == "diag" and all(bool((m.imag == 0).all())
-                                                      for m in matrices)
+            program.append(("diag", diagonal, None, None))
+        real = self._is_real([m for _, data, *_ in program
+                              for m in (data if isinstance(data, tuple) else (data,))])
         if real:
             program = [(kind, tuple(m.real.to(self.dtype) for m in data)
-                        if isinstance(data, tuple) else data.real.to(self.dtype), axes, g, k)
-                       for kind, data, axes, g, k in program]
+                        if isinstance(data, tuple) else data.real.to(self.dtype), axes, g)
+                       for kind, data, axes, g in program]
         return program, real
 
     def _statevector_gates(self, theta: torch.Tensor, shared: bool = False) -> torch.Tensor:
@@ -234,7 +235,7 @@ class TorchStatevector:
         if batch == 0:
             return psi
         cos, sin, cos_w, sin_w = self._cos_sin(theta, self._gates_real, shared)
-        for kind, data, axes, g, _ in self._gates:
+        for kind, data, axes, g in self._gates:
             if kind == "diag":
                 psi = (psi.reshape(batch, -1) * data).reshape(psi.shape)
                 continue
@@ -270,7 +271,8 @@ class TorchStatevector:
                 out = full if out is None else out @ full
         return out
 
-    def _cos_sin(self, theta: torch.Tensor, real: bool, shared: bool) -> tuple[dict, dict]:
+    def _cos_sin(self, theta: torch.Tensor, real: bool, shared: bool
+                 ) -> tuple[dict, dict, dict, dict]:
         """cos(k theta_g), sin(k theta_g): per row (B,) for the angles that change from row to
         row, and from row 0 (scalars) for the weights' angles when ``shared``.
 
@@ -364,11 +366,14 @@ class TorchStatevector:
         if theta.dim() != 2 or theta.shape[1] != self.angles.num_angles:
             raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got "
                              f"{tuple(theta.shape)}")
-        if self._program is not None:
-            psi = self._statevector_full(theta)
-            return psi if torch.is_complex(psi) else psi.to(self.cdtype)
-        psi = self._statevector_gates(theta)
+        psi = self._final_states(theta, shared=False)
         return psi if torch.is_complex(psi) else psi.to(self.cdtype)
+
+    def _final_states(self, theta: torch.Tensor, shared: bool) -> torch.Tensor:
+        """Final states (B, 2^n) by the full-matrix or the per-gate path; real if it is."""
+        if self._program is not None:
+            return self._statevector_full(theta, shared)
+        return self._statevector_gates(theta, shared)
 
     def expectations(self, theta: torch.Tensor) -> torch.Tensor:
         """<O_k> for gate angles theta (B, num_angles) -> (B, num_outputs)."""
@@ -380,14 +385,9 @@ class TorchStatevector:
             raise ValueError(f"theta must have shape (B, {self.angles.num_angles}), got "
                              f"{tuple(theta.shape)}")
         kind, data = self._observables
-        if self._program is not None:
-            psi = self._statevector_full(theta, shared)
-            if not torch.is_complex(psi):  # real program: diagonal observables
-                return (psi * psi) @ data
-        else:
-            psi = self._statevector_gates(theta, shared)
-            if not torch.is_complex(psi):  # real program: diagonal observables
-                return (psi * psi) @ data
+        psi = self._final_states(theta, shared)
+        if not torch.is_complex(psi):  # real program: diagonal observables
+            return (psi * psi) @ data
         if kind == "diag":
             return (psi.real**2 + psi.imag**2) @ data
         return torch.einsum("bi,kij,bj->bk", psi.conj(), data, psi).real
