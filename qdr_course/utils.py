@@ -32,6 +32,27 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+#: Okabe & Ito's colour-blind-safe palette (Okabe and Ito 2008), in their order.
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+             "#000000"]
+
+
+def figure_style() -> None:
+    """Matplotlib defaults of every lesson's figures: colour-blind-safe, never colour alone.
+
+    Lines cycle through Okabe and Ito's palette together with line styles, so two series differ
+    in dash pattern as well as colour (add markers or labels where points matter); images default
+    to viridis (perceptually uniform, readable in grey). Call it once in a lesson's import cell.
+    """
+    import matplotlib as mpl
+    from cycler import cycler
+
+    colours = [OKABE_ITO[i] for i in (4, 5, 2, 0, 6, 1, 7)]  # the yellow is too pale for lines
+    styles = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3))]
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=colours) + cycler(linestyle=styles)
+    mpl.rcParams["image.cmap"] = "viridis"
+
+
 def format_stable(value: float, uncertainty: float) -> str:
     """``value`` with the decimals that every number within ±``uncertainty`` shares. See lesson 02.
 

@@ -29,3 +29,16 @@ def test_set_seed_does_not_import_torch():
 def test_set_seed_rejects_bad_seeds(bad):
     with pytest.raises(ValueError, match="non-negative integer"):
         set_seed(bad)
+
+
+def test_figure_style_pairs_every_colour_with_its_own_dash_pattern():
+    import matplotlib as mpl
+
+    from qdr_course.utils import OKABE_ITO, figure_style
+
+    with mpl.rc_context():
+        figure_style()
+        cycle = list(mpl.rcParams["axes.prop_cycle"])
+        assert len({str(c["linestyle"]) for c in cycle}) == len(cycle)  # never colour alone
+        assert all(c["color"] in OKABE_ITO for c in cycle)
+        assert mpl.rcParams["image.cmap"] == "viridis"
