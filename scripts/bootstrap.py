@@ -19,8 +19,20 @@ Where torch comes from: on Linux and Windows PyTorch's small CPU-only index
 (https://download.pytorch.org/whl/cpu), as on Binder; on macOS pip's default index (its torch is
 CPU-only there). TORCH_INDEX_URL overrides that (an empty value means pip's default index). If
 the index cannot be reached, the script says so in one line and takes torch from pip's default
-index instead, with its dependencies (on Linux that is the larger CUDA build). Only the standard
-library is used here.
+index instead, with its dependencies (on Linux that is the larger CUDA build, unless pip's
+find-links hold a local torch==<pin>+cpu wheel).
+
+An offline kit (a classroom without network, see docs/instructor-guide.md):
+
+    python3 scripts/bootstrap.py wheels DIR [--test] [--platform TAG]
+        # with network: every wheel of the set (CPU torch included) into DIR, for this machine
+        # or for another platform (e.g. --platform win_amd64, macosx_11_0_arm64)
+    PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR TORCH_INDEX_URL= python3 scripts/bootstrap.py setup
+        # without network: the same environment, from DIR only
+
+A stamp in .venv records what was installed; before trusting it, `setup` checks that the
+environment's Python runs and imports the course and torch, and installs again when not.
+Only the standard library is used here.
 """
 
 from __future__ import annotations
@@ -29,8 +41,10 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -188,15 +202,16 @@ def stamp_text(requested: str, used: str, packages: str = "learner") -> str:
             f"packages: {packages}\n")
 
 
-def up_to_date(requested: str, stamp: Path = STAMP, packages: str = "learner") -> str | None:
+def up_to_date(requested: str, stamp: Path | None = None, packages: str = "learner") -> str | None:
     """The torch index of an up-to-date environment ("" = default), or None when out of date.
 
     Up to date means: installed from these files, and with ``packages`` or a larger set (the
     test set holds the learner one).
     """
-    if not stamp.exists():
-        return None
-    lines = stamp.read_text().splitlines()
+    try:
+        lines = (stamp or STAMP).read_bytes().decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None  # no stamp, or not one this script wrote: install again
     if len(lines) < 3 or not lines[1].startswith("torch index: "):
         return None  # a stamp from an older version of this script
     used = lines[1].removeprefix("torch index: ")
@@ -206,6 +221,44 @@ def up_to_date(requested: str, stamp: Path = STAMP, packages: str = "learner") -
     if installed not in sets or sets.index(installed) < sets.index(packages):
         return None
     return used if lines[0] == fingerprint(requested, used) else None
+
+
+#: What must import in an environment of each package set before its stamp is trusted.
+IMPORT_CHECK = {"learner": ["qdr_course", "torch"], "test": ["qdr_course", "torch", "pytest"]}
+IMPORT_TIMEOUT_S = 300.0
+
+
+def python_runs(python: Path) -> bool:
+    """True when ``python`` exists (not a dangling link) and starts."""
+    if not python.exists():
+        return False
+    try:
+        return subprocess.run([str(python), "-c", ""], capture_output=True,
+                              timeout=IMPORT_TIMEOUT_S).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def environment_problem(python: Path, packages: str = "learner") -> str | None:
+    """Why the environment of ``python`` cannot be trusted (a phrase), or None when its Python
+    runs, imports the ``packages`` set's key modules and has the qdr-course command."""
+    if not python_runs(python):
+        what = "a dangling link" if python.is_symlink() and not python.exists() else \
+            "missing" if not python.exists() else "not starting"
+        return f"its Python {python} is {what}"
+    modules = IMPORT_CHECK[packages]
+    try:
+        result = subprocess.run([str(python), "-c", "import " + ", ".join(modules)],
+                                capture_output=True, text=True, timeout=IMPORT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"importing {', '.join(modules)} failed ({type(error).__name__})"
+    if result.returncode != 0:
+        tail = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"importing {', '.join(modules)} failed ({tail})"
+    command = python.parent / Path(venv_bin("qdr-course")).name
+    if not command.exists():
+        return f"its {command.name} command is missing"
+    return None
 
 
 def torch_needs_replacing(index: str) -> bool:
@@ -225,16 +278,19 @@ def set_up(packages: str = "learner") -> None:
     requested = requested_torch_index()
     used = up_to_date(requested, packages=packages)
     if used is not None:
-        note = ("" if used == requested else f"; {requested} was unreachable at set-up: "
-                f"delete {STAMP.relative_to(ROOT)} to retry it")
-        print(f"environment {VENV} is up to date (torch from {used or DEFAULT_INDEX}{note})")
-        return
+        problem = environment_problem(venv_bin("python"), packages)
+        if problem is None:
+            note = ("" if used == requested else f"; {requested} was unreachable at set-up: "
+                    f"delete {STAMP.relative_to(ROOT)} to retry it")
+            print(f"environment {VENV} is up to date (torch from {used or DEFAULT_INDEX}{note})")
+            return
+        print(f"note: {VENV} is stamped as installed but {problem}; installing it again.",
+              flush=True)
+        STAMP.unlink(missing_ok=True)
     index, reason = torch_source(requested)
     if reason:
         print(fallback_message(requested, reason), flush=True)
-    if not venv_bin("python").exists():
-        print(f"creating {VENV}")
-        venv.create(VENV, with_pip=True)
+    create_venv()
     torch_step, *rest = install_commands(venv_bin("python"), index, torch_needs_replacing(index),
                                          LOCKS[packages])
     run(*torch_step)
@@ -246,6 +302,18 @@ def set_up(packages: str = "learner") -> None:
         sys.exit(error)
     install_jupyter_settings(VENV)
     STAMP.write_text(stamp_text(requested, index, packages))
+
+
+def create_venv() -> None:
+    """Create ./.venv when its Python does not run; a broken one (a dangling or missing Python,
+    e.g. after the system Python was upgraded) is emptied and created again."""
+    python = venv_bin("python")
+    if python_runs(python):
+        return
+    broken = VENV.exists() and any(VENV.iterdir())
+    print(f"{'re-creating' if broken else 'creating'} {VENV}"
+          + (f" (its Python {python} does not run)" if broken else ""), flush=True)
+    venv.create(VENV, with_pip=True, clear=broken)
 
 
 def install_jupyter_settings(prefix: Path) -> None:
@@ -272,6 +340,99 @@ def install_jupyter_settings(prefix: Path) -> None:
     config.write_text(json.dumps(theirs, indent=2) + "\n")
 
 
+def build_requirements(pyproject: Path | None = None) -> list[str]:
+    """The packages pip needs to install the course itself (pyproject's build-system)."""
+    text = (pyproject or ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)["build-system"]["requires"]
+
+
+#: The Python of another platform's kit: requirements' Requires-Python is checked against it.
+TARGET_PYTHON = (".".join(map(str, sys.version_info[:3])) if sys.version_info[:2] == (3, 11)
+                 else "3.11.9")
+
+
+def platform_options(platforms: list[str]) -> list[str]:
+    """pip download's options for wheels of other ``platforms`` (none: this machine's)."""
+    if not platforms:
+        return []
+    tags = [option for tag in platforms for option in ("--platform", tag)]
+    return [*tags, "--python-version", TARGET_PYTHON, "--implementation", "cp",
+            "--only-binary=:all:"]
+
+
+def target_torch_platform(platforms: list[str]) -> str:
+    """The sys.platform-like name of the kit's target (for where its torch comes from)."""
+    if not platforms:
+        return sys.platform
+    return "darwin" if all(tag.startswith("macosx") for tag in platforms) else "other"
+
+
+def wheel_commands(folder: Path, index: str, packages: str, platforms: list[str]) -> list[list]:
+    """The pip commands that download every wheel of the ``packages`` set into ``folder``:
+    torch (alone from ``index``, or with its dependencies from pip's default index), the lock,
+    NO_DEPS_LOCK (without dependencies) and what building the course needs."""
+    pip = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
+           "--dest", folder, *platform_options(platforms)]
+    torch = f"torch=={TORCH}"
+    first = [*pip, "--no-deps", torch, "--index-url", index] if index else [*pip, torch]
+    return [first, [*pip, "-r", LOCKS[packages]], [*pip, "--no-deps", "-r", NO_DEPS_LOCK],
+            [*pip, *build_requirements()]]
+
+
+def offline_setup_command(folder: Path, packages: str) -> str:
+    """The command that installs the course from ``folder`` with no network."""
+    command = "test" if packages == "test" else "setup"
+    return (f"PIP_NO_INDEX=1 PIP_FIND_LINKS={shlex.quote(str(folder))} TORCH_INDEX_URL= "
+            f"python3 scripts/bootstrap.py {command}")
+
+
+def parse_wheels_arguments(argv: list[str]) -> tuple[Path, str, list[str]]:
+    """`wheels DIR [--test] [--platform TAG]...`: the folder, the package set, the platforms."""
+    folder, packages, platforms, rest = None, "learner", [], list(argv)
+    while rest:
+        word = rest.pop(0)
+        if word == "--test":
+            packages = "test"
+        elif word == "--platform":
+            if not rest or rest[0].startswith("-"):
+                raise ValueError("--platform needs a wheel platform tag, e.g. "
+                                 "--platform win_amd64 or --platform manylinux_2_28_x86_64.")
+            platforms.append(rest.pop(0))
+        elif word.startswith("-") or folder is not None:
+            raise ValueError(f"unexpected argument {word!r}: use "
+                             "`wheels DIR [--test] [--platform TAG]...`.")
+        else:
+            folder = Path(word).resolve()
+    if folder is None:
+        raise ValueError("wheels needs a folder: `python3 scripts/bootstrap.py wheels DIR`.")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a folder: name a folder for the wheels.")
+    return folder, packages, platforms
+
+
+def download_wheels(argv: list[str]) -> int:
+    """Download every wheel of a package set into a folder, for an offline `setup`."""
+    try:
+        folder, packages, platforms = parse_wheels_arguments(argv)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    requested = requested_torch_index(platform=target_torch_platform(platforms))
+    index, reason = torch_source(requested)
+    if reason:
+        print(f"note: cannot reach the torch index {requested} ({reason}); taking torch=={TORCH} "
+              "from pip's default index and find-links instead, with its dependencies (on Linux "
+              "the CUDA build unless a local +cpu wheel is found).", flush=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for command in wheel_commands(folder, index, packages, platforms):
+        run(*command)
+    count = len(list(folder.glob("*.whl")))
+    print(f"{count} wheels in {folder}. Copy that folder and this repository to the classroom "
+          f"machine and run there, in the repository, with no network:\n  "
+          f"{offline_setup_command(folder, packages)}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv == ["jupyter-settings"]:  # binder/postBuild: this interpreter's environment
         install_jupyter_settings(Path(sys.prefix))
@@ -281,6 +442,14 @@ def main(argv: list[str]) -> int:
         if error:
             print(error, file=sys.stderr)
         return 1 if error else 0
+    if argv[:1] == ["wheels"]:
+        try:
+            return download_wheels(argv[1:])
+        except subprocess.CalledProcessError as error:
+            print(f"error: downloading failed (exit {error.returncode}): "
+                  f"{' '.join(map(str, error.cmd))}\nFix what pip printed above and run this "
+                  "command again (wheels already downloaded are kept).", file=sys.stderr)
+            return 1
     if len(argv) < 1 or argv[0] not in ("lab", "test", "setup"):
         print(__doc__)
         return 2
@@ -294,6 +463,10 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], argv[1:]
     if command == "lab":
         lab = str(venv_bin("qdr-course"))
+        if not Path(lab).exists():
+            print(f"error: {lab} is missing after set-up: delete {VENV} and run this command "
+                  "again.", file=sys.stderr)
+            return 1
         os.execv(lab, [lab, "lab", "--root", str(ROOT), *extra])
     if command == "test":
         pytest = [str(venv_bin("python")), "-m", "pytest", "-n", "2", *extra]

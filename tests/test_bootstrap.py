@@ -7,6 +7,7 @@ import http.server
 import importlib.util
 import json
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -192,6 +193,7 @@ def test_lab_installs_the_learner_lock_and_test_the_test_lock(monkeypatch):
     monkeypatch.setattr(bootstrap.subprocess, "run", lambda cmd, **kw: ran.append(cmd) or
                         type("Done", (), {"returncode": 0})())
     monkeypatch.setattr(bootstrap.os, "execv", lambda path, args: ran.append(args))
+    monkeypatch.setattr(bootstrap, "venv_bin", lambda name: Path(sys.executable))  # it exists
     assert bootstrap.main(["setup"]) == 0 and bootstrap.main(["test", "-k", "x"]) == 0
     bootstrap.main(["lab"])
     assert asked == ["learner", "test", "learner"]
@@ -230,3 +232,121 @@ def test_any_lock_changing_makes_the_environment_out_of_date(tmp_path, monkeypat
     before = bootstrap.fingerprint("https://idx", "https://idx")
     (tmp_path / changed).write_text("pytest==1.0\n")
     assert bootstrap.fingerprint("https://idx", "https://idx") != before
+
+
+# --- a stamp is trusted only when the environment imports (issue 27, item 9b) ---------------
+
+@pytest.fixture
+def fake_venv(tmp_path, monkeypatch):
+    """bootstrap's paths pointed at tmp_path/.venv, with a valid learner stamp."""
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    monkeypatch.setattr(bootstrap, "VENV", venv)
+    monkeypatch.setattr(bootstrap, "STAMP", venv / ".qdr-course-installed")
+    monkeypatch.setattr(bootstrap, "TORCH_MARK", venv / ".qdr-course-torch-index")
+    monkeypatch.setattr(bootstrap, "requested_torch_index", lambda: "https://idx")
+    bootstrap.STAMP.write_text(bootstrap.stamp_text("https://idx", "https://idx", "learner"))
+    return venv
+
+
+def test_a_garbage_stamp_is_out_of_date_not_a_unicode_error(tmp_path):
+    stamp = tmp_path / "stamp"
+    stamp.write_bytes(b"\xff\xfe\x00garbage\x80\x81")
+    assert bootstrap.up_to_date("https://idx", stamp) is None
+    assert bootstrap.up_to_date("https://idx", tmp_path / "absent") is None
+
+
+def test_a_dangling_or_missing_python_is_named(tmp_path):
+    python = tmp_path / "bin" / "python"
+    assert "missing" in bootstrap.environment_problem(python)
+    python.parent.mkdir()
+    python.symlink_to(tmp_path / "gone" / "python3.11")
+    assert "dangling link" in bootstrap.environment_problem(python)
+    assert not bootstrap.python_runs(python)
+
+
+def test_an_environment_that_does_not_import_the_course_is_a_problem(tmp_path):
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.symlink_to(sys.executable)  # runs, but its packages may lack the module asked for
+    problem = bootstrap.environment_problem(python, "learner")
+    assert problem is None or "import" in problem or "qdr-course command" in problem
+    original = dict(bootstrap.IMPORT_CHECK)
+    try:
+        bootstrap.IMPORT_CHECK["learner"] = ["no_such_module_qdr"]
+        problem = bootstrap.environment_problem(python, "learner")
+        assert "importing no_such_module_qdr failed" in problem and "ModuleNotFound" in problem
+        bootstrap.IMPORT_CHECK["learner"] = ["json"]
+        assert "qdr-course command is missing" in bootstrap.environment_problem(python)
+        (python.parent / "qdr-course").write_text("")
+        assert bootstrap.environment_problem(python) is None
+    finally:
+        bootstrap.IMPORT_CHECK.update(original)
+
+
+@pytest.mark.parametrize("breakage", ["empty", "dangling"])
+def test_a_valid_stamp_on_a_broken_venv_installs_again(fake_venv, monkeypatch, capsys, breakage):
+    if breakage == "dangling":
+        (fake_venv / "bin").mkdir()
+        bootstrap.venv_bin("python").symlink_to(fake_venv / "gone" / "python3.11")
+    assert bootstrap.up_to_date("https://idx", bootstrap.STAMP) == "https://idx"  # stamp valid
+    created, ran = [], []
+    monkeypatch.setattr(bootstrap.venv, "create", lambda path, **kw: created.append(kw))
+    monkeypatch.setattr(bootstrap, "torch_source", lambda requested: (requested, None))
+    monkeypatch.setattr(bootstrap, "run", lambda *command: ran.append(command))
+    monkeypatch.setattr(bootstrap, "check_dependencies", lambda python: None)
+    monkeypatch.setattr(bootstrap, "install_jupyter_settings", lambda prefix: None)
+    bootstrap.set_up("learner")
+    out = capsys.readouterr().out
+    assert "up to date" not in out
+    assert "stamped as installed but its Python" in out and "installing it again" in out
+    assert created == [{"with_pip": True, "clear": breakage == "dangling"}]
+    assert [command[-2:] for command in ran][1] == ("-r", bootstrap.LOCK)  # a full install
+    assert bootstrap.up_to_date("https://idx", bootstrap.STAMP) == "https://idx"  # re-stamped
+
+
+def test_lab_says_what_to_do_when_the_command_is_missing(fake_venv, monkeypatch, capsys):
+    monkeypatch.setattr(bootstrap, "set_up", lambda packages: None)
+    monkeypatch.setattr(bootstrap.os, "execv", lambda *a: pytest.fail("execv of a missing file"))
+    assert bootstrap.main(["lab"]) == 1
+    assert "is missing after set-up: delete" in capsys.readouterr().err
+
+
+# --- the offline kit (issue 25, item 2) -----------------------------------------------------
+
+def test_wheel_commands_take_cpu_torch_alone_then_the_lock_the_no_deps_pins_and_the_build():
+    folder = Path("/kit")
+    torch, lock, no_deps, build = bootstrap.wheel_commands(folder, bootstrap.CPU_INDEX,
+                                                           "learner", [])
+    assert torch[3:6] == ["download", "--disable-pip-version-check", "--dest"]
+    assert f"torch=={bootstrap.TORCH}" in torch and "--platform" not in torch  # this machine
+    assert torch[-2:] == ["--index-url", bootstrap.CPU_INDEX] and "--no-deps" in torch
+    assert lock[-2:] == ["-r", bootstrap.LOCK] and "--no-deps" not in lock
+    assert no_deps[-3:] == ["--no-deps", "-r", bootstrap.NO_DEPS_LOCK]
+    assert build[-1:] == bootstrap.build_requirements() and "setuptools" in build[-1]
+    fallback, test_lock, *_ = bootstrap.wheel_commands(folder, "", "test", ["win_amd64"])
+    assert fallback[-1] == f"torch=={bootstrap.TORCH}" and "--no-deps" not in fallback
+    assert test_lock[-2:] == ["-r", bootstrap.TEST_LOCK]
+    options = bootstrap.platform_options(["win_amd64"])
+    assert options[:2] == ["--platform", "win_amd64"] and "--only-binary=:all:" in options
+    assert options[options.index("--python-version") + 1].startswith("3.11.")
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "wheels needs a folder"), (["a", "b"], "unexpected argument 'b'"),
+    (["a", "--platform"], "--platform needs a wheel platform tag"),
+    (["a", "--gpu"], "unexpected argument '--gpu'")])
+def test_wheels_arguments_errors_are_one_line(argv, message, capsys):
+    assert bootstrap.main(["wheels", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_wheels_targets_and_prints_the_offline_command(tmp_path):
+    folder, packages, platforms = bootstrap.parse_wheels_arguments(
+        [str(tmp_path / "kit"), "--test", "--platform", "macosx_11_0_arm64"])
+    assert (folder, packages, platforms) == (tmp_path / "kit", "test", ["macosx_11_0_arm64"])
+    assert bootstrap.target_torch_platform(platforms) == "darwin"  # its torch is CPU-only
+    assert bootstrap.target_torch_platform(["win_amd64"]) == "other"
+    assert bootstrap.offline_setup_command(Path("/k it"), "learner") == \
+        "PIP_NO_INDEX=1 PIP_FIND_LINKS='/k it' TORCH_INDEX_URL= python3 scripts/bootstrap.py setup"
