@@ -277,14 +277,16 @@ def test_schedule_is_computed_from_minutes_with_breaks():
     lessons[0] = LessonSummary("00", "Welcome", 10, 5, ["start"])
     text = schedule_markdown(lessons)
     assert "| **all** | 220 min | 145 min | **365 min** |" in text
-    half_day = text.split("**Half day, hybrid track")[1].split("**Half day, NTK")[0]
-    # 00 before the day, 02 and 04 as self-study: 01, 03 and 05 with two breaks reach the grader
-    assert "00 before; 02 and 04 as self-study" in half_day
+    half_day = text.split("**Half day, hybrid track**")[1].split("**Half day, NTK")[0]
+    # 00 before the day; 01-05 need 250 min + a break: 04 goes to self-study, 05 is reached
+    assert "Before the day, learners do 00 (15 min); 04 (50 min) is self-study" in half_day
     assert "| 09:00 | 01 L1 (30 + 20 min) |" in half_day
-    assert "| 09:50 | break (15 min) |" in half_day
-    assert "| 11:10 | 05 L5 (30 + 20 min) |" in half_day and "Not in the time" not in half_day
-    full_day = text.split("**Full day, the whole course**")[1]
-    assert "lunch (60 min)" in full_day and "07 L7" in full_day
+    assert "| 10:40 | break (15 min) |" in half_day
+    assert "| 11:45 | 05 L5 (30 + 20 min) |" in half_day
+    assert "this timetable runs 3 h 35 min with breaks" in half_day
+    assert "| 12:35 | end (3 h 35 min with breaks) |" in half_day
+    two_days = text.split("**Two days, the whole course**")[1]
+    assert "07 L7" in two_days and "*Day 2*" in two_days
     assert "  - goal 3" in text
 
 
