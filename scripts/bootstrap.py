@@ -270,11 +270,28 @@ def torch_needs_replacing(index: str) -> bool:
     return not TORCH_MARK.exists() or TORCH_MARK.read_text() != index
 
 
+#: The oldest Python 3.11 the locks install on (soupsieve 4.1.2 requires 3.11.5).
+OLDEST_PYTHON = (3, 11, 5)
+
+
+def python_version_problem(version) -> str | None:
+    """The one-line error for a Python the course cannot be installed with, or None."""
+    if version[:2] == (3, 11) and tuple(version[:3]) >= OLDEST_PYTHON:
+        return None
+    found = ".".join(map(str, version[:3]))
+    why = ("the pinned packages need 3.11.5 or newer (soupsieve 4.1.2)" if version[:2] == (3, 11)
+           else "the course is tested on Python 3.11 only")
+    return (f"error: this is Python {found}; {why}. Get Python 3.11 (3.11.5 or newer: "
+            "python.org, `pyenv install 3.11`, or `uv python install 3.11`) and run this script "
+            "with it, e.g. `python3.11 scripts/bootstrap.py lab` (Windows: "
+            "`py -3.11 scripts\\bootstrap.py lab`), or use Binder (docs/learner-setup.md).")
+
+
 def set_up(packages: str = "learner") -> None:
     """Install the ``packages`` set ("learner" or "test") into ./.venv unless it is there."""
-    if sys.version_info[:2] != (3, 11):
-        sys.exit(f"error: the course is tested on Python 3.11, this is {sys.version.split()[0]}. "
-                 "Run this script with python3.11 (e.g. `python3.11 scripts/bootstrap.py lab`).")
+    problem = python_version_problem(sys.version_info)
+    if problem:
+        sys.exit(problem)
     requested = requested_torch_index()
     used = up_to_date(requested, packages=packages)
     if used is not None:

@@ -64,8 +64,20 @@ RESULTS = {"date": "2026-12-01T05:00:00+00:00", "machine": {"cores": 2},
 def test_the_readme_sentence_quotes_the_numbers():
     sentence = bench.markdown(RESULTS)
     assert "3.7 GB on disk (the tests add 184 MB)" in sentence
-    assert "took 431 s and the first lesson was open 14 s later (7.4 minutes in all" in sentence
+    assert "setup` takes 431 s, longer on a busy machine (431 s measured by " in sentence
+    assert "the first lesson is open about 14 s later" in sentence
     assert "2-core machine" in sentence and "on 2026-12-01" in sentence
+
+
+def test_the_readme_sentence_gives_the_range_of_every_set_up_on_record():
+    """One time reads as a promise (issue 25 item 6): with earlier runs kept, a range."""
+    results = {**RESULTS, "earlier_installs": [
+        {"seconds": 197.0, "where": "on a busy machine"}, {"seconds": 90.4, "where": "elsewhere"}]}
+    sentence = bench.markdown(results)
+    assert "setup` takes 90-431 s, longer on a busy machine (431 s measured by" in sentence
+    assert "; 197 s on a busy machine; 90 s elsewhere)" in sentence
+    assert [run["seconds"] for run in bench.install_runs(results)] == [
+        RESULTS["install"]["seconds"], 197.0, 90.4]
 
 
 def test_markdown_without_results_says_what_to_run(tmp_path, monkeypatch):

@@ -350,3 +350,32 @@ def test_wheels_targets_and_prints_the_offline_command(tmp_path):
     assert bootstrap.target_torch_platform(["win_amd64"]) == "other"
     assert bootstrap.offline_setup_command(Path("/k it"), "learner") == \
         "PIP_NO_INDEX=1 PIP_FIND_LINKS='/k it' TORCH_INDEX_URL= python3 scripts/bootstrap.py setup"
+
+
+@pytest.mark.parametrize("version, ok", [((3, 11, 7), True), ((3, 11, 5), True),
+                                         ((3, 11, 2), False), ((3, 12, 1), False),
+                                         ((3, 10, 14), False)])
+def test_python_311_from_311_5_on_is_accepted_and_others_get_one_line(version, ok):
+    problem = bootstrap.python_version_problem(version)
+    assert (problem is None) == ok
+    if not ok:
+        assert problem.startswith(f"error: this is Python {'.'.join(map(str, version))};")
+        assert "uv python install 3.11" in problem and "py -3.11 scripts\\bootstrap.py" in problem
+        assert "\n" not in problem
+    if version == (3, 11, 2):  # Debian 12's python3: the lock's soupsieve needs 3.11.5
+        assert "3.11.5 or newer (soupsieve" in problem
+    lock = (ROOT / "binder" / "requirements.txt").read_text()
+    assert "soupsieve==4.1.2" in lock  # if this pin changes, revisit OLDEST_PYTHON
+
+
+def test_jupyterlabs_news_toast_is_off_in_the_course_settings():
+    """The 'receive official Jupyter news?' toast covered lesson 00 (issue 25 item 6)."""
+    overrides = json.loads((ROOT / "binder" / "overrides.json").read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}
+    schema_file = next(Path(sys.prefix).glob(
+        "share/jupyter/lab/schemas/@jupyterlab/apputils-extension/notification.json"))
+    schema = json.loads(schema_file.read_text())["properties"]
+    assert notification["fetchNews"] in [option["const"] for option in
+                                         schema["fetchNews"]["oneOf"]]
+    assert schema["checkForUpdates"]["type"] == "boolean"

@@ -66,3 +66,11 @@ def test_lab_without_lessons_folder_is_a_clear_error(tmp_path, capsys):
 
 def test_parser_builds():
     assert build_parser().prog == "qdr-course"
+
+
+def test_evaluate_help_prints_a_plain_percent_sign(capsys):
+    """An argparse description is not %-formatted: '95%%' showed as is (issue 25 item 6)."""
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    out = capsys.readouterr().out
+    assert "95%%" not in out and "95% interval" in " ".join(out.split())

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
         "given with --data) and print the metrics next to the ones stored at training time; "
         "'reproduced' means every stored metric agrees within 1e-6 (counts exactly). With --device "
         "the hybrid grader's circuit runs on a noisy fake IBM device; the training-time QWK, the "
-        "exact QWK on the same images and a bootstrap 95%% interval of the difference are printed. "
+        "exact QWK on the same images and a bootstrap 95% interval of the difference are printed. "
         "With --ibm-backend it runs on IBM Quantum hardware through qiskit-ibm-runtime, after a "
         "cost estimate in QPU seconds and your confirmation.")
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR",
