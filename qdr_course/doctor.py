@@ -135,12 +135,15 @@ def _cgroup_memory_limit() -> int | None:
     return None
 
 
-def diagnose(isolated: bool = True) -> list[Finding]:
-    """Check every key package; with ``isolated``, each import runs in a fresh interpreter."""
+def diagnose(isolated: bool = True, progress=None) -> list[Finding]:
+    """Check every key package; with ``isolated``, each import runs in a fresh interpreter.
+    ``progress``, when given, is called with each package's name before it is checked."""
     if not isolated:
-        return [inspect_package(*row) for row in REQUIREMENTS]
+        return [(progress and progress(row[0]), inspect_package(*row))[1] for row in REQUIREMENTS]
     findings = []
     for dist, module, spec, why in REQUIREMENTS:
+        if progress:
+            progress(dist)
         code = ("import json, qdr_course.doctor as d; "
                 f"f = d.inspect_package({dist!r}, {module!r}, {spec!r}, {why!r}); "
                 "print(json.dumps(f.__dict__))")

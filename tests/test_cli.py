@@ -39,6 +39,21 @@ def test_doctor_names_what_is_missing_or_broken(monkeypatch, capsys):
     assert "not ready: definitely-not-installed-pkg, scipy" in out
 
 
+def test_doctor_says_what_it_checks_while_it_checks(monkeypatch, capsys):
+    """doctor was silent for about 10 s (issue 25 item 6): it names each package as it goes."""
+    monkeypatch.setattr(doctor, "REQUIREMENTS", [("numpy", "numpy", ">=1.26", "arrays"),
+                                                 ("scipy", "scipy", ">=1.0", "solvers")])
+    seen = []
+    monkeypatch.setattr(doctor, "inspect_package",
+                        lambda *row: seen.append(capsys.readouterr().err) or
+                        doctor.Finding(row[0], "1", True, ""))
+    assert main(["doctor", "--fast"]) == 0
+    err = "".join(seen) + capsys.readouterr().err
+    assert seen[0].startswith("checking that every key package imports (in this process): numpy")
+    assert seen[1].endswith(" scipy")  # named before its import starts
+    assert err.endswith(" done\n")
+
+
 def test_doctor_reports_a_broken_import(monkeypatch):
     finding = doctor.inspect_package("numpy", "numpy.no_such_module", ">=1", "arrays")
     assert not finding.ok and "fails to import: ModuleNotFoundError" in finding.note

@@ -48,3 +48,21 @@ def test_info_and_download_errors(tmp_path, capsys):
     blocker.write_text("")
     assert main(["data", "download", "retinamnist", "--cache-dir", str(blocker / "sub")]) == 1
     assert "cache directory" in capsys.readouterr().err
+
+
+def test_synth_refuses_an_unrelated_non_empty_folder_naming_it(tmp_path, capsys):
+    """data synth --out wrote silently into a folder of someone's files (issue 25 item 6)."""
+    folder = tmp_path / "my_notes"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("mine")
+    (folder / "figures").mkdir()
+    assert main(["data", "synth", "--n", "15", "--prior", "balanced", "--size", "28", "--out",
+                 str(folder), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: {folder} is not empty (it holds figures, thesis.tex) and holds no "
+                   "synthetic set: name a new or empty folder\n")
+    assert sorted(p.name for p in folder.iterdir()) == ["figures", "thesis.tex"]  # untouched
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["data", "synth", "--n", "15", "--prior", "balanced", "--size", "28", "--out",
+                 str(empty), "--no-progress"]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(subparsers) -> None:
@@ -24,7 +25,13 @@ def run(args: argparse.Namespace) -> int:
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     print()
-    findings = diagnose(isolated=not args.fast)
+    how = "in this process" if args.fast else "each in a fresh Python, about 10 s"
+    print(f"checking that every key package imports ({how}):", end="", file=sys.stderr,
+          flush=True)
+    findings = diagnose(isolated=not args.fast,
+                        progress=lambda name: print(f" {name}", end="", file=sys.stderr,
+                                                    flush=True))
+    print(" done", file=sys.stderr, flush=True)
     name_w = max(len(f.name) for f in findings)
     ver_w = max(len(f.version) for f in findings)
     print(f"{'package':<{name_w}}  {'version':<{ver_w}}  status")

@@ -43,7 +43,8 @@ def validate_aptos_target(out, n: int, prefix: str = "synth",
                           overwrite: bool = False) -> list[Path]:
     """Files that ``n`` new synthetic images replace in ``out``; or an error.
 
-    An empty folder is fine. A folder with ``train.csv`` or ``train_images`` needs
+    A new or empty folder is fine; any other folder without a set is refused, naming what it
+    holds (issue 25 item 6). A folder with ``train.csv`` or ``train_images`` needs
     ``overwrite=True`` *and* a :data:`SYNTH_MANIFEST` (written by :func:`save_aptos_folder`):
     only the files listed there are replaced, and a file of the user's that a new image would
     overwrite is refused. Nothing is changed here, so a command can check before slow work.
@@ -51,6 +52,12 @@ def validate_aptos_target(out, n: int, prefix: str = "synth",
     out = Path(out).expanduser()
     existing = [p.name for p in (out / "train.csv", out / "train_images") if p.exists()]
     if not existing:
+        others = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+        if others:  # an unrelated folder: the set would be mixed into someone's files
+            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3
+                                            else "")
+            raise FileExistsError(f"{out} is not empty (it holds {shown}) and holds no "
+                                  "synthetic set: name a new or empty folder")
         return []
     if not overwrite:
         raise FileExistsError(f"{out} already holds {existing}; choose another folder or pass "
