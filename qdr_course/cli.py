@@ -15,12 +15,15 @@ import sys
 import qdr_course
 import qdr_course.commands
 
+#: How every error of the course's commands starts (bootstrap.py's too): one prefix everywhere.
+ERROR_PREFIX = "error: "
+
 
 class OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line: what was wrong, where to read more."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{ERROR_PREFIX}{message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

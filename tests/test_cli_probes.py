@@ -205,7 +205,7 @@ def test_torch_write_failure_is_reported_as_a_write_error(tmp_path, monkeypatch)
 ])
 def test_absurd_numbers_are_refused_naming_the_limit(args, words):
     line = one_line_error(cli("train", *args), words, f"argument {args[0]}")
-    assert line.startswith("qdr-course train: error:")
+    assert line.startswith("error: ") and line.endswith("(see qdr-course train --help)")
 
 
 def test_help_states_the_limits():

@@ -180,11 +180,12 @@ def format_run_report(report: dict, title: str = "test") -> str:
 
 
 def fail(command: str, error: BaseException) -> int:
-    """Print ``error`` as one line on stderr, prefixed by the command; return exit code 2."""
+    """Print ``error`` as one line on stderr, with the course's one error prefix; return exit
+    code 2. (``command`` names the command for callers; the prefix is the same for every one.)"""
     text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
     if isinstance(error, OSError) and not text:
         text = type(error).__name__
-    print(f"qdr-course {command}: error: {text or type(error).__name__}", file=sys.stderr)
+    print(f"error: {text or type(error).__name__}", file=sys.stderr)
     return 2
 
 
