@@ -348,19 +348,29 @@ def build_one(course: Course, source: Path, execute_notebook: bool = False,
                              + "; ".join(repr(leak) for leak in leaks)
                              + ". Keep solution lines inside the markers only.")
 
+    executed = None
     if execute_notebook and not check:
         log(f"executing {solution_nb.relative_to(course.root)} ...")
         seconds = execute(solution, source.parent, source, text)
         log(f"  done in {seconds:.1f} s")
+        executed = solution
         wanted[solution_nb] = to_ipynb(solution)
     else:
         stored = nbformat.read(solution_nb, as_version=4) if solution_nb.exists() else None
         why = stale_solution_notebook(stored, solution)
         if why is None:
-            wanted[solution_nb] = to_ipynb(with_outputs(solution, stored))
+            executed = with_outputs(solution, stored)
+            wanted[solution_nb] = to_ipynb(executed)
         else:
             problems.append(f"{solution_nb.relative_to(course.root)} is out of date ({why}): run "
                             f"'qdr-course build --execute {source.relative_to(course.root)}'.")
+
+    kernel_language = executed.metadata.get("language_info", {}) if executed else {}
+    if "version" in kernel_language:
+        # What the kernel reports when the lesson opens: stored as is, a notebook that was only
+        # read is not changed by JupyterLab (no "save your changes?"), on that Python version.
+        lesson.metadata["language_info"] = copy.deepcopy(kernel_language)
+        wanted[lesson_nb] = to_ipynb(lesson)
 
     for path, content in wanted.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
