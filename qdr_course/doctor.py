@@ -138,12 +138,13 @@ def _cgroup_memory_limit() -> int | None:
 def diagnose(isolated: bool = True, progress=None) -> list[Finding]:
     """Check every key package; with ``isolated``, each import runs in a fresh interpreter.
     ``progress``, when given, is called with each package's name before it is checked."""
-    if not isolated:
-        return [(progress and progress(row[0]), inspect_package(*row))[1] for row in REQUIREMENTS]
     findings = []
     for dist, module, spec, why in REQUIREMENTS:
         if progress:
             progress(dist)
+        if not isolated:
+            findings.append(inspect_package(dist, module, spec, why))
+            continue
         code = ("import json, qdr_course.doctor as d; "
                 f"f = d.inspect_package({dist!r}, {module!r}, {spec!r}, {why!r}); "
                 "print(json.dumps(f.__dict__))")
