@@ -83,12 +83,14 @@ def minutes_table(lessons: list[LessonSummary]) -> list[str]:
     return out
 
 
-def timetable(lessons: list[LessonSummary], full_day: bool) -> Timetable:
+def timetable(lessons: list[LessonSummary], full_day: bool, compact: bool = False) -> Timetable:
     """The timetable of ``lessons`` in order, taught as one stream with a pause whenever
     BREAK_EVERY minutes have passed since the last, inside a lesson if need be. No part of a
     lesson is shorter than MIN_PART minutes: a lesson ending less than MIN_PART minutes after
     the mark runs on to its end (a stretch up to BREAK_EVERY + MIN_PART), and one that would
-    start less than MIN_PART minutes before it starts after the pause. Lunch in a full day."""
+    start less than MIN_PART minutes before it starts after the pause. A lesson that would be
+    cut, starting after half a stretch has passed, starts after the pause instead (breaks fall
+    between lessons where they can), unless ``compact``. Lunch in a full day."""
     table, since_break, lunch_done = Timetable(), 0, not full_day
 
     def pause() -> None:
@@ -103,7 +105,10 @@ def timetable(lessons: list[LessonSummary], full_day: bool) -> Timetable:
         left, first = lesson.minutes, True
         while left > 0:
             room = BREAK_EVERY - since_break
-            if since_break and (room < MIN_PART or (first and room < min(left, MIN_PART))):
+            at_boundary = (not compact and first and left > room + MIN_PART
+                           and since_break >= BREAK_EVERY // 2)
+            if since_break and (room < MIN_PART or (first and room < min(left, MIN_PART))
+                                or at_boundary):
                 pause()
                 room = BREAK_EVERY
             take = left if left - room < MIN_PART and left <= room + MIN_PART else min(left, room)
@@ -115,6 +120,13 @@ def timetable(lessons: list[LessonSummary], full_day: bool) -> Timetable:
     return table
 
 
+def fitting_timetable(lessons: list[LessonSummary], full_day: bool, limit: int) -> Timetable:
+    """The timetable with breaks between lessons if it fits in ``limit`` minutes, else the
+    compact one (breaks inside lessons at the 90-minute marks)."""
+    table = timetable(lessons, full_day)
+    return table if table.length <= limit else timetable(lessons, full_day, compact=True)
+
+
 def fit_half_day(track: Track, by_number: dict[str, LessonSummary]
                  ) -> tuple[list[LessonSummary], list[LessonSummary], Timetable]:
     """The lessons a half day teaches, the ones it leaves to self-study, and its timetable:
@@ -122,13 +134,13 @@ def fit_half_day(track: Track, by_number: dict[str, LessonSummary]
     Raises ValueError when even its required lessons do not fit."""
     taught = [by_number[n] for n in track.lessons if n in by_number]
     dropped: list[LessonSummary] = []
-    table = timetable(taught, full_day=False)
+    table = fitting_timetable(taught, False, track.slot)
     for number in track.drop_order:
         if table.length <= track.slot:
             break
         dropped += [lesson for lesson in taught if lesson.number == number]
         taught = [lesson for lesson in taught if lesson.number != number]
-        table = timetable(taught, full_day=False)
+        table = fitting_timetable(taught, False, track.slot)
     if table.length > track.slot:
         raise ValueError(f"{track.name}: its required lessons {', '.join(track.required)} need "
                          f"{_duration(table.length)} with breaks, more than its "
@@ -145,7 +157,7 @@ def two_day_plan(lessons: list[LessonSummary]
     best = None
     for cut in range(len(order) + 1):
         days = [order[:cut], order[cut:]]
-        tables = [timetable(day, full_day=True) for day in days]
+        tables = [fitting_timetable(day, True, DAY_LENGTH) for day in days]
         longer = max(table.length for table in tables)
         if best is None or longer < best[0]:
             best = (longer, days, tables)
@@ -153,10 +165,10 @@ def two_day_plan(lessons: list[LessonSummary]
     left: list[LessonSummary] = []
     while tables[1].length > DAY_LENGTH and days[1]:  # what does not fit: said, not hidden
         left.insert(0, days[1].pop())
-        tables[1] = timetable(days[1], full_day=True)
+        tables[1] = fitting_timetable(days[1], True, DAY_LENGTH)
     while tables[0].length > DAY_LENGTH and days[0]:
         left.insert(0, days[0].pop())
-        tables[0] = timetable(days[0], full_day=True)
+        tables[0] = fitting_timetable(days[0], True, DAY_LENGTH)
     return days, tables, left
 
 

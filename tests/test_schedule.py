@@ -97,3 +97,14 @@ def test_a_half_day_whose_required_lessons_cannot_fit_says_so():
 def test_the_guide_holds_the_schedule_of_the_stated_minutes():
     guide = (ROOT / "docs" / "instructor-guide.md").read_text()
     assert schedule.schedule_markdown(STATED) in guide
+
+
+def test_breaks_fall_between_lessons_unless_that_does_not_fit():
+    lessons = [LessonSummary("01", "A", 40, 20, []), LessonSummary("02", "B", 40, 20, [])]
+    rows = [what for _, what in schedule.timetable(lessons, full_day=False).rows]
+    assert rows == ["01 A (40 + 20 min)", "break (15 min)", "02 B (40 + 20 min)"]
+    compact = [what for _, what in schedule.timetable(lessons, False, compact=True).rows]
+    assert compact == ["01 A (40 + 20 min)", "02 B (40 + 20 min)", "break (15 min)",
+                       "02 B, continued"]
+    assert schedule.fitting_timetable(lessons, False, 135).length == 135  # between lessons
+    assert schedule.fitting_timetable(lessons, False, 134).rows[2][1] == "break (15 min)"
