@@ -19,8 +19,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 REDUCED = {"numpy", "filelock", "typing-extensions", "setuptools", "sympy", "mpmath", "networkx",
            "jinja2", "markupsafe", "fsspec"}
@@ -116,7 +114,6 @@ def test_the_course_installs_from_a_wheel_folder_with_the_network_refused(tmp_pa
     assert again.returncode == 0 and "is up to date" in again.stdout, again.stdout + again.stderr
 
 
-@pytest.mark.skipif(os.name == "nt", reason="POSIX paths")
 def test_the_reduced_lock_keeps_the_real_pins():
     lock = reduced_lock()
     real = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
