@@ -318,6 +318,10 @@ def set_up(packages: str = "learner") -> None:
     if error:
         sys.exit(error)
     install_jupyter_settings(VENV)
+    problem = environment_problem(venv_bin("python"), packages)
+    if problem:  # pip thinks it is all there, but it does not work: say so, stamp nothing
+        sys.exit(f"error: {VENV} was installed but {problem}. Delete {VENV} and run this "
+                 "command again.")
     STAMP.write_text(stamp_text(requested, index, packages))
 
 

@@ -296,6 +296,11 @@ def test_a_valid_stamp_on_a_broken_venv_installs_again(fake_venv, monkeypatch, c
     monkeypatch.setattr(bootstrap, "run", lambda *command: ran.append(command))
     monkeypatch.setattr(bootstrap, "check_dependencies", lambda python: None)
     monkeypatch.setattr(bootstrap, "install_jupyter_settings", lambda prefix: None)
+    real_check = bootstrap.environment_problem
+    answers = [None]  # after the install (the stand-in pip installed nothing), it imports
+    monkeypatch.setattr(bootstrap, "environment_problem",
+                        lambda python, packages="learner": real_check(python, packages)
+                        if len(answers) == 1 and not ran else answers.pop())
     bootstrap.set_up("learner")
     out = capsys.readouterr().out
     assert "up to date" not in out
@@ -379,3 +384,18 @@ def test_jupyterlabs_news_toast_is_off_in_the_course_settings():
     assert notification["fetchNews"] in [option["const"] for option in
                                          schema["fetchNews"]["oneOf"]]
     assert schema["checkForUpdates"]["type"] == "boolean"
+
+
+def test_an_install_that_still_does_not_import_is_an_error_and_is_not_stamped(
+        fake_venv, monkeypatch):
+    bootstrap.STAMP.unlink()
+    monkeypatch.setattr(bootstrap, "create_venv", lambda: None)
+    monkeypatch.setattr(bootstrap, "torch_source", lambda requested: (requested, None))
+    monkeypatch.setattr(bootstrap, "run", lambda *command: None)
+    monkeypatch.setattr(bootstrap, "check_dependencies", lambda python: None)
+    monkeypatch.setattr(bootstrap, "install_jupyter_settings", lambda prefix: None)
+    monkeypatch.setattr(bootstrap, "environment_problem",
+                        lambda python, packages="learner": "importing torch failed (boom)")
+    with pytest.raises(SystemExit, match="was installed but importing torch failed .* Delete"):
+        bootstrap.set_up("learner")
+    assert not bootstrap.STAMP.exists()

@@ -113,6 +113,24 @@ def test_the_course_installs_from_a_wheel_folder_with_the_network_refused(tmp_pa
                            cwd=course, env=environ, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "is up to date" in again.stdout, again.stdout + again.stderr
 
+    # Issue 27 item 9b, for real: a garbage stamp, then a valid stamp on an environment whose
+    # qdr-course command is gone, are installed again (offline), not reported up to date.
+    stamp = course / ".venv" / ".qdr-course-installed"
+    stamp.write_bytes(b"\xff\xfe garbage \x80")
+    garbage = subprocess.run([*prefix, sys.executable, "scripts/bootstrap.py", "setup"],
+                             cwd=course, env=environ, capture_output=True, text=True, timeout=600)
+    assert garbage.returncode == 0, garbage.stdout[-2000:] + garbage.stderr[-2000:]
+    assert "up to date" not in garbage.stdout
+    assert stamp.read_text().splitlines()[1:] == ["torch index: pip's default index",
+                                                  "packages: learner"]  # a fresh stamp
+    command = course / ".venv" / "bin" / "qdr-course"
+    command.unlink()
+    broken = subprocess.run([*prefix, sys.executable, "scripts/bootstrap.py", "setup"],
+                            cwd=course, env=environ, capture_output=True, text=True, timeout=600)
+    assert broken.returncode == 0, broken.stdout[-2000:] + broken.stderr[-2000:]
+    assert "stamped as installed but its qdr-course command is missing" in broken.stdout
+    assert command.exists()
+
 
 def test_the_reduced_lock_keeps_the_real_pins():
     lock = reduced_lock()
