@@ -279,6 +279,23 @@ class HHL:
         return run_hadamard_test(hadamard_test_circuit(self.circuit(b), reference), shots, seed)
 
 
+def success_probability(matrix, b, c: float) -> float:
+    """HHL's ideal post-selection probability sum_j beta_j^2 (C / lambda_j)^2. See lesson 08.
+
+    beta_j = <u_j|b> for the unit vector b along ``b``; exact when every eigenvalue lies on the
+    clock grid. Its worst case, b along the largest |lambda| and C = lambda_min, is 1 / kappa^2.
+    """
+    a = hermitian_matrix(matrix)
+    v = np.asarray(b, dtype=np.complex128).ravel()
+    if v.shape != (a.shape[0],) or not np.all(np.isfinite(v)) or not np.any(v):
+        raise ValueError(f"b must be a finite, nonzero vector of length {a.shape[0]}")
+    lam, vecs = np.linalg.eigh(a)
+    if not 0 < c <= np.abs(lam).min():
+        raise ValueError(f"C must be in (0, min|lambda| = {np.abs(lam).min():.4g}], got {c}")
+    beta = vecs.conj().T @ (v / np.linalg.norm(v))
+    return float(np.sum(np.abs(beta) ** 2 * (c / lam) ** 2))
+
+
 def matrix_with_condition_number(kappa: float, dim: int = 4, seed: int = 0) -> np.ndarray:
     """A random real symmetric matrix with eigenvalues spread from 1/kappa to 1. See lesson 08."""
     if not kappa >= 1:
