@@ -197,7 +197,8 @@ def test_hhl_success_probability_formula_and_worst_case():
     assert worst == pytest.approx(1 / 36, abs=1e-9)
     assert worst == pytest.approx(qlsa_cost.worst_success_probability(solver.condition_number))
     with pytest.raises(ValueError, match="C must be"):
-        hhl.success_probability(a, np.ones(4), 2.0)
+        hhl.success_probability(a, np.ones(4), 0.0)
+    assert hhl.success_probability(a, q[:, 0], 2.0) == pytest.approx(1.0)  # capped, as RY is
 
 
 def test_cost_table_from_a_sweep():

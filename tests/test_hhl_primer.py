@@ -82,3 +82,27 @@ def test_sign_split_readout_recovers_the_sign_from_magnitudes(kernel_row):
         Statevector(plain).probabilities()[0])
     # ... but the split readout can
     assert hhl.sign_split_readout(-k, y, shots=20000, seed=3)["sign"] == -np.sign(k @ y)
+
+
+@pytest.mark.parametrize("eigenvalue", [3.0, -2.0, 2.4, -0.3, 7.6, 0.2])
+def test_clock_reading_is_the_most_likely_phase_estimation_outcome(eigenvalue):
+    """Exercise 8.1's answer against the simulated phase estimation of exp(i lambda t)."""
+    t, m = 2 * np.pi / 16, 4
+    probabilities = hhl.phase_estimation_probabilities((eigenvalue * t / (2 * np.pi)) % 1, m)
+    assert hhl.clock_reading(eigenvalue, t, m) == int(np.argmax(probabilities))
+    # inside the clock's range (-8 .. 7 here) it is the value whose two's-complement
+    # eigenvalue is nearest; 7.6 rounds to 8, which reads as -8: why t keeps lambda_max at 3/8
+    grid = hhl.clock_eigenvalues(m, t)
+    nearest = int(np.argmin(np.abs(grid - eigenvalue)))
+    assert (hhl.clock_reading(eigenvalue, t, m) == nearest) == (abs(eigenvalue) < 7.5)
+
+
+def test_convergence_depth_grows_by_8_ln2_over_mu_per_doubling():
+    """Exercise 6.2's answer: doubling n and halving delta each add 8 ln 2 / mu layers."""
+    from qdr_course import ntk
+
+    base = ntk.convergence_depth(32, 0.05)
+    step = 8 * np.log(2) / ntk.MU
+    assert ntk.convergence_depth(64, 0.05) - base == pytest.approx(step)
+    assert ntk.convergence_depth(32, 0.025) - base == pytest.approx(step)
+    assert 60 < step < 70

@@ -124,6 +124,80 @@ QUESTIONS: dict[str, ConceptQuestion] = {
               "still learned: an easy task forgives wrong gradients.",
          "d": "shot noise adds a standard deviation of about 0.016 per probability; an easy task "
               "hides it, a harder one may not."}),
+    "6.1": ConceptQuestion(
+        "An infinitely wide network is trained by gradient descent on the squared loss until it "
+        "converges. Which kernel does its prediction k_*^T K^-1 y use?",
+        {"a": "The NNGP kernel: the covariance of the network's outputs at initialisation.",
+         "b": "The neural tangent kernel: the inner product of the output's gradients with "
+              "respect to all weights, grad f(x) . grad f(x').",
+         "c": "Whatever kernel the NTK has become at the end of training: it keeps changing "
+              "while the weights move.",
+         "d": "Both equally: the NNGP kernel and the NTK are the same function."},
+        "b",
+        {"a": "the NNGP kernel is what a Bayesian posterior with the random network as prior "
+              "(or training only the last layer) uses; gradient descent on every layer moves "
+              "the outputs along the gradients, so its kernel is the NTK.",
+         "b": "right: df/dt = -Theta (f - y) / n with Theta = grad f . grad f, constant at "
+              "infinite width, so training converges to kernel regression with Theta.",
+         "c": "at finite width it does change; as the width grows it freezes at its initial, "
+              "deterministic value - that is Jacot et al.'s theorem.",
+         "d": "Theta = Sigma + (derivative terms): the NTK adds every hidden layer's "
+              "contribution to the NNGP kernel of the last one, so they differ (section 5)."}),
+    "6.2": ConceptQuestion(
+        "neural-tangents' NTK diagonal is 5 % wrong near depth 150 and not-a-number beyond "
+        "about 200 layers, while the closed-form recursion stays exact. Why?",
+        {"a": "JAX computes in float32 by default, and the lesson forgot to switch to float64.",
+         "b": "erf overflows once the pre-activations grow with depth.",
+         "c": "At correlation 1 every layer multiplies a rounding error in the diagonal "
+              "correlation by the slope of the correlation map, about 1.2257, so it grows like "
+              "1.2257^L.",
+         "d": "The NTK matrix becomes singular at large depth."},
+        "c",
+        {"a": "a real trap in JAX, but not this one: the lesson sets jax_enable_x64 before any "
+              "kernel, and float64 still fails - only later.",
+         "b": "erf is bounded by 1 and the variance stays at its fixed point 1: nothing "
+              "overflows before the error does.",
+         "c": "right: the closed form follows the diagonal with its own recursion at "
+              "correlation exactly 1, so there is no rounding error to amplify.",
+         "d": "deep erf NTKs approach a multiple of the identity: they get better conditioned, "
+              "not singular."}),
+    "8.1": ConceptQuestion(
+        "HHL rotates its ancilla so that the |1> amplitude is C / lambda_j, with C = lambda_min. "
+        "In the worst case for b, how does its success probability P(ancilla = 1) scale with the "
+        "condition number kappa?",
+        {"a": "Like 1 / kappa.",
+         "b": "Like 1 / kappa^2.",
+         "c": "It does not depend on kappa: phase estimation finds every eigenvalue.",
+         "d": "Like 1 / sqrt(kappa)."},
+        "b",
+        {"a": "1 / kappa is the largest *amplitude* for b along lambda_max, not the "
+              "probability (an earlier version of this lesson drew that line); amplitude "
+              "amplification needs about kappa rounds, not kappa^2, which is where a 1 / kappa "
+              "often slips in.",
+         "b": "right: P = sum_j beta_j^2 (C / lambda_j)^2, and with b along lambda_max it is "
+              "(lambda_min / lambda_max)^2 = 1 / kappa^2.",
+         "c": "phase estimation finds the eigenvalues, but the rotation must keep every "
+              "C / lambda_j <= 1, so large eigenvalues get small amplitudes.",
+         "d": "no amplitude or probability in HHL scales like a square root of kappa."}),
+    "8.2": ConceptQuestion(
+        "The paper estimates overlaps with a magnitude-only test (prepare one state, un-prepare "
+        "the other, count returns to |0>). Can it still read the sign of k_*^T y it classifies "
+        "with?",
+        {"a": "No: a magnitude test measures |<a|b>|^2, which has no sign, so the paper's "
+              "readout cannot classify.",
+         "b": "Yes: split k_* and y into their positive and negative parts; every overlap of two "
+              "non-negative vectors is non-negative, so four magnitudes (with the parts' norms) "
+              "give k_*^T y and its sign.",
+         "c": "Yes: the global phase of the HHL state carries the sign.",
+         "d": "Only on a simulator, by reading the state vector."},
+        "b",
+        {"a": "this lesson used to say so; the paper's appendix (eq. A.38) splits the vectors "
+              "into non-negative parts, and the magnitudes then determine the sign.",
+         "b": "right: four magnitude tests instead of one Hadamard test - the course's choice "
+              "is the Hadamard test, which reads the sign directly.",
+         "c": "a global phase is unobservable: no measurement depends on it.",
+         "d": "a state vector is not available on hardware; both the split readout and the "
+              "Hadamard test work from counts alone."}),
 }
 
 

@@ -74,6 +74,18 @@ def clock_eigenvalues(num_clock: int, t: float) -> np.ndarray:
     return 2.0 * np.pi * phase / t
 
 
+def clock_reading(eigenvalue: float, t: float, num_clock: int) -> int:
+    """The clock value phase estimation of exp(i A t) most likely reads for ``eigenvalue``.
+
+    See lesson 08. The phase lambda t / 2 pi modulo 1 (two's complement for lambda < 0),
+    rounded to the nearest multiple of 1 / 2^m.
+    """
+    if not np.isfinite(eigenvalue) or not t > 0:
+        raise ValueError(f"need a finite eigenvalue and t > 0, got {eigenvalue}, {t}")
+    steps = 2**num_clock
+    return int(np.floor((eigenvalue * t / (2 * np.pi)) % 1.0 * steps + 0.5)) % steps
+
+
 def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
     """theta_j = 2 arcsin(C / lambda~_j), 0 for lambda~ = 0, and +-pi where |C / lambda~| > 1.
 
@@ -284,16 +296,17 @@ def success_probability(matrix, b, c: float) -> float:
 
     beta_j = <u_j|b> for the unit vector b along ``b``; exact when every eigenvalue lies on the
     clock grid. Its worst case, b along the largest |lambda| and C = lambda_min, is 1 / kappa^2.
+    A ratio C / |lambda_j| above 1 is capped at 1, as the circuit's rotation is.
     """
     a = hermitian_matrix(matrix)
     v = np.asarray(b, dtype=np.complex128).ravel()
     if v.shape != (a.shape[0],) or not np.all(np.isfinite(v)) or not np.any(v):
         raise ValueError(f"b must be a finite, nonzero vector of length {a.shape[0]}")
     lam, vecs = np.linalg.eigh(a)
-    if not 0 < c <= np.abs(lam).min():
-        raise ValueError(f"C must be in (0, min|lambda| = {np.abs(lam).min():.4g}], got {c}")
+    if not 0 < c < np.inf:
+        raise ValueError(f"C must be a positive number (about min|lambda|), got {c}")
     beta = vecs.conj().T @ (v / np.linalg.norm(v))
-    return float(np.sum(np.abs(beta) ** 2 * (c / lam) ** 2))
+    return float(np.sum(np.abs(beta) ** 2 * np.minimum(c / np.abs(lam), 1.0) ** 2))
 
 
 def matrix_with_condition_number(kappa: float, dim: int = 4, seed: int = 0) -> np.ndarray:
