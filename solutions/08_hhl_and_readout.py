@@ -18,8 +18,8 @@
 # rests on the **quantum Fourier transform** (QFT) and **phase kickback**; we start there. Then we
 # say how a quantum computer would read the kernel (QRAM, sparse access), run HHL on a tiny
 # sparsified NTK, prepare |k_*⟩ the way the paper does (rejection sampling), read out the *sign*
-# the classifier needs from measurement counts alone - the paper's way and the course's way - and
-# weigh the cost against classical solvers given exactly the same access to the data.
+# the classifier needs from measurement counts alone, and weigh the cost against classical
+# solvers given exactly the same access to the data.
 #
 # ## Objectives
 # - Build a 3-qubit QFT from Hadamards and controlled phases, and see phase kickback put a phase
@@ -28,9 +28,9 @@
 #   is spread over neighbouring clock values.
 # - Say what QRAM and a sparse-access oracle are, and what they assume.
 # - Draw and explain the HHL circuit (prepare, estimate, rotate, uncompute, post-select); predict
-#   its success probability Σ_j β_j² (C/λ_j)² and its 1/κ² worst case.
+#   its success probability from A's spectrum and b.
 # - Prepare |k_*⟩ by rejection sampling on a circuit and measure its success rate P/N; read
-#   sign(⟨k_*|a⟩) with a Hadamard test and with the paper's sign-split magnitude tests.
+#   sign(⟨k_*|a⟩) from counts alone, and judge the paper's readout.
 # - Compare the cost per prediction with classical solvers under equal access, with and without
 #   amplitude amplification and estimation, and state the verdict.
 
@@ -193,7 +193,9 @@ tiny.circuit([1.0, 0.0]).draw("mpl", fold=-1)
 # %% [markdown]
 # Qubit 0 is the system, qubits 1-3 the clock, qubit 4 the ancilla. The ancilla's rotation
 # is chosen per clock value: clock value j stands for the eigenvalue λ̃_j = 2π φ_j / t with
-# φ_j = j / 2^m (or j / 2^m - 1 for j ≥ 2^(m-1), two's complement).
+# φ_j = j / 2^m (or j / 2^m - 1 for j ≥ 2^(m-1), two's complement), and `hhl.rotation_angles`
+# gives it the angle θ_j = 2 arcsin(C/λ̃_j) (0 for λ̃ = 0, the ratio capped at ±1 for clock
+# values that only phase-estimation leakage reaches).
 #
 # ### Exercise 1 - where does an eigenvalue land on the clock?
 # Complete `clock_reading(eigenvalue, t, num_clock)`: the clock value j (0 to 2^m - 1) that
@@ -267,8 +269,9 @@ print(f"C = {solver10.c:g}; simulated P(ancilla = 1): b along lambda = 10: {sim_
       f"along lambda = 1: {sim_smallest:.4f}")
 
 # %%
-# Sanity check: (C / lambda)^2 exactly, 1 / kappa^2 along the largest eigenvalue.
-assert abs(sim_largest - 0.01) < 1e-9 and abs(sim_smallest - 1.0) < 1e-9
+# Sanity check: the simulation is the formula exactly (every eigenvalue on the clock grid).
+assert abs(sim_largest - hhl.success_probability(a10, basis[:, 3], solver10.c)) < 1e-9
+assert abs(sim_smallest - hhl.success_probability(a10, basis[:, 0], solver10.c)) < 1e-9
 
 # %%
 # alt: Left: HHL fidelity against the number of clock qubits for a 4x4 matrix with kappa 5,
@@ -386,8 +389,8 @@ check_concept_8_2(my_choice)
 # nothing else.
 #
 # **The paper's choice: magnitudes of signed parts.** An *inversion test* (prepare |a⟩, undo the
-# preparation of |b⟩, count returns to |0…0⟩) or a swap test estimates |⟨b|a⟩|², which alone has
-# no sign. The paper's appendix (its eq. A.38) splits k_* = k⁺ - k⁻ and y = y⁺ - y⁻ into
+# preparation of |b⟩, count returns to |0…0⟩; `HHL.estimate_overlap` does it for the HHL state)
+# or a swap test estimates |⟨b|a⟩|², which alone has no sign. The paper's appendix (its eq. A.38) splits k_* = k⁺ - k⁻ and y = y⁺ - y⁻ into
 # non-negative parts. The overlap of two non-negative vectors is non-negative, so each of the four
 # products k^±·y^± equals ‖k^±‖ ‖y^±‖ |⟨k^±|y^±⟩|, and
 # k_*ᵀy = k⁺·y⁺ + k⁻·y⁻ - k⁺·y⁻ - k⁻·y⁺ has its sign. It costs four magnitude estimates and the
@@ -558,7 +561,8 @@ assert np.array_equal(signs_hhl, signs_classical)
 #   classical algorithms for recommendation systems; Chia et al. 2020 made it a general
 #   framework). The sign does not even need ‖k‖.
 #
-# The sampler against the Hadamard test on the same test image (same o), per sample:
+# `ntk.sample_overlap` is this estimator and `ntk.sign_error_rate` repeats it. The sampler
+# against the Hadamard test on the same test image (same o), per sample:
 
 # %%
 classical_wrong = [ntk.sign_error_rate(k_rows[hard], small.y_train, int(s), repeats=400, rng=1)
@@ -588,7 +592,13 @@ assert classical_wrong[0] > 0.2 and classical_wrong[-1] < 0.02
 # and amplitude estimation of the sign in about 1/|o| rounds; Brassard et al. 2002). It compares
 # like with like: HHL, CKS and conjugate gradient answer the *sparsified* NTK; the quantum
 # readout of |y⟩, the classical sampler and the plain dot product answer the *diagonal* one.
-# Its assumptions:
+# One function per formula: `qlsa_cost.hhl_run_queries` (one HHL run), `qlsa_cost.hhl_queries`
+# (amplified to success), `qlsa_cost.cks_queries`, `qlsa_cost.worst_success_probability`
+# (1/κ²), `qlsa_cost.quantum_queries` (a prediction through HHL or CKS, plain or amplified),
+# `qlsa_cost.quantum_readout_queries` (the diagonal NTK's Hadamard test),
+# `qlsa_cost.sampler_queries` and `qlsa_cost.tree_sampler_queries` (the classical samplers),
+# `qlsa_cost.cg_queries` and `qlsa_cost.dense_queries`; tests/test_hhl.py pins each one. Its
+# assumptions:
 
 # %%
 print(qlsa_cost.ASSUMPTIONS)

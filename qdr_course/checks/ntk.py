@@ -8,8 +8,7 @@ import numpy as np
 
 from qdr_course.checks._core import ExerciseError, exercise_check
 
-__all__ = ["check_convergence_depth", "check_erf_ntk", "check_sparsity_pattern",
-           "check_rotation_angles", "check_readout_overlap", "check_depth_growth",
+__all__ = ["check_erf_ntk", "check_sparsity_pattern", "check_readout_overlap", "check_depth_growth",
            "check_width_gap_prediction", "check_clock_reading", "check_success_prediction"]
 
 
@@ -18,25 +17,6 @@ def _digits(n: int = 6, n_test: int = 4):
     from qdr_course.ntk import load_digit_pair
 
     return load_digit_pair(n, (8, 9), n_test=n_test, seed=0)
-
-
-@exercise_check("L_conv = 8 ln(n / delta) / mu")
-def check_convergence_depth(convergence_depth) -> str:
-    """Compare the learner's L_conv(n, delta) with the formula on a few values. See lesson 06."""
-    from qdr_course.ntk import ERF_SCALE, MU
-
-    for n, delta in ((16, 0.05), (256, 0.01), (2, 1.0)):
-        got = convergence_depth(n, delta)
-        want = 8.0 * math.log(n / delta) / MU
-        if got is None:
-            raise ExerciseError("your function returned None: did you forget `return`?")
-        if not np.isclose(float(got), want, rtol=1e-9):
-            hint = (" Use mu = 1 - 4 / (3 pi erf_scale), not erf_scale." if np.isclose(
-                float(got), 8.0 * math.log(n / delta) / ERF_SCALE, rtol=1e-6) else "")
-            raise ExerciseError(f"for n = {n}, delta = {delta} your value is "
-                                f"{'too large' if float(got) > want else 'too small'}: "
-                                f"L_conv = 8 ln(n / delta) / mu.{hint}")
-    return f"For n = 16, delta = 0.05: L_conv = {8 * math.log(16 / 0.05) / MU:.0f} layers."
 
 
 @exercise_check("closed-form NTK of the erf network")
@@ -99,36 +79,6 @@ def check_sparsity_pattern(sparsity_pattern) -> str:
                             "each row draws c ~ Binomial(n, p) columns with p = min(2 ln n / n, 1)")
     return (f"About {mean:.1f} nonzeros per row for n = 64 (2 ln n = {2 * math.log(64):.1f} "
             "drawn, half in the class).")
-
-
-@exercise_check("HHL rotation angles")
-def check_rotation_angles(rotation_angles) -> str:
-    """Compare theta_j = 2 arcsin(C / lambda_j) (0 at lambda = 0) with the reference.
-
-    See lesson 08.
-    """
-    from qdr_course.quantum.hhl import clock_eigenvalues
-    from qdr_course.quantum.hhl import rotation_angles as reference
-
-    lam = clock_eigenvalues(4, 2 * np.pi / 16)  # -8 ... 7 in steps of 1
-    c = 2.0
-    got = rotation_angles(lam, c)
-    if got is None:
-        raise ExerciseError("your function returned None: did you forget `return`?")
-    got = np.asarray(got, dtype=np.float64)
-    want = reference(lam, c)
-    if got.shape != want.shape:
-        raise ExerciseError(f"expected one angle per clock state, shape {want.shape}, got "
-                            f"{got.shape}")
-    if not np.isfinite(got).all():
-        raise ExerciseError("some angles are nan/inf: clock state 0 (lambda = 0) gets angle 0, and "
-                            "|C / lambda| > 1 must be capped at 1 before arcsin")
-    bad = np.flatnonzero(~np.isclose(got, want, atol=1e-9))
-    if len(bad):
-        j = bad[0]
-        raise ExerciseError(f"for lambda = {lam[j]:g} (clock state {j}) and C = {c} your angle "
-                            "is wrong: sin(theta / 2) = C / lambda, keeping the sign")
-    return "sin(theta/2) = C/lambda puts C/lambda on the ancilla's |1> amplitude."
 
 
 @exercise_check("readout overlap o")

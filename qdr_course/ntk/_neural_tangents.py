@@ -96,7 +96,7 @@ if not any(type(f).__name__ == "QdrNeuralTangentsFinder" for f in sys.meta_path)
 def pth_text() -> str:
     """The content of :data:`PTH_NAME`: one ``import`` line that runs :data:`HOOK_SOURCE`.
 
-    See lesson 06. A failing hook prints one line and leaves start-up alone.
+    A failing hook prints one line and leaves start-up alone (CONTRIBUTING.md, Dependencies).
     """
     body = "".join(f" {line}\n" for line in HOOK_SOURCE.strip().splitlines())
     guarded = ("import sys\ntry:\n" + body
@@ -106,7 +106,7 @@ def pth_text() -> str:
 
 
 def install_hook(site_packages) -> Path:
-    """Write :data:`PTH_NAME` into ``site_packages`` (an existing folder). See lesson 06."""
+    """Write :data:`PTH_NAME` into ``site_packages`` (an existing folder); see CONTRIBUTING.md."""
     folder = Path(site_packages)
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder: pass the environment's site-packages "
@@ -117,7 +117,7 @@ def install_hook(site_packages) -> Path:
 
 
 def import_neural_tangents():
-    """``import neural_tangents``, without importing TensorFlow (3 s, 600 MB). See lesson 06.
+    """``import neural_tangents`` without TensorFlow (3 s, 600 MB), for the ntk modules.
 
     If neural_tangents is already imported, that module is returned as it is.
     """
