@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import math
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -272,11 +274,8 @@ def _run(args: argparse.Namespace) -> int:
         write_json_atomic(run_dir / SETTINGS, settings)
         return _train_into(run_dir, settings, threads=args.threads, progress=not args.no_progress,
                            resume=False)
-    except KeyboardInterrupt:
-        _after_interrupt(run_dir, top)
-        raise
-    except BaseException:
-        shutil.rmtree(top, ignore_errors=True)  # leave nothing half-written
+    except BaseException as error:
+        _keep_or_remove(run_dir, top, error)
         raise
 
 
@@ -287,15 +286,49 @@ def unique_default_out(args: argparse.Namespace, kind: str) -> Path:
     return unique_run_dir("runs", f"{args.model}-{kind}-s{args.seed}")
 
 
-def _after_interrupt(run_dir: Path, top: Path) -> None:
-    """Keep an interrupted run with a checkpoint (it can be resumed); remove one without."""
+def _keep_or_remove(run_dir: Path, top: Path, error: BaseException) -> None:
+    """After a failed or interrupted run: keep a run with a finished epoch (it can be resumed),
+    removing only half-written files; remove a run without one, and the folders made for it."""
     from qdr_course.retina.runs import CHECKPOINT
 
-    if (run_dir / CHECKPOINT).is_file():
-        print(f"interrupted: {run_dir} keeps the last finished epoch; finish the run with "
-              f"qdr-course train --resume {run_dir}", file=sys.stderr)
-    else:
-        shutil.rmtree(top, ignore_errors=True)
+    if not (run_dir / CHECKPOINT).is_file():
+        shutil.rmtree(top, ignore_errors=True)  # nothing worth keeping
+        return
+    for half_written in run_dir.glob("*.tmp"):
+        half_written.unlink(missing_ok=True)
+    why = ("interrupted" if isinstance(error, KeyboardInterrupt)
+           else "the disk is full" if getattr(error, "errno", None) == errno.ENOSPC
+           else "stopped by an error")
+    then = ("" if isinstance(error, KeyboardInterrupt)
+            else "free some space, then " if why == "the disk is full"
+            else "fix the error below, then ")
+    print(f"{why}: {run_dir} keeps its last finished epoch; {then}finish the run with "
+          f"qdr-course train --resume {run_dir}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _locked(run_dir: Path):
+    """Hold an exclusive lock on the run folder: two trainings never write one run at once."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks on folders; runs are not shared there
+        yield
+        return
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInUseError(f"{run_dir} is being trained by another qdr-course train right "
+                                "now; wait for it to finish (one run folder, one training at a "
+                                "time)") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+class RunInUseError(ValueError):
+    """Another process holds the run folder's lock."""
 
 
 def _check_before_data(args: argparse.Namespace, kind: str, path: Path | None) -> None:
@@ -340,6 +373,13 @@ def _load_data(settings: dict):
 def _train_into(run_dir: Path, settings: dict, *, threads: int, progress: bool,
                 resume: bool) -> int:
     """Load the data, build the model, train (or continue) into ``run_dir``, test, write the run."""
+    with _locked(run_dir):
+        return _train_locked(run_dir, settings, threads=threads, progress=progress, resume=resume)
+
+
+def _train_locked(run_dir: Path, settings: dict, *, threads: int, progress: bool,
+                  resume: bool) -> int:
+    """:func:`_train_into` once the run folder is locked."""
     import matplotlib
     import torch
 
@@ -372,11 +412,12 @@ def _train_into(run_dir: Path, settings: dict, *, threads: int, progress: bool,
     report = evaluate_grader(model, data.test)
     stored = {**settings, "kind": model.kind, "config": model.config,
               "data_source": str(getattr(data, "source", args.data))}
-    write_run(run_dir, report=report, history=history, settings=stored)
+    # the results first: a disk that fills while the figures are written cannot take them away
     print(f"trained {history.epochs} epochs in {sum(history.seconds):.1f} s; best validation QWK "
           f"{history.best_qwk:.3f} at epoch {history.best_epoch + 1}"
           + (" (stopped early)" if history.stopped_early else ""))
-    print(format_run_report(report, title=f"test ({len(data.test.grades)} images)"))
+    print(format_run_report(report, title=f"test ({len(data.test.grades)} images)"), flush=True)
+    write_run(run_dir, report=report, history=history, settings=stored)
     print(f"run folder: {run_dir}")
     return 0
 
@@ -416,6 +457,8 @@ def _resume(args: argparse.Namespace) -> int:
     try:
         return _train_into(run_dir, settings, threads=args.threads, progress=not args.no_progress,
                            resume=True)
-    except KeyboardInterrupt:
-        _after_interrupt(run_dir, run_dir)
+    except RunInUseError:
+        raise  # the other training owns the folder: touch nothing
+    except BaseException as error:
+        _keep_or_remove(run_dir, run_dir, error)
         raise

@@ -12,6 +12,7 @@ loaded with ``torch.load(weights_only=True)`` (no pickled code runs) and can be 
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import os
 import re
@@ -79,15 +80,17 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
                "state_dict": model.state_dict(), **state}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    buffer = io.BytesIO()  # serialised in memory, so a full disk is Python's OSError (ENOSPC),
+    torch.save(payload, buffer)  # not torch's opaque "unexpected pos" RuntimeError
     try:
-        torch.save(payload, tmp)
+        with open(tmp, "wb") as file:
+            file.write(buffer.getbuffer())
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as error:  # a full disk: torch says RuntimeError, Python OSError
+    except BaseException:
         tmp.unlink(missing_ok=True)  # never leave a half-written file behind
-        if isinstance(error, OSError):
-            raise
-        raise OSError(f"could not write the checkpoint {path} ({_first_line(error)}); is the disk "
-                      "full?") from error
+        raise
     return path
 
 
