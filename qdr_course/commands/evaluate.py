@@ -65,17 +65,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_verified_model(run_dir: Path, meta: dict):
-    """The run's checkpoint, checked against the SHA-256 and the model the run's metadata record."""
+    """The run's checkpoint: its bytes checked against the SHA-256 in ``metrics.json`` first,
+    then its model against the run's record and the command line's limits, then loaded."""
+    from qdr_course.commands.train import validate_config
     from qdr_course.retina.runs import CHECKPOINT, file_sha256
-    from qdr_course.retina.training import load_checkpoint
+    from qdr_course.retina.training import load_checkpoint, read_checkpoint
 
     path = run_dir / CHECKPOINT
-    model = load_checkpoint(path)  # an empty or truncated file fails here, saying so
-    settings = meta["settings"]
-    if model.kind != settings["kind"] or dict(model.config) != dict(settings["config"]):
-        raise ValueError(f"{path} holds a {model.kind} {model.config}, but metrics.json says the "
-                         f"run trained a {settings['kind']} {settings['config']}: the checkpoint "
-                         "was replaced; restore the run's own checkpoint or train again")
     expected = meta.get("checkpoint_sha256")
     if expected is not None and file_sha256(path) != expected:  # torch does not check zip CRCs
         raise ValueError(f"{path} is not the checkpoint this run wrote: its SHA-256 differs from "
@@ -84,7 +80,14 @@ def _load_verified_model(run_dir: Path, meta: dict):
     if expected is None:
         print(f"note: {run_dir} stores no checkpoint checksum (written by an older qdr-course); "
               "the checkpoint could not be verified")
-    return model
+    payload = read_checkpoint(path)  # weights only, no code; an empty or damaged file says so
+    settings = meta["settings"]
+    if payload["kind"] != settings["kind"] or dict(payload["config"]) != dict(settings["config"]):
+        raise ValueError(f"{path} holds a {payload['kind']} {payload['config']}, but metrics.json "
+                         f"says the run trained a {settings['kind']} {settings['config']}: the "
+                         "checkpoint was replaced; restore the run's own checkpoint or train again")
+    validate_config(payload["config"], path)  # before anything is built from it
+    return load_checkpoint(path)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -95,6 +95,63 @@ def _limited_int(name: str, minimum: int = 1):
                     maximum=LIMITS[name])
 
 
+#: What a run may hold, option by option: the command line's own converters and limits, used
+#: again on a run's settings.json (``--resume``) and a checkpoint's config (``evaluate``).
+_SETTING_TYPES = {name: _limited_int(name) for name in
+                  ("size", "n", "epochs", "batch_size", "patience", "n_qubits", "n_layers")}
+_SETTING_TYPES["seed"] = _limited_int("seed", minimum=0)
+_SETTING_TYPES["lr"] = _bounded(float, f"a positive number up to {_number(LIMITS['lr'])}", 0.0,
+                                inclusive=False, maximum=LIMITS["lr"])
+_SETTING_CHOICES = {"model": ("hybrid", "classical"),
+                    "class_weighting": ("loss", "sampler", "none"), "augment": (False, True)}
+#: A checkpoint's config key -> the option whose limit it obeys.
+_CONFIG_LIMITS = {"n_qubits": "n_qubits", "num_inputs": "n_qubits", "num_outputs": "n_qubits",
+                  "n_layers": "n_layers", "image_size": "size"}
+
+
+def _checked_setting(name: str, value, where) -> None:
+    """Refuse one recorded value that the command line itself would refuse."""
+    if name in _SETTING_CHOICES:
+        ok = any(value is c or (value == c and type(value) is type(c))
+                 for c in _SETTING_CHOICES[name])
+        if not ok:
+            raise ValueError(f"{where}: {name} = {value!r} is not one of "
+                             f"{list(_SETTING_CHOICES[name])}; it was edited: train the run again")
+        return
+    numeric = float if name == "lr" else int
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            numeric is int and not isinstance(value, int)):
+        what = "a number" if numeric is float else "an integer"
+        raise ValueError(f"{where}: {name} = {value!r} is not {what}; it was edited: train the "
+                         "run again")
+    try:
+        _SETTING_TYPES[name](repr(value))
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(f"{where}: {name} = {value!r}: {error}; it was edited: train the run "
+                         "again") from None
+
+
+def validate_settings(settings: dict, where) -> None:
+    """Refuse a hand-edited ``settings.json`` outside the command line's limits."""
+    for name in RUN_OPTIONS:
+        if name == "data":
+            parse_data_spec(settings[name])
+        else:
+            _checked_setting(name, settings[name], where)
+
+
+def validate_config(config: dict, where) -> None:
+    """Refuse a checkpoint's model config outside the command line's limits, before building."""
+    for key, option in _CONFIG_LIMITS.items():
+        if key in config:
+            _checked_setting(option, config[key], f"{where} (model config)")
+    channels = config.get("channels", [])
+    if not (isinstance(channels, list | tuple) and 1 <= len(channels) <= 8 and all(
+            isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 1024 for c in channels)):
+        raise ValueError(f"{where} (model config): channels = {channels!r} is not a list of 1-8 "
+                         "channel counts between 1 and 1024; it was edited: train the run again")
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train", help="train a hybrid or classical retinopathy grader and write a run folder",
@@ -449,6 +506,7 @@ def _resume(args: argparse.Namespace) -> int:
         else list(RUN_OPTIONS)
     if missing:
         raise ValueError(f"{run_dir / SETTINGS} lacks {', '.join(missing)}; train the run again")
+    validate_settings(settings, run_dir / SETTINGS)
     kind, path = parse_data_spec(settings["data"])
     _check_before_data(argparse.Namespace(**settings), kind, path)
     has_epoch = (run_dir / CHECKPOINT).is_file()
