@@ -91,7 +91,12 @@ def _load_verified_model(run_dir: Path, meta: dict):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from qdr_course.commands.train import data_spec_string, format_run_report, parse_data_spec
+    from qdr_course.commands.train import (
+        data_spec_string,
+        format_metric,
+        format_run_report,
+        parse_data_spec,
+    )
     from qdr_course.retina.datasets import load_grading_data
     from qdr_course.retina.metrics import grading_report
     from qdr_course.retina.runs import (
@@ -144,15 +149,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.data is None and args.limit is None and where == "statevector":
         differences = compare_reports(stored, report)
         if differences:
-            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; DIFFERENT: "
+            print(f"stored at training time: QWK {format_metric(stored['qwk'])}; DIFFERENT: "
                   f"{'; '.join(differences)} (data or code changed since training)")
         else:
-            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; reproduced: every "
+            print(f"stored at training time: QWK {format_metric(stored['qwk'])}; reproduced: every "
                   f"stored metric ({', '.join(stored_metric_names())}) agrees within "
                   f"{REPRODUCE_TOLERANCE:g}, counts exactly")
     if args.device is not None or args.ibm_backend is not None:
         print(f"training-time QWK (statevector, {stored['n']} test images): "
-              f"{float(stored['qwk']):.3f}")
+              f"{format_metric(stored['qwk'])}")
         _compare_with_exact(exact, predicted, images, grades, report)
     return 0
 

@@ -81,6 +81,7 @@ def _number(value: float) -> str:
 
 
 #: The largest values ``train`` accepts: beyond them a run is a typo, not an experiment.
+MIN_SIZE = 8  # the smallest image the preprocessing accepts
 LIMITS = {"size": 512, "n": 100_000, "epochs": 1000, "batch_size": 4096, "lr": 10.0,
           "patience": 1000, "n_qubits": 64, "n_layers": 100, "seed": 2**32 - 1, "threads": 256}
 _positive_int = _bounded(int, "a positive integer", 1, inclusive=True)
@@ -98,7 +99,9 @@ def _limited_int(name: str, minimum: int = 1):
 #: What a run may hold, option by option: the command line's own converters and limits, used
 #: again on a run's settings.json (``--resume``) and a checkpoint's config (``evaluate``).
 _SETTING_TYPES = {name: _limited_int(name) for name in
-                  ("size", "n", "epochs", "batch_size", "patience", "n_qubits", "n_layers")}
+                  ("n", "epochs", "batch_size", "patience", "n_qubits", "n_layers")}
+_SETTING_TYPES["size"] = _bounded(int, f"an integer from {MIN_SIZE} to {LIMITS['size']}",
+                                  MIN_SIZE, inclusive=True, maximum=LIMITS["size"])
 _SETTING_TYPES["seed"] = _limited_int("seed", minimum=0)
 _SETTING_TYPES["lr"] = _bounded(float, f"a positive number up to {_number(LIMITS['lr'])}", 0.0,
                                 inclusive=False, maximum=LIMITS["lr"])
@@ -166,8 +169,8 @@ def register(subparsers) -> None:
     parser.add_argument("--data", default="synthetic", metavar="SPEC",
                         help="synthetic (default, offline), retinamnist (downloads once), "
                         "retinamnist:FILE.npz (a file you have), aptos:DIR or eyepacs:DIR")
-    parser.add_argument("--size", type=_limited_int("size"), default=64,
-                        help=f"image side in pixels, at most {LIMITS['size']} (default 64; "
+    parser.add_argument("--size", type=_SETTING_TYPES["size"], default=64,
+                        help=f"image side in pixels, {MIN_SIZE}-{LIMITS['size']} (default 64; "
                         "RetinaMNIST: 28, 64, 128 or 224)")
     parser.add_argument("--n", type=_limited_int("n"), default=2000,
                         help="number of synthetic images to generate, all splits, at most "
@@ -234,8 +237,13 @@ def format_run_report(report: dict, title: str = "test") -> str:
             ("referable AUC", report["referable_auc"])]
     width = max(len(r[0]) for r in rows)
     lines = [f"{'metric':<{width}}  {title}"]
-    lines += [f"{name:<{width}}  {float(value):.3f}" for name, value in rows]
+    lines += [f"{name:<{width}}  {format_metric(value)}" for name, value in rows]
     return "\n".join(lines)
+
+
+def format_metric(value) -> str:
+    """A metric with 3 decimals; "n/a" for one that is undefined (NaN, stored as null)."""
+    return "n/a" if value is None or not math.isfinite(float(value)) else f"{float(value):.3f}"
 
 
 def fail(command: str, error: BaseException) -> int:
@@ -325,7 +333,8 @@ def _run(args: argparse.Namespace) -> int:
     run_dir, top = _make_run_dir(out)
     try:
         settings = {name: getattr(args, name) for name in RUN_OPTIONS}
-        settings["data"] = data_spec_string(kind, path)
+        # an absolute folder: evaluate finds the data from any working folder
+        settings["data"] = data_spec_string(kind, path.expanduser().resolve() if path else None)
         from qdr_course.retina.runs import SETTINGS, write_json_atomic
 
         write_json_atomic(run_dir / SETTINGS, settings)

@@ -220,6 +220,12 @@ def validate_run_metadata(meta, path) -> dict:
     if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}: it was not written by this version "
                          "of qdr-course train, or was edited; train the run again")
+    for key, value in meta["test"].items():  # numbers, lists of numbers, or null (undefined)
+        flat = np.asarray(value if value is not None else np.nan, dtype=object).ravel().tolist()
+        if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                   for v in flat):
+            raise ValueError(f"{path}: test.{key} = {value!r} is not a number; the file was "
+                             "edited: train the run again")
     return meta
 
 
