@@ -36,9 +36,11 @@ import numpy as np
 import torch
 
 from qdr_course import set_seed
+from qdr_course.utils import figure_style
 
 rng = set_seed(0)
 np.set_printoptions(precision=5, suppress=True)
+figure_style()
 
 # %% [markdown]
 # ## Deriving the rule
@@ -101,6 +103,7 @@ print(f"E(t) = {A:.4f} + {B:.4f} cos t + {C:.4f} sin t  (checked at 5 random ang
 # %%
 import matplotlib.pyplot as plt
 
+# alt: The expectation value E(theta) as a sinusoid against the weight theta, with the point at theta = 0.6, the two shifted runs a quarter period either side of it as markers, and a dashed tangent line whose slope is half the difference of the two runs.
 t_grid = np.linspace(-np.pi, 2 * np.pi, 300)
 t_at = 0.6
 e_at, slope = energy_of_w0(t_at), (energy_of_w0(t_at + np.pi / 2)
@@ -199,6 +202,7 @@ for h in (1e-1, 1e-3, 1e-5, 1e-8, 1e-11):
 # compared across machines.)
 
 # %%
+# alt: Log-log plot of the error of the finite-difference derivative against the step h, from 1e-12 to 1: measured points follow a dotted rounding line falling as eps/h for small h and a dashed truncation line rising as h^2 for large h, a U with its minimum near h = 1e-5.
 hs = np.logspace(-12, 0, 49)
 measured_error = [abs(finite_difference_gradient(energy_of_w0, t0, h) - auto) for h in hs]
 fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -498,6 +502,7 @@ print(f"shots for a shift-rule std of 0.01: {shots_for_gradient(e_p, e_m, 0.01)}
 # %%
 from qdr_course.widgets import explore_shots
 
+# alt: Two histograms of 400 gradient estimates each, from 100 and from 10000 shots per run, the finite difference with h = 0.1 spread far wider around the exact value (a black vertical line) than the parameter-shift rule; a third, log-log panel shows both predicted standard deviations (circle and square markers) falling as 1/sqrt(N) against the shots per run.
 explore_shots(start=100)
 
 # %% [markdown]

@@ -39,9 +39,11 @@ import numpy as np
 import torch
 
 from qdr_course import set_seed
+from qdr_course.utils import figure_style
 
 rng = set_seed(0)
 torch.set_num_threads(1)
+figure_style()
 
 # %% [markdown]
 # ## The layer
@@ -203,6 +205,7 @@ def reuploading_circuit(n_uploads):
     return ParameterizedCircuit(qc, [x_in], list(w_in), z_observables(1))
 
 
+# alt: Left, <Z> of a one-qubit circuit against its input x from 0 to 2 pi for 1, 2 and 3 uploads of x, in different line styles, wigglier with more uploads; right, bars of the absolute Fourier coefficients against frequency 0 to 5, hatched per upload count, non-zero only up to the number of uploads.
 xs = np.linspace(0, 2 * np.pi, 64, endpoint=False)
 fig, (ax_f, ax_c) = plt.subplots(1, 2, figsize=(10, 3.3))
 spectra = {}
@@ -212,6 +215,7 @@ for n_uploads in (1, 2, 3):
     spectra[n_uploads] = np.abs(np.fft.rfft(values)) / len(xs)
     ax_f.plot(xs, values, label=f"{n_uploads} upload(s)")
     ax_c.bar(np.arange(6) + 0.25 * (n_uploads - 2), spectra[n_uploads][:6], width=0.25,
+             hatch=["", "//", ".."][n_uploads - 1], edgecolor="black",
              label=f"{n_uploads} upload(s)")
 ax_f.set(xlabel="input x", ylabel="<Z>", title="the model as a function of its input")
 ax_c.set(xlabel="frequency ω", ylabel="|c_ω|", title="its Fourier coefficients")
@@ -341,6 +345,7 @@ from qdr_course.quantum import (accuracy, classical_digit_net, fit, hybrid_digit
 x_train, y_train, x_test, y_test = load_digit_tensors((0, 1), seed=0)
 print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, "
       f"share of 1s: {y_train.float().mean():.2f} / {y_test.float().mean():.2f}")
+# alt: Eight 8x8 grey-scale training images of the digits 0 and 1, each titled with its label.
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.3))
 for ax, image, label in zip(axes, x_train, y_train):
     ax.imshow(image[0], cmap="gray_r")
@@ -391,6 +396,7 @@ for name, h in (("hybrid", history_h), ("classical", history_c)):
           f"test accuracy {h['test_accuracy'][-1]:.3f}")
 
 # %%
+# alt: Left, the training loss of the hybrid and the classical model against the epoch 1 to 6, both falling; right, their test accuracy on digits 0 vs 1 against the epoch, both reaching 1; the two models in different line styles with circle markers and a legend.
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3))
 for name, h in (("hybrid", history_h), ("classical", history_c)):
     epochs = np.arange(1, len(h["loss"]) + 1)
@@ -545,9 +551,9 @@ for k, q in enumerate(physical):
 # %%
 assert 0.75 < shrink_all < 0.95 and 0.02 < shift_all < 0.07, (shrink_all, shift_all)
 for p01, p10, a_k, b_k in readout_rows:
-    assert abs(b_k - (p10 - p01)) < 0.03, "the shift is about p10 - p01"
+    assert abs(b_k - (p10 - p01)) < 0.015, "the shift is about p10 - p01"
     assert a_k < 1 - p01 - p10 + 0.02, "gates add shrink to the readout's"
-print("shift ~ p10 - p01 on every qubit (within 0.03); shrink at most 1 - p01 - p10 (+0.02)")
+print("shift ~ p10 - p01 on every qubit (within 0.015); shrink at most 1 - p01 - p10 (+0.02)")
 
 # %% [markdown]
 # A shift matters more than a shrink: a shrink keeps the sign of $\langle Z\rangle$, and so the

@@ -33,9 +33,11 @@
 import numpy as np
 
 from qdr_course import set_seed
+from qdr_course.utils import figure_style
 
 rng = set_seed(0)
 np.set_printoptions(precision=4, suppress=True)
+figure_style()
 
 # %% [markdown]
 # ## A qubit and a rotation
@@ -109,6 +111,7 @@ print(f"<Z> = {z_exact:.6f} = cos({theta}) = {np.cos(theta):.6f}")
 # %%
 from qdr_course.widgets import bloch_figure, explore_bloch
 
+# alt: Four Bloch spheres for theta = 0, pi/2, 0.8 and pi, each with the state's arrow turned by theta from the north pole |0> about the y axis and titled with <Z> = cos theta and P(1) = sin^2(theta/2).
 explore_bloch(start=0.8)
 
 # %% [markdown]
@@ -119,6 +122,7 @@ explore_bloch(start=0.8)
 bloch = [state.expectation_value(SparsePauliOp(p)).real for p in "XYZ"]
 assert np.allclose(bloch, [np.sin(theta), 0, np.cos(theta)], atol=1e-12)
 print("(<X>, <Y>, <Z>) =", np.round(bloch, 4))
+# alt: One Bloch sphere with the arrow of RY(0.8)|0>, 0.8 radians from the north pole towards +x, titled <Z> = cos 0.8 = +0.70 and P(1) = 0.15.
 fig = bloch_figure([theta])  # one sphere, for this theta
 
 # %% [markdown]
@@ -353,6 +357,7 @@ print("outputs:", qc.output_names)
 qc.draw()
 
 # %%
+# alt: The 3-qubit retinopathy circuit drawn as gates on three wires: a Hadamard and an RY input angle x on each qubit, then two layers of a CZ chain and trainable RY weights w.
 qc.draw("mpl")
 
 # %% [markdown]
