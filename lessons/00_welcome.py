@@ -199,6 +199,11 @@ for theta in (np.pi / 2, np.pi, 3 * np.pi / 2, 2 * np.pi):
     p_one = Statevector(circuit).probabilities()[1]
     assert np.isclose(p_one, np.sin(theta / 2) ** 2)
     print(f"theta = {theta / np.pi:.1f} pi: P(1) = {p_one:.3f}")
+full_turn = QuantumCircuit(1)
+full_turn.ry(2 * np.pi, 0)
+assert Statevector(full_turn).equiv(Statevector.from_label("0"))  # equal up to a global phase
+assert np.allclose(Statevector(full_turn).data, [-1, 0])  # ... which is -1 here
+print("theta = 2 pi gives the state -|0>: the same measurements as |0>")
 
 # %% [markdown]
 # ### Concept check 0.1 - what does a probability of one half mean?
