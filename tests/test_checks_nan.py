@@ -44,9 +44,13 @@ from test_quantum_checks import ry, shared, shift, shots, train_step, z_from_cou
 #: A right answer for every check (each must pass with it, so a poisoned copy tests the guard).
 RIGHT = {
     "check_probability_of_one": lambda t: np.sin(t / 2) ** 2,
+    "check_p1_predictions": lambda: [0.5, 1.0, 0.5, 0.0],
     "check_ry_matrix": ry,
+    "check_z_after_ry_on_one": lambda t: -np.cos(t),
+    "check_product_amplitudes": lambda: [0.0, np.sqrt(0.5), 0.0, np.sqrt(0.5)],
     "check_z_expectation_from_counts": z_from_counts,
     "check_shift_gradient": shift,
+    "check_any_shift_gradient": lambda f, t, s: (f(t + s) - f(t - s)) / (2 * np.sin(s)),
     "check_shared_parameter_gradient": shared,
     "check_shots_needed": shots,
     "check_encode_angles": lambda z: (np.pi / 2) * torch.tanh(z),
