@@ -14,6 +14,8 @@ instead of requirements.txt: the same pins plus the test packages (pytest, nbval
 ruff ...). The three files are written by scripts/lock.py.
 
     python3 scripts/bootstrap.py pip-check         # that `pip check`, for this interpreter's env
+    python3 scripts/bootstrap.py neural-tangents-hook  # plain `import neural_tangents` without
+                                                   # TensorFlow, in this interpreter's env
 
 Where torch comes from: on Linux and Windows PyTorch's small CPU-only index
 (https://download.pytorch.org/whl/cpu), as on Binder; on macOS pip's default index (its torch is
@@ -300,6 +302,7 @@ def set_up(packages: str = "learner") -> None:
             note = ("" if used == requested else f"; {requested} was unreachable at set-up: "
                     f"delete {STAMP.relative_to(ROOT)} to retry it")
             print(f"environment {VENV} is up to date (torch from {used or DEFAULT_INDEX}{note})")
+            run(venv_bin("python"), Path(__file__).resolve(), "neural-tangents-hook")  # older venvs
             return
         print(f"note: {VENV} is stamped as installed but {problem}; installing it again.",
               flush=True)
@@ -317,6 +320,7 @@ def set_up(packages: str = "learner") -> None:
     error = check_dependencies(venv_bin("python"))
     if error:
         sys.exit(error)
+    run(venv_bin("python"), Path(__file__).resolve(), "neural-tangents-hook")
     install_jupyter_settings(VENV)
     problem = environment_problem(venv_bin("python"), packages)
     if problem:  # pip thinks it is all there, but it does not work: say so, stamp nothing
@@ -359,6 +363,22 @@ def install_jupyter_settings(prefix: Path) -> None:
             merged[key] = old + [v for v in value if v not in old] if is_list else value
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps(theirs, indent=2) + "\n")
+
+
+def install_neural_tangents_hook() -> Path:
+    """Let a plain `import neural_tangents` work without TensorFlow in this interpreter's env.
+
+    Writes qdr_course/ntk/_neural_tangents.py's start-up file into site-packages; run with the
+    environment's python, after qdr-course is installed there.
+    """
+    import sysconfig
+
+    sys.path.insert(0, str(ROOT))
+    from qdr_course.ntk._neural_tangents import install_hook
+
+    target = install_hook(sysconfig.get_paths()["purelib"])
+    print(f"neural-tangents without TensorFlow: {target}")
+    return target
 
 
 def build_requirements(pyproject: Path | None = None) -> list[str]:
@@ -457,6 +477,9 @@ def download_wheels(argv: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if argv == ["jupyter-settings"]:  # binder/postBuild: this interpreter's environment
         install_jupyter_settings(Path(sys.prefix))
+        return 0
+    if argv == ["neural-tangents-hook"]:  # set_up, binder/postBuild, deploy/tljh/setup.sh
+        install_neural_tangents_hook()
         return 0
     if argv == ["pip-check"]:  # binder/postBuild, deploy/tljh/setup.sh: this interpreter's env
         error = check_dependencies(sys.executable)
