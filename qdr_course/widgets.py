@@ -40,7 +40,7 @@ LIVE_FRONTEND_ENV = ("JPY_SESSION_NAME", "VSCODE_PID", "QDR_LIVE_WIDGETS")
 
 
 def live_frontend() -> bool:
-    """True when a person's frontend started this kernel, not a headless runner. See lesson 01.
+    """True when a person's frontend started this kernel, not a headless runner.
 
     A headless run (nbclient, ``jupyter nbconvert --execute``, papermill) starts its kernel without
     a session name. There nobody can move a slider, and a live widget only adds a burst of comm
