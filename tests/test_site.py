@@ -1,5 +1,7 @@
 """`qdr-course site`: the course as a website, built offline from the executed notebooks."""
 
+import base64
+import hashlib
 import os
 import re
 from html.parser import HTMLParser
@@ -14,8 +16,16 @@ from qdr_course.cli import main
 from qdr_course.site import (
     MARKER,
     SiteError,
+    add_alt_text,
+    alt_lines,
     build_site,
+    cells_depending_on_exercises,
     check_out_folder,
+    exercise_cells,
+    figure_alt_problems,
+    figure_alt_texts,
+    install_site,
+    read_manifest,
     site_markdown,
     solution_cells_for_site,
 )
@@ -142,7 +152,8 @@ def test_collapse_and_show_keep_the_solution_and_hide_does_not():
     assert solution_line in shown.source and BEGIN not in shown.source
     hidden = solution_cells_for_site(nb, "hide").cells[exercise]
     assert solution_line not in hidden.source and "NotImplementedError" in hidden.source
-    assert hidden.outputs == nb.cells[exercise].outputs  # outputs kept in every mode
+    assert nb.cells[exercise].outputs and hidden.outputs == []  # its verdict gives it away
+    assert collapsed.outputs == shown.outputs == nb.cells[exercise].outputs
     markdown = nbformat.v4.new_markdown_cell(f"Why?\n{BEGIN}\nBecause.\n### END SOLUTION")
     nb.cells = [markdown]
     assert "<details" in solution_cells_for_site(nb, "collapse").cells[0].source
@@ -158,17 +169,6 @@ def test_links_follow_pages_and_other_files_go_to_github():
         "[a](../index.md) [b](glossary.md#q) "
         "[c](https://github.com/qdr-course/qdr-course/blob/main/binder/requirements.txt) "
         "[d](https://x.y)")
-
-
-def test_a_folder_it_did_not_build_is_never_overwritten(tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(SiteError, match="not built by 'qdr-course site'"):
-        check_out_folder(tmp_path)
-    with pytest.raises(SiteError, match="course's own folder"):
-        build_site(REPO_ROOT, REPO_ROOT / "docs" / "site")
-    (tmp_path / MARKER).write_text("")
-    check_out_folder(tmp_path)  # a site it built may be replaced
-    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_no_solutions_folder_is_a_one_line_error(tmp_path, capsys):
@@ -199,3 +199,224 @@ def test_equations_are_typeset_in_a_browser_with_no_network(site):
         browser.close()
     assert typeset >= 20 and errors == 0
     assert not [url for url in remote if "mathjax" in url.lower()]
+
+
+# --------------------------------------------------------------------------- answers stay hidden
+
+class Outputs(HTMLParser):
+    """The text inside a page's code-cell output areas (myst-nb's ``div.cell_output``)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.chunks, self._depth = [], 0
+        self.feed(text)
+        self.text = "".join(self.chunks)
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "div":
+            return
+        if self._depth:
+            self._depth += 1
+        elif "cell_output" in (dict(attrs).get("class") or "").split():
+            self._depth = 1
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data):
+        if self._depth:
+            self.chunks.append(data)
+
+
+def _output_lines(cell) -> list[str]:
+    """The distinctive lines of a cell's text outputs (long enough not to occur by chance)."""
+    lines = []
+    for output in cell.get("outputs", []):
+        text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+        lines += [line.strip() for line in text.splitlines() if len(line.strip()) >= 20]
+    return lines
+
+
+def test_the_hidden_site_shows_no_verdict_and_no_exercise_output(site):
+    """Every lesson: no check verdict in any output, no exercise cell's output, no solution."""
+    verdicts = re.compile(r"[✅❌⏳]|\b(Correct|Not yet|Not attempted yet) - ")
+    checked = 0
+    for notebook in SOLUTIONS:
+        nb = nbformat.read(notebook, as_version=4)
+        html = (site / "lessons" / f"{notebook.stem}.html").read_text("utf-8")
+        outputs = Outputs(html).text
+        assert outputs.strip(), f"{notebook.name}: the page shows no outputs at all"
+        assert not verdicts.search(outputs), f"{notebook.name}: a check verdict shows"
+        hidden = exercise_cells(nb) | cells_depending_on_exercises(nb)
+        for index in sorted(hidden):
+            for line in _output_lines(nb.cells[index]):
+                checked += 1
+                assert line not in outputs, f"{notebook.name} cell {index} output shows: {line}"
+        # the notebook the page offers for download is the hidden one too
+        offered = nbformat.read(site / "_sources" / "lessons" / notebook.name, as_version=4)
+        assert all(not offered.cells[i].get("outputs") for i in hidden)
+        source = notebook.with_suffix(".py").read_text(encoding="utf-8")
+        offered_text = "\n".join(cell.source for cell in offered.cells)
+        assert not find_leaks(find_regions(source, notebook), source, offered_text)
+    assert checked >= 30  # every lesson's check lines were looked for
+
+
+def test_outputs_that_use_an_exercise_answer_are_hidden_too():
+    """A later cell reading what an exercise defined (directly or through another name) hides;
+    one that redefines the name from the package, or only imports, keeps its outputs."""
+    cells = [nbformat.v4.new_code_cell(src) for src in (
+        f"def answer(x):\n    {BEGIN}\n    y = 2 * x\n    return y\n    ### END SOLUTION\n"
+        "check_answer(answer)",
+        "table = [answer(x) for x in range(3)]\nprint(table)",   # uses it: hidden
+        "print(sum(table))",                                        # uses it indirectly: hidden
+        "y = 5\nprint(y)",                                          # a local of the solution
+        "from qdr_course import answer\nprint(answer(1))",         # an import: kept hidden
+        "answer = reference\nprint(reference(2))",                   # redefined: shown
+        "print(answer(3))",                                          # the reference now: shown
+        "%time answer(4)",                                           # a magic: read as text
+    )]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    assert exercise_cells(nb) == {0}
+    assert cells_depending_on_exercises(nb) == {1, 2, 4}
+    for cell in nb.cells:
+        cell.outputs = [nbformat.v4.new_output("stream", text="shown\n")]
+    hidden = solution_cells_for_site(nb, "hide")
+    assert [bool(c.outputs) for c in hidden.cells] == [False, False, False, True, False, True,
+                                                        True, True]
+    tagged = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("my_choice = 'b'")])
+    tagged.cells[0].metadata["tags"] = ["exercise", "concept"]
+    assert exercise_cells(tagged) == {0}
+
+
+# --------------------------------------------------------------------------- alt text
+
+def test_every_lesson_figure_has_its_alt_line():
+    """Each code cell that shows figures in the executed solution notebook has one
+    '# alt: <sentence>' line per figure (the site's <img alt>, a comment in JupyterLab)."""
+    problems = []
+    for notebook in SOLUTIONS:
+        problems += figure_alt_problems(nbformat.read(notebook, as_version=4), notebook.name)
+    assert not problems, f"{len(problems)} figure cell(s) without alt text:\n" + "\n".join(problems)
+
+
+def test_alt_lines_are_matched_to_figures_and_reach_the_img_tag(tmp_path):
+    png = base64.b64encode(b"\x89PNG fake figure").decode()
+    figure = nbformat.v4.new_output("display_data", data={"image/png": png})
+    good = nbformat.v4.new_code_cell("# alt: A line plot of loss against epoch, falling to 0.2.\n"
+                                     "# alt: A bar chart of counts per grade, grade 0 the most.\n"
+                                     "plot()", outputs=[figure, figure])
+    short = nbformat.v4.new_code_cell("# alt: a plot\nplot()", outputs=[figure])
+    missing = nbformat.v4.new_code_cell("plot()", outputs=[figure])
+    plain = nbformat.v4.new_code_cell("print(1)", outputs=[])
+    nb = nbformat.v4.new_notebook(cells=[good, plain])
+    assert figure_alt_problems(nb, "x.ipynb") == []
+    assert alt_lines(good.source)[1].startswith("A bar chart")
+    problems = figure_alt_problems(nbformat.v4.new_notebook(cells=[short, missing]), "x.ipynb")
+    assert len(problems) == 2 and "too short" in problems[0] and "has 0 '# alt:'" in problems[1]
+    texts = figure_alt_texts(nb)
+    digest = hashlib.sha256(base64.b64decode(png)).hexdigest()
+    assert texts == {digest: "A line plot of loss against epoch, falling to 0.2."}
+    (tmp_path / "lessons").mkdir()
+    page = tmp_path / "lessons" / "x.html"
+    page.write_text(f'<p><img alt="../_images/{digest}.png" src="../_images/{digest}.png" />'
+                    '<img alt="Binder logo" src="../_static/logo.svg"></p>')
+    assert add_alt_text(tmp_path, {"lessons/x.html": texts}) == 1
+    assert 'alt="A line plot of loss against epoch, falling to 0.2."' in page.read_text()
+    assert 'alt="Binder logo"' in page.read_text()
+
+
+def test_every_figure_on_the_site_has_a_description(site):
+    """No <img> on the site without alt text, or with a file name for alt text."""
+    bad = []
+    for html in site.rglob("*.html"):
+        for tag in re.findall(r"<img\b[^>]*>", html.read_text("utf-8")):
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            if alt is None or not alt.group(1).strip() or "_images/" in alt.group(1):
+                bad.append(f"{html.relative_to(site)}: {tag[:120]}")
+    assert not bad, "\n".join(bad[:20])
+
+
+# --------------------------------------------------------------------------- the output folder
+
+def _fake_html(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_a_rebuild_keeps_the_users_files_and_replaces_its_own(tmp_path):
+    out = tmp_path / "out"
+    first = _fake_html(tmp_path / "a", {"index.html": "1", "lessons/old.html": "old",
+                                        "_static/x.css": "x"})
+    second = _fake_html(tmp_path / "b", {"index.html": "2", "_static/x.css": "x"})
+    install_site(first, out, check_out_folder(out), "hide")
+    (out / "CNAME").write_text("course.example.org\n")  # GitHub Pages' custom domain
+    _fake_html(out, {".git/HEAD": "ref: refs/heads/gh-pages\n", "_static/mine.css": "m"})
+    install_site(second, out, check_out_folder(out), "hide")
+    assert (out / "index.html").read_text() == "2"
+    assert not (out / "lessons").exists()  # the earlier site's page and its empty folder: gone
+    assert (out / "CNAME").read_text() == "course.example.org\n"
+    assert (out / ".git" / "HEAD").is_file() and (out / "_static" / "mine.css").is_file()
+    assert set(read_manifest(out / MARKER)) == {"index.html", "_static/x.css"}
+
+
+def test_a_folder_it_did_not_build_or_an_edited_page_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SiteError, match=r"not empty \(notes.txt\) and was not built"):
+        check_out_folder(tmp_path)
+    with pytest.raises(SiteError, match="course's own folder"):
+        build_site(REPO_ROOT, REPO_ROOT / "docs" / "site")
+    publishing = tmp_path / "gh-pages"  # a clone of the publishing branch: .git and CNAME only
+    _fake_html(publishing, {".git/HEAD": "x", "CNAME": "course.example.org"})
+    assert check_out_folder(publishing) is None
+    clash = _fake_html(tmp_path / "c", {"CNAME": "the site's own"})
+    with pytest.raises(SiteError, match=r"would overwrite .*\(CNAME\)"):
+        install_site(clash, publishing, None, "hide")
+    assert (publishing / "CNAME").read_text() == "course.example.org"
+    out = tmp_path / "out"
+    install_site(_fake_html(tmp_path / "d", {"index.html": "site"}), out, None, "hide")
+    (out / "index.html").write_text("edited by hand")
+    with pytest.raises(SiteError, match=r"edited since it was built \(index.html\)"):
+        check_out_folder(out)
+    legacy = _fake_html(tmp_path / "legacy", {MARKER: "built by qdr-course site\n",
+                                              "index.html": "old", "CNAME": "x"})
+    assert check_out_folder(legacy) is None  # a site from before the manifest: replaced ...
+    install_site(_fake_html(tmp_path / "e", {"index.html": "new"}), legacy, None, "hide")
+    assert (legacy / "index.html").read_text() == "new" and (legacy / "CNAME").exists()  # ... kept
+
+
+@pytest.mark.parametrize("out", ["/proc/qdr-site-x", "/sys/qdr-site-x", "FILE/x"])
+def test_an_unwritable_out_is_one_line_before_anything_is_built(out, tmp_path, capsys,
+                                                               monkeypatch):
+    import qdr_course.site as site_module
+
+    if out.startswith("FILE"):
+        (tmp_path / "FILE").write_text("a file")
+        out = str(tmp_path / out)
+    elif not Path(out).parent.is_dir():
+        pytest.skip(f"no {Path(out).parent} on this system")
+
+    def no_build(*args):
+        raise AssertionError("the site was built before --out was checked")
+
+    monkeypatch.setattr(site_module, "stage", no_build)
+    assert main(["site", "--out", out, "--root", str(REPO_ROOT)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "cannot write there" in err, err
+    assert "Traceback" not in err
+
+
+def test_rebuilding_the_real_site_keeps_cname_and_git(site, tmp_path):
+    """The whole command twice into one folder: the user's CNAME and .git survive."""
+    out = tmp_path / "pages"
+    _fake_html(out, {".git/HEAD": "ref: refs/heads/gh-pages\n", "CNAME": "course.example.org"})
+    assert main(["site", "--out", str(out), "--root", str(REPO_ROOT)]) == 0
+    assert (out / "index.html").is_file() and (out / "CNAME").is_file()
+    (out / "lessons" / "extra-notes.md").write_text("mine")
+    assert main(["site", "--out", str(out), "--root", str(REPO_ROOT)]) == 0
+    assert (out / "CNAME").read_text() == "course.example.org"
+    assert (out / ".git" / "HEAD").is_file() and (out / "lessons" / "extra-notes.md").is_file()
+    written = read_manifest(out / MARKER)
+    assert "index.html" in written and "CNAME" not in written and ".git/HEAD" not in written
