@@ -2,8 +2,12 @@
 
 import base64
 import hashlib
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -178,15 +182,36 @@ def test_no_solutions_folder_is_a_one_line_error(tmp_path, capsys):
     assert not Path(tmp_path / "out").exists()
 
 
+# --------------------------------------------------------------------------- in a browser
+
+CHROMIUM = Path(os.environ.get("QDR_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium() -> Path:
+    """Debian's Chromium; in CI install it when missing and fail if that fails; else skip."""
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if not os.environ.get("CI"):
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium (see the README), or "
+                    "set QDR_CHROMIUM to a Chromium executable")
+    from test_browser import _apt_install_chromium  # the same apt-get steps
+
+    reason = _apt_install_chromium()
+    if reason or not CHROMIUM.exists():
+        pytest.fail(f"CI needs Chromium at {CHROMIUM} for the site's browser tests: "
+                    f"{reason or 'apt-get did not install it there'}")
+    return CHROMIUM
+
+
 def test_equations_are_typeset_in_a_browser_with_no_network(site):
     """Chromium opens a lesson from disk with every network request refused; MathJax typesets."""
-    chromium = Path(os.environ.get("QDR_CHROMIUM", "/usr/bin/chromium"))
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not chromium.exists():
-        pytest.skip(f"no Chromium at {chromium} (tests/test_browser.py installs it in CI)")
+    from playwright.sync_api import sync_playwright
+
     remote = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium()), args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.route(re.compile(r"^https?://"), lambda route: (remote.append(route.request.url),
                                                               route.abort()))
@@ -199,6 +224,49 @@ def test_equations_are_typeset_in_a_browser_with_no_network(site):
         browser.close()
     assert typeset >= 20 and errors == 0
     assert not [url for url in remote if "mathjax" in url.lower()]
+
+
+#: Pages on which axe-core also checks colour contrast, its slowest rule (20-30 s a lesson page
+#: on a busy 2-core machine): the theme's colours, the code highlighting and the outputs'
+#: styles are the same on every page, so these cover each kind of page and of output.
+CONTRAST_PAGES = ("index.html", "search.html", "docs/instructor-guide.html",
+                  "lessons/00_welcome.html", "lessons/05_hybrid_grader.html")
+
+
+def test_axe_core_finds_no_serious_or_critical_violation(site):
+    """axe-core (the copy axe-playwright-python ships) on every page of the hidden-solutions
+    site, offline, after MathJax has typeset it: zero serious or critical violations. Every rule
+    runs on every page, except colour contrast, which runs on CONTRAST_PAGES."""
+    from playwright.sync_api import sync_playwright
+
+    axe = pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not "
+                              "installed (the test extra)")
+    axe_js = Path(axe.__file__).parent / "axe.min.js"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                   if "_static" not in p.parts)
+    assert set(CONTRAST_PAGES) <= set(pages)
+    found, rules_run = [], set()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium()), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.route(re.compile(r"^https?://"), lambda route: route.abort())
+        for name in pages:
+            page.goto((site / name).as_uri())
+            page.wait_for_function("!window.MathJax || (MathJax.Hub && "
+                                   "MathJax.Hub.queue.pending === 0)", timeout=60_000)
+            page.add_script_tag(path=str(axe_js))
+            contrast = "true" if name in CONTRAST_PAGES else "false"
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations'], rules: "
+                                   f"{{'color-contrast': {{enabled: {contrast}}}}}}})")
+            rules_run |= {r["id"] for kind in ("passes", "incomplete", "inapplicable",
+                                               "violations") for r in result[kind]}
+            found += [f"{name}: {v['id']} ({v['impact']}, {len(v['nodes'])} element(s)): "
+                      f"{v['help']}; first: {v['nodes'][0]['html'][:120]}"
+                      for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        version = page.evaluate("axe.version")
+        browser.close()
+    assert len(pages) >= 15 and {"image-alt", "color-contrast", "link-name"} <= rules_run
+    assert not found, f"axe-core {version}:\n" + "\n".join(found)
 
 
 # --------------------------------------------------------------------------- answers stay hidden
@@ -408,15 +476,98 @@ def test_an_unwritable_out_is_one_line_before_anything_is_built(out, tmp_path, c
     assert "Traceback" not in err
 
 
-def test_rebuilding_the_real_site_keeps_cname_and_git(site, tmp_path):
-    """The whole command twice into one folder: the user's CNAME and .git survive."""
-    out = tmp_path / "pages"
-    _fake_html(out, {".git/HEAD": "ref: refs/heads/gh-pages\n", "CNAME": "course.example.org"})
-    assert main(["site", "--out", str(out), "--root", str(REPO_ROOT)]) == 0
-    assert (out / "index.html").is_file() and (out / "CNAME").is_file()
-    (out / "lessons" / "extra-notes.md").write_text("mine")
-    assert main(["site", "--out", str(out), "--root", str(REPO_ROOT)]) == 0
+# --------------------------------------------------------------------------- the Pages workflow
+
+WORKFLOW = REPO_ROOT / "deploy" / "github-pages" / "site.yml"
+RECORD_IMPORTS = """
+import atexit, json, sys
+from qdr_course.cli import main
+atexit.register(lambda: open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules))))
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def workflow_build_steps() -> tuple[list[str], str, str]:
+    """The Pages workflow's build job: its shell lines, the site command, the uploaded folder."""
+    yaml = pytest.importorskip("yaml")
+    steps = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["build"]["steps"]
+    lines = [line.strip() for step in steps for line in step.get("run", "").splitlines()
+             if line.strip()]
+    site_line = next(line for line in lines if " site " in f"{line} ")
+    upload = next(step["with"]["path"] for step in steps
+                  if step.get("uses", "").startswith("actions/upload-pages-artifact"))
+    return lines, site_line, upload
+
+
+def _pins(lock: Path) -> set[str]:
+    return {canonical(line.split("==")[0]) for line in lock.read_text().splitlines()
+            if "==" in line and not line.lstrip().startswith("#")}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_pages_workflow_installs_what_the_site_needs():
+    """The workflow sets up the course, then installs a lock that holds the site's packages
+    (`bootstrap.py setup` alone installs the learner's lock, which has no Sphinx)."""
+    lines, site_line, upload = workflow_build_steps()
+    assert lines[0] == "python3 scripts/bootstrap.py setup"
+    locks = [REPO_ROOT / word for line in lines[1:] for word in line.split()
+             if word.startswith("binder/requirements")]
+    assert locks and all(lock.is_file() for lock in locks), locks
+    installed = _pins(REPO_ROOT / "binder" / "requirements.txt").union(*map(_pins, locks))
+    site_extra = ["sphinx", "myst-nb", "sphinx-book-theme", "jupyter-server-mathjax"]
+    assert not set(site_extra) & _pins(REPO_ROOT / "binder" / "requirements.txt")
+    assert set(site_extra) <= installed, "the workflow does not install the site's packages"
+    assert site_line.split()[:2] == [".venv/bin/qdr-course", "site"]
+    assert "--solutions hide" in site_line and f"--out {upload}" in site_line
+
+
+def test_the_pages_workflow_builds_the_site_and_a_rebuild_keeps_cname_and_git(tmp_path):
+    """The workflow's site command, run as written in a copy of the course: it builds; every
+    package the build imported is pinned in what the workflow installs; then, as a publishing
+    folder, a rebuild keeps the user's CNAME and .git."""
+    from importlib.metadata import packages_distributions
+
+    _, site_line, upload = workflow_build_steps()
+    course = tmp_path / "course"
+    shutil.copytree(REPO_ROOT / "docs", course / "docs")
+    (course / "solutions").mkdir()
+    for notebook in SOLUTIONS:
+        shutil.copy(notebook, course / "solutions")
+    for page in ("README.md", "CONTRIBUTING.md"):
+        shutil.copy(REPO_ROOT / page, course)
+    record = tmp_path / "imports.json"
+    command = [sys.executable, "-c", RECORD_IMPORTS, str(record), *site_line.split()[1:]]
+    done = subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = course / upload
+    assert (out / "index.html").is_file() and len(list(out.glob("lessons/*.html"))) == len(
+        SOLUTIONS)
+    # every third-party distribution the build imported is installed by the workflow
+    owners = packages_distributions()
+    imported = {name.split(".")[0] for name in json.loads(record.read_text())}
+    needed = {canonical(dist) for name in imported - set(sys.stdlib_module_names)
+              for dist in owners.get(name, [])}
+    locks = REPO_ROOT / "binder"
+    lines, _, _ = workflow_build_steps()
+    installed = _pins(locks / "requirements.txt") | _pins(locks / "requirements-no-deps.txt")
+    installed |= {"torch", "qdr-course"}.union(*(_pins(REPO_ROOT / word) for line in lines
+                                                  for word in line.split()
+                                                  if word.startswith("binder/requirements")))
+    # Distributions no lock pins are in this environment by hand (another tool's entry points
+    # get loaded): a fresh environment does not have them, and the build needs none of them.
+    pinned = _pins(locks / "requirements-test.txt") | installed
+    assert {"sphinx", "myst-nb", "jupyter-server-mathjax"} <= needed
+    missing = (needed & pinned) - installed
+    assert not missing, f"the build imported, the workflow does not install: {sorted(missing)}"
+    # GitHub Pages' custom domain and a clone's git data survive a rebuild
+    (out / "CNAME").write_text("course.example.org")
+    _fake_html(out, {".git/HEAD": "ref: refs/heads/gh-pages\n", "lessons/notes.md": "mine"})
+    assert main(["site", "--out", str(out), "--root", str(course)]) == 0
     assert (out / "CNAME").read_text() == "course.example.org"
-    assert (out / ".git" / "HEAD").is_file() and (out / "lessons" / "extra-notes.md").is_file()
+    assert (out / ".git" / "HEAD").is_file() and (out / "lessons" / "notes.md").is_file()
     written = read_manifest(out / MARKER)
-    assert "index.html" in written and "CNAME" not in written and ".git/HEAD" not in written
+    assert "index.html" in written and not {"CNAME", ".git/HEAD"} & set(written)
