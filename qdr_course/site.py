@@ -83,7 +83,7 @@ def solution_cells_for_site(nb: nbformat.NotebookNode, mode: str) -> nbformat.No
     hidden = exercise_cells(nb) | cells_depending_on_exercises(nb) if mode == "hide" else set()
     for index, cell in enumerate(nb.cells):
         if index in hidden:
-            cell.outputs, cell.execution_count = [], None
+            cell.outputs, cell.execution_count = concept_questions(cell.source), None
         drop_test_markers(cell)
         if BEGIN not in cell.source:
             continue
@@ -97,6 +97,26 @@ def solution_cells_for_site(nb: nbformat.NotebookNode, mode: str) -> nbformat.No
             cell.source = _collapsed_markdown(cell.source) if mode == "collapse" \
                 else _without_markers(cell.source)
     return nb
+
+
+ASK_CALL = re.compile(r"\bask\(\s*[\"']([^\"']+)[\"']\s*\)")
+
+
+def concept_questions(source: str) -> list[nbformat.NotebookNode]:
+    """The printed concept questions of a cell's ``ask("N.k")`` calls (never their answers).
+
+    A hidden exercise cell keeps these: the question is the exercise, the verdict under it is
+    the answer.
+    """
+    from qdr_course.checks.concepts import ask
+
+    outputs = []
+    for key in ASK_CALL.findall(source):
+        text = io.StringIO()
+        with redirect_stdout(text):
+            ask(key)
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text.getvalue()))
+    return outputs
 
 
 def exercise_cells(nb: nbformat.NotebookNode) -> set[int]:

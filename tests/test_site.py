@@ -16,8 +16,10 @@ import nbformat
 import pytest
 
 from qdr_course.authoring import BEGIN, find_leaks, find_regions
+from qdr_course.checks.concepts import QUESTIONS
 from qdr_course.cli import main
 from qdr_course.site import (
+    ASK_CALL,
     MARKER,
     SiteError,
     add_alt_text,
@@ -316,6 +318,8 @@ def test_the_hidden_site_shows_no_verdict_and_no_exercise_output(site):
         outputs = Outputs(html).text
         assert outputs.strip(), f"{notebook.name}: the page shows no outputs at all"
         assert not verdicts.search(outputs), f"{notebook.name}: a check verdict shows"
+        for key in ASK_CALL.findall("\n".join(c.source for c in nb.cells)):
+            assert f"Concept check {key}:" in outputs, f"{notebook.name}: question {key} missing"
         hidden = exercise_cells(nb) | cells_depending_on_exercises(nb)
         for index in sorted(hidden):
             for line in _output_lines(nb.cells[index]):
@@ -352,9 +356,20 @@ def test_outputs_that_use_an_exercise_answer_are_hidden_too():
     hidden = solution_cells_for_site(nb, "hide")
     assert [bool(c.outputs) for c in hidden.cells] == [False, False, False, True, False, True,
                                                         True, True]
-    tagged = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("my_choice = 'b'")])
-    tagged.cells[0].metadata["tags"] = ["exercise", "concept"]
+    # a concept check in one cell: the question stays, the verdict (it names the answer) goes
+    concept = nbformat.v4.new_code_cell(
+        'ask("1.1")\n\ndef my_choice():\n    ### BEGIN SOLUTION\n    return "b"\n'
+        '    ### END SOLUTION\n\ncheck_concept_1_1(my_choice)')
+    concept.metadata["tags"] = ["exercise", "concept"]
+    concept.outputs = [nbformat.v4.new_output("stream", text="Concept check 1.1: ...\n"
+                                              "✅ Correct - Concept check 1.1: right: ...\n")]
+    tagged = nbformat.v4.new_notebook(cells=[concept])
     assert exercise_cells(tagged) == {0}
+    shown = solution_cells_for_site(tagged, "hide").cells[0].outputs
+    question = QUESTIONS["1.1"].question
+    assert len(shown) == 1 and shown[0].text.startswith(f"Concept check 1.1: {question}")
+    assert "(a)" in shown[0].text and "✅" not in shown[0].text
+    assert QUESTIONS["1.1"].feedback[QUESTIONS["1.1"].right] not in shown[0].text
 
 
 # --------------------------------------------------------------------------- alt text
