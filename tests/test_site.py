@@ -374,12 +374,11 @@ def test_outputs_that_use_an_exercise_answer_are_hidden_too():
 
 # --------------------------------------------------------------------------- alt text
 
-def test_every_lesson_figure_has_its_alt_line():
+@pytest.mark.parametrize("notebook", SOLUTIONS, ids=[nb.stem for nb in SOLUTIONS])
+def test_every_lesson_figure_has_its_alt_line(notebook):
     """Each code cell that shows figures in the executed solution notebook has one
     '# alt: <sentence>' line per figure (the site's <img alt>, a comment in JupyterLab)."""
-    problems = []
-    for notebook in SOLUTIONS:
-        problems += figure_alt_problems(nbformat.read(notebook, as_version=4), notebook.name)
+    problems = figure_alt_problems(nbformat.read(notebook, as_version=4), notebook.name)
     assert not problems, f"{len(problems)} figure cell(s) without alt text:\n" + "\n".join(problems)
 
 
@@ -586,3 +585,38 @@ def test_the_pages_workflow_builds_the_site_and_a_rebuild_keeps_cname_and_git(tm
     assert (out / ".git" / "HEAD").is_file() and (out / "lessons" / "notes.md").is_file()
     written = read_manifest(out / MARKER)
     assert "index.html" in written and not {"CNAME", ".git/HEAD"} & set(written)
+
+
+def test_a_full_disk_while_copying_is_one_line_and_keeps_the_list_of_files(tmp_path, capsys,
+                                                                            monkeypatch):
+    """The disk fills after the first copied page: one line; the manifest already names the
+    copied file, so the next build may replace it and the user's files are untouched."""
+    import errno
+
+    import qdr_course.site as site_module
+
+    html = _fake_html(tmp_path / "html", {"a.html": "a", "b.html": "b"})
+    out = _fake_html(tmp_path / "out", {"CNAME": "course.example.org"})
+    real_copy, copied = shutil.copyfile, []
+
+    def copy_until_full(source, target):
+        if copied:
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        copied.append(real_copy(source, target))
+
+    monkeypatch.setattr(site_module.shutil, "copyfile", copy_until_full)
+    with pytest.raises(OSError):
+        install_site(html, out, check_out_folder(out), "hide")
+    assert set(read_manifest(out / MARKER)) == {"a.html", "b.html"}
+    assert (out / "CNAME").read_text() == "course.example.org"
+    monkeypatch.setattr(site_module.shutil, "copyfile", real_copy)
+    install_site(html, out, check_out_folder(out), "hide")  # the next build goes through
+    assert (out / "b.html").read_text() == "b"
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / "b.html"))
+
+    monkeypatch.setattr(site_module, "build_site", full)
+    assert main(["site", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "No space left on device" in err and "b.html" in err
