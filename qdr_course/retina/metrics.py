@@ -190,13 +190,13 @@ def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None)
 
 
 def relative_luminance(rgb) -> float:
-    """WCAG 2 relative luminance of an sRGB colour given as 0-1 floats. See lesson 04."""
+    """WCAG 2 relative luminance of an sRGB colour given as 0-1 floats (for legible labels)."""
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def contrast_ratio(rgb_a, rgb_b) -> float:
-    """WCAG 2 contrast ratio of two colours, 1 (none) to 21 (black on white). See lesson 04."""
+    """WCAG 2 contrast ratio of two colours, 1 (none) to 21 (black on white)."""
     high, low = sorted((relative_luminance(rgb_a), relative_luminance(rgb_b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
