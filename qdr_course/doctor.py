@@ -139,7 +139,7 @@ def _cgroup_memory_limit() -> int | None:
 
 def why_needed(module: str, why: str, needing: dict[str, list[str]] | None = None) -> str:
     """``why`` followed by the lessons that import ``module`` (directly or through the course's
-    own modules), read off the lessons' sources when they are there. See lesson 00."""
+    own modules), read off the lessons' sources when they are there."""
     if needing is None:
         from qdr_course.course_map import lessons_needing
 

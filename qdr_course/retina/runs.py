@@ -23,7 +23,7 @@ import numpy as np
 from qdr_course.retina.metrics import plot_confusion, qwk_from_confusion
 from qdr_course.retina.models import _Grader
 from qdr_course.retina.training import evaluate_grader, train_grader
-from qdr_course.utils import set_seed
+from qdr_course.utils import OKABE_ITO, set_seed
 
 CHECKPOINT, METRICS, SETTINGS = "checkpoint.pt", "metrics.json", "settings.json"
 CONFUSION_PNG, CURVE_PNG = "confusion_matrix.png", "learning_curve.png"
@@ -100,16 +100,17 @@ def plot_learning_curve(history, ax=None, title: str = "learning curve"):
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 3.8))
     epochs = np.arange(1, len(h["train_loss"]) + 1)
-    ax.plot(epochs, h["train_loss"], "o-", label="train loss")
+    # Okabe-Ito colours, each curve with its own marker and line style: never colour alone
+    ax.plot(epochs, h["train_loss"], "o-", color=OKABE_ITO[4], label="train loss")
     if h.get("val_loss"):
-        ax.plot(epochs, h["val_loss"], "s-", label="validation loss")
+        ax.plot(epochs, h["val_loss"], "s--", color=OKABE_ITO[5], label="validation loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = ax.get_legend_handles_labels()
     if h.get("val_qwk"):
         twin = ax.twinx()
-        twin.plot(epochs, h["val_qwk"], "^-", color="tab:green", label="validation QWK")
+        twin.plot(epochs, h["val_qwk"], "^:", color=OKABE_ITO[2], label="validation QWK")
         twin.set_ylabel("QWK")
         twin.set_ylim(min(0.0, min(h["val_qwk"])), 1.0)
         more = twin.get_legend_handles_labels()
