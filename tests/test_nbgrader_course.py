@@ -1,6 +1,7 @@
 """The nbgrader course (issue 25 item 3): made from a solution source, released by
 `nbgrader generate_assignment`, submitted by a learner who got everything right and by one who
-got two exercises wrong, scored by `nbgrader autograde`."""
+got two exercises wrong (one left undone, one wrong concept answer), scored by
+`nbgrader autograde`."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def test_an_exercise_becomes_an_answer_cell_and_a_locked_test_of_its_check():
     graded = [cell for cell in nb.cells if "nbgrader" in cell.metadata]
     answers = [cell for cell in graded if cell.metadata.nbgrader["solution"]]
     tests = [cell for cell in graded if cell.metadata.nbgrader["grade"]]
-    assert len(answers) == len(tests) == 6
+    exercises = (ROOT / "solutions" / f"{LESSON}.py").read_text().count("### BEGIN SOLUTION")
+    assert len(answers) == len(tests) == exercises >= 2
     for answer, test in zip(answers, tests):
         assert "### BEGIN SOLUTION" in answer.source and not answer.metadata.nbgrader["locked"]
         assert test.metadata.nbgrader["locked"] and test.metadata.nbgrader["points"] == 1
@@ -86,16 +88,22 @@ def test_generate_submit_and_autograde_score_a_right_and_a_wrong_submission(tmp_
     nbgrader(course, "generate_assignment", LESSON)
     released = (course / "release" / LESSON / f"{LESSON}.ipynb").read_text()
     assert "### BEGIN SOLUTION" not in released and CODE_STUB.split("(")[0] in released
-    assert 'return "c"' not in released  # the concept check's answer is not given away
+    assert "### BEGIN SOLUTION" not in released  # no answer is given away
 
     source = nbformat.read(course / "source" / LESSON / f"{LESSON}.ipynb", as_version=4)
     right = {cell.metadata.nbgrader["grade_id"]: MARKERS.sub("", cell.source)
              for cell in source.cells
              if cell.metadata.get("nbgrader", {}).get("solution")}
+    total = len(right)
+    concept = next(grade_id for grade_id, answer in right.items()
+                   if "check_concept_1_" in answer)
+    letter = re.search(r'return "([a-d])"', right[concept])[1]
     wrong = dict(right)
-    wrong["01-exercise-4"] = right["01-exercise-4"].replace('return "c"', 'return "a"')
-    del wrong["01-exercise-1"]  # left as released: the stub raises NotImplementedError
-    assert wrong["01-exercise-4"] != right["01-exercise-4"]
+    wrong[concept] = right[concept].replace(f'return "{letter}"',
+                                            f'return "{"a" if letter != "a" else "b"}"')
+    undone = "01-exercise-1"
+    del wrong[undone]  # left as released: the stub raises NotImplementedError
+    assert wrong[concept] != right[concept] and concept != undone
     submission(course, "right", right)
     submission(course, "wrong", wrong)
 
@@ -103,11 +111,11 @@ def test_generate_submit_and_autograde_score_a_right_and_a_wrong_submission(tmp_
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {student: gradebook.find_submission(LESSON, student)
                   for student in ("right", "wrong")}
-        assert scores["right"].max_score == 6
-        assert scores["right"].score == 6
-        assert scores["wrong"].score == 4
+        assert scores["right"].max_score == total
+        assert scores["right"].score == total
+        assert scores["wrong"].score == total - 2
         graded = {grade.name: grade.score for grade in
                   gradebook.find_submission_notebook(LESSON, LESSON, "wrong").grades}
-    assert graded["01-exercise-1-test"] == 0 and graded["01-exercise-4-test"] == 0
-    assert graded["01-exercise-2-test"] == 1
+    assert graded[f"{undone}-test"] == 0 and graded[f"{concept}-test"] == 0
+    assert sum(graded.values()) == total - 2
     shutil.rmtree(course / "autograded")
