@@ -9,7 +9,7 @@ import numpy as np
 from qdr_course.checks._core import ExerciseError, exercise_check
 
 __all__ = ["check_convergence_depth", "check_erf_ntk", "check_sparsity_pattern",
-           "check_rotation_angles", "check_readout_overlap"]
+           "check_rotation_angles", "check_readout_overlap", "check_max_factor"]
 
 
 def _digits(n: int = 6, n_test: int = 4):
@@ -160,3 +160,38 @@ def check_readout_overlap(readout_overlap) -> str:
                                 f"{np.round(want[:2], 4)}; normalise both k_* and the solution to "
                                 "unit length")
     return "Both the diagonal and the linear-system readout overlaps are right."
+
+
+@exercise_check("global N/P = per-row N/P x your factor")
+def check_max_factor(max_factor) -> str:
+    """The learner's factor must turn per-row N/P into the paper's global N/P, row by row.
+
+    See lesson 07. Tested on a random kernel with one large entry and on a real test kernel; the
+    expected factors are never printed.
+    """
+    from qdr_course.ntk import erf_ntk, state_preparation_measurements
+
+    data = _digits(8, 6)
+    real = erf_ntk(data.x_test, data.x_train, 3)
+    spiky = np.random.default_rng(1).uniform(-0.3, 0.3, size=(5, 12))
+    spiky[2, 7] = 0.9
+    for name, k in (("a random kernel with one large entry", spiky), ("a real test kernel", real)):
+        got = max_factor(k)
+        if got is None:
+            raise ExerciseError("your function returned None: did you forget `return`?")
+        got = np.asarray(got, dtype=np.float64)
+        want = (state_preparation_measurements(k, "global")
+                / state_preparation_measurements(k, "row"))
+        if got.shape != want.shape:
+            raise ExerciseError(f"return one factor per test row (shape {want.shape}), got shape "
+                                f"{got.shape}")
+        if not np.all(np.isfinite(got)):
+            raise ExerciseError("your factors contain NaN or inf: divide by the rows' maxima of "
+                                "|k|, which are positive")
+        if not np.allclose(got, want, rtol=1e-9):
+            hint = (" Compare squares: P adds up k_i squared." if np.allclose(got**2, want)
+                    else " Should the factor be 1 for the row that holds the global maximum?")
+            raise ExerciseError(f"on {name} your factors do not turn per-row N/P into global "
+                                f"N/P.{hint}")
+    return ("Right: the factor is 1 for the row that holds the largest entry and grows as the "
+            "square of how much smaller a row's own peak is.")
