@@ -190,7 +190,8 @@ check_concept_7_1(my_choice)
 # ### Exercise 2 - how much the global maximum costs
 # For each test image, the paper's global N/P is its per-row N/P times a factor. Work out that
 # factor from the definitions above (pen and paper first), then complete `max_factor(k_test)`:
-# one factor per test row. The check compares global and per-row N/P computed by the course.
+# one factor per test row, computed from the entries of k_test alone. The check compares it with
+# global and per-row N/P computed by the course.
 
 # %% tags=["exercise", "implement"]
 def max_factor(k_test):
@@ -335,8 +336,9 @@ for records in fc.values():
 # %% [markdown]
 # ### The CNN, at a depth where its kernel is not constant
 # The paper's second network is a Myrtle-like CNN of depth 96 on the MNIST digits 1 and 0:
-# [Conv 3x3, ReLU] x 32 per pooling block, three blocks, Dense, Erf, Dense. At 28x28 its kernel
-# costs core-days on a CPU (`docs/ntk-at-scale.md`). We keep the recipe on 8x8 digits 1 and 0, a
+# [Conv 3x3, ReLU] x 32 per pooling block, three blocks, Dense, Erf, Dense. At 28x28 and
+# n = 512 its kernel costs about a hundred CPU core-hours by the course's own measurement
+# (`docs/ntk-at-scale.md`). We keep the recipe on 8x8 digits 1 and 0, a
 # pool of 48 images per class (n ≤ 64 with 32 test images), at two depths:
 #
 # - **3 convolutions** (one per block), computed here with neural-tangents (`nt.batch` splits the
@@ -540,6 +542,19 @@ assert verdicts[fc_paper, "N/P row"] == "like log n" and verdicts[fc_paper, "N/P
 assert 0.2 < exponents[fc_paper, "N/P"] < 0.35 and 0.2 < exponents[fc_paper, "N/P row"] < 0.35
 assert all(verdicts[fc, m] != "faster than log n" for fc in (fc_paper, fc_shallow)
            for m in ("readout diag", "readout sparse"))
+assert 0 < exponents[fc_paper, "readout diag"] < 0.1 and exponents[fc_shallow, "readout diag"] < 0
+row_fits = ntk.compare_growth_models(*series_medians(fc_shallow, "N/P row"))
+assert row_fits.log_residual > 3 * row_fits.power_residual
+global_fits = ntk.compare_growth_models(*series_medians(fc_paper, "N/P"))
+assert abs(global_fits.log_residual - global_fits.power_residual) < 0.01  # a tie
+paper_slopes = ntk.local_slopes(*series_medians(fc_paper, "N/P"))
+assert paper_slopes.min() < 0 and paper_slopes.max() > 0.7
+readout_medians = np.concatenate([series_medians(fc, m)[1] for fc in (fc_paper, fc_shallow)
+                                  for m in ("readout diag", "readout sparse")])
+assert 25 < readout_medians.min() and readout_medians.max() < 90
+cnn_deep = f"CNN {deep_depth} convs"
+assert 0.45 < exponents["CNN 3 convs", "kappa"] < 0.75 and 0.15 < exponents[cnn_deep, "kappa"] < 0.4
+assert 0.1 < exponents[cnn_deep, "readout sparse"] < 0.3
 
 # %% [markdown]
 # **What the test says, metric by metric (in our run):**
@@ -559,7 +574,9 @@ assert all(verdicts[fc, m] != "faster than log n" for fc in (fc_paper, fc_shallo
 #   to do, and the bound known in advance costs 10⁶ tries or more (section 3).
 # - **Readout** does not grow faster than log n at either depth: slowly rising (n^0.06) at the
 #   paper's depth, flat or falling at 0.02 L_conv.
-# - **The CNN** gives three points per series (n = 16, 32, 64): read its verdicts as weak.
+# - **The CNN** gives three points per series (n = 16, 32, 64): read its verdicts as weak. Its κ
+#   grows (n^0.6 at 3 layers, n^0.3 at 96 - the ridge term f diag(K) grows with ln n too), and at
+#   96 layers its sparse readout, already in the hundreds, grows like n^0.2.
 #
 # On the 8x8 digits (the lesson's earlier data set) the per-row N/P at the paper's depth failed
 # the same test (n^0.40, power law fits better): the answer depends on the data, and five
@@ -661,7 +678,8 @@ assert 0.003 < np.mean([r["clipped"] for r in per_trial_thresholds]) < 0.03  # "
 #
 # **Verdict on this data.** s grows like log n, by construction. κ is 1 at the paper's depth -
 # the sparse, diagonal and exact NTK agree because the kernel is the identity - and falls with n
-# at 0.02 L_conv. Readout of the fully connected network stays near 30-50 measurements. At the
+# at 0.02 L_conv. Readout of the fully connected network needs about 30-85 measurements and does
+# not grow. At the
 # paper's depth our test cannot reject O(log n) for state preparation on MNIST - but there the
 # NTK is the identity (nothing to solve), and the global N/P is set by one near-duplicate pair.
 # At the informative depth 0.02 L_conv **state preparation does not scale like log n**: the

@@ -63,6 +63,7 @@ RIGHT = {
     "check_sparsity_pattern": sparsity_pattern,
     "check_rotation_angles": rotation_angles,
     "check_readout_overlap": readout_overlap,
+    "check_max_factor": lambda k: (np.abs(k).max() / np.abs(k).max(axis=1)) ** 2,
     **issue_12.RIGHT,
 }
 
