@@ -299,7 +299,10 @@ assert accuracy_3 < 0.5 < 0.7 < accuracy_3_without
 # `ntk.load_mnist_subset`; `qdr_course/ntk/stored/MNIST-LICENSE.md` says where they come from). The
 # original took its training images from MNIST's training split and its test images from the
 # test split; we draw both, disjoint, from the test split (the training file could not be
-# obtained offline). As in the original, each split is standardised by its own mean and std.
+# obtained offline). As in the original, each split is standardised by its own mean and std
+# (`ntk.standardise_images(..., statistics="split")`). `ntk.paper_sweep` runs `ntk.paper_trial`
+# for every n and trial; an earlier, 8x8 version of this experiment (`ntk.sweep`, running
+# `ntk.trial_metrics`) stores per-trial medians only, and lesson 08's cost table uses it.
 # The number of test images matters for N/P: its maximum is taken over the whole test kernel, so
 # more test images make a near-duplicate test-train pair, and a larger maximum, more likely.
 
@@ -338,8 +341,11 @@ for records in fc.values():
 # set and used for every n, as the original did (`ntk.cnn_fixed_thresholds`): the test kernel is
 # divided by k_thresh = the largest off-diagonal |K| of that set and clipped to [-1, 1]; the
 # sparsified NTK keeps an entry of K ⊙ F only within a class and only above that class's 90th
-# percentile threshold, then adds f · diag(K) with **f = 0.76 (ln n)^0.9** - in effect a ridge
-# regulariser (`ntk.cnn_sparsify`).
+# percentile threshold (`ntk.cnn_class_thresholds`), then adds f · diag(K) with
+# **f = 0.76 (ln n)^0.9** - in effect a ridge regulariser (`ntk.cnn_sparsify`). `ntk.cnn_sweep`
+# runs `ntk.cnn_trial_metrics` for every trial (with `thresholds_once=False` it recomputes both
+# thresholds on a random 16-image subset of each trial, `ntk.cnn_test_threshold`), and the
+# metrics come from `ntk.metrics_from_kernels`.
 
 # %%
 start = time.perf_counter()
@@ -368,7 +374,8 @@ for depth_, kernel in cnn_kernels.items():
 # (`ntk.original_statistics`): accuracy and κ as mean ± 2 standard errors; N/P and readout as the
 # median of its replicated array (section 6) ± 2 std/√5 of five Poisson-weighted medians. Grey
 # diamonds beside them: the median over trials of each trial's median, with the range of the
-# trials. The CNN row shows the trials' median and range.
+# trials. The CNN row shows the trials' median and range. (`ntk.summarise` gives a 68 % bootstrap
+# interval over trials instead; with 4 trials per n it can take only a handful of values.)
 
 # %%
 n_fc = np.array([16, 32, 64, 128, 256, 512])
@@ -466,7 +473,8 @@ assert (hi[0] - lo[0]) / (2 * n16[1]) > 100
 #   256 to 512 (`ntk.log_n_local_slopes`), and a single fitted exponent of about 0.23 over this
 #   range - so a fitted exponent of 0.3 alone says little;
 # - **residuals of two fits** over the same points: v = c n^b (a line in log-log) and v = a + b ln n
-#   (a line against ln n), both judged by the RMS of ln(v / fit) (`ntk.compare_growth_models`).
+#   (a line against ln n), both judged by the RMS of ln(v / fit) (`ntk.compare_growth_models`
+#   returns both as a `ntk.GrowthFits`; `ntk.growth_exponent` is the power-law fit alone).
 #
 # **The one criterion** (`ntk.growth_verdict`), applied to every metric below: *does not grow* if
 # the fitted exponent is at most 0.05; *like log n* if it grows no faster than ln n's own fitted
@@ -682,7 +690,8 @@ assert 0.003 < np.mean([r["clipped"] for r in per_trial_thresholds]) < 0.03  # "
 # fully grown list. With T trials and B = 3 patterns, the final list holds T·B arrays, and
 # `all_scale` holds T·B references to it: a value that does not depend on the pattern (N/P, the
 # diagonal readout) appears **T·B² times**, one that does (the sparse readout) T·B times.
-# `ntk.replicated_array` rebuilds that array.
+# `ntk.replicated_array` rebuilds that array (`ntk.original_replicated_values` does the same for
+# one value per trial).
 
 # %% [markdown] tags=["exercise", "predict"]
 # *Predict before you run:* at n = 16 (T = 16), how many copies of each N/P value does the

@@ -9,7 +9,7 @@ import numpy as np
 from qdr_course.checks._core import ExerciseError, exercise_check
 
 __all__ = ["check_convergence_depth", "check_erf_ntk", "check_sparsity_pattern",
-           "check_rotation_angles", "check_readout_overlap", "check_max_factor"]
+           "check_rotation_angles", "check_max_factor"]
 
 
 def _digits(n: int = 6, n_test: int = 4):
@@ -129,37 +129,6 @@ def check_rotation_angles(rotation_angles) -> str:
                             f"{got[j]:.6f}, expected {want[j]:.6f}: sin(theta / 2) = C / lambda, "
                             "keeping the sign")
     return "sin(theta/2) = C/lambda puts C/lambda on the ancilla's |1> amplitude."
-
-
-@exercise_check("readout overlap o")
-def check_readout_overlap(readout_overlap) -> str:
-    """Compare o = <k_*|K^-1 y / ||K^-1 y||> (or <k_*|y>) per test row with the reference.
-
-    See lesson 07.
-    """
-    from qdr_course.ntk import erf_ntk
-    from qdr_course.ntk import readout_overlap as reference
-
-    data = _digits(8, 4)
-    kernel = erf_ntk(data.x_train, None, 3)
-    k_test = erf_ntk(data.x_test, data.x_train, 3)
-    for kern in (None, kernel):
-        got = readout_overlap(k_test, data.y_train, kern)
-        if got is None:
-            raise ExerciseError("your function returned None: did you forget `return`?")
-        got = np.asarray(got, dtype=np.float64)
-        want = reference(k_test, data.y_train, kern)
-        if got.shape != want.shape:
-            raise ExerciseError(f"expected one overlap per test row, shape {want.shape}, got "
-                                f"{got.shape}")
-        if not np.allclose(got, want, atol=1e-10):
-            which = "the sparse case"
-            if kern is None:
-                which = "the diagonal case (kernel=None): o = <k_*|y>"
-            raise ExerciseError(f"{which} differs: got {np.round(got[:2], 4)}, expected "
-                                f"{np.round(want[:2], 4)}; normalise both k_* and the solution to "
-                                "unit length")
-    return "Both the diagonal and the linear-system readout overlaps are right."
 
 
 @exercise_check("global N/P = per-row N/P x your factor")

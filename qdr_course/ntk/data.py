@@ -117,7 +117,7 @@ def _load_images(source: str, data_home: str | None) -> tuple[np.ndarray, np.nda
 
 def standardise_images(x_train: np.ndarray, x_test: np.ndarray,
                        statistics: str = "train") -> tuple[np.ndarray, np.ndarray]:
-    """One global mean and std, then unit L2 norm per image. See lesson 06.
+    """One global mean and std, then unit L2 norm per image. See lesson 07.
 
     ``statistics="train"``: both splits use the training set's mean and std; ``"split"``: each
     split uses its own, as the original's ``process_data`` did (after the unit-norm step only
