@@ -221,3 +221,21 @@ def test_discussion_numbers_log_fit_misses_a_quarter_power_by_4_then_12_percent(
                                                                                      abs=0.005)
     assert ntk.compare_growth_models(longer, longer**0.25).log_residual == pytest.approx(
         0.12, abs=0.01)
+
+
+def test_discussion_cauchy_schwarz_bound_gives_n_over_p_near_inverse_mean_squared_correlation():
+    """Lesson 07, discussion 2: |k(x, x')| <= sqrt(k(x, x) k(x', x')) is a bound known in
+    advance; with it N/P is about 1 / (mean squared correlation), flat for the deep CNN."""
+    kernel, labels, _, _ = ntk.load_deep_cnn()
+    d = np.sqrt(np.diag(kernel))
+    assert np.all(np.abs(kernel) <= np.outer(d, d) * (1 + 1e-12))
+    values = {}
+    for n in (16, 32, 64):
+        train, test = np.arange(n), np.arange(n, len(labels))
+        bound = d[test, None] * d[train].max()
+        n_over_p = n / np.sum((kernel[np.ix_(test, train)] / bound) ** 2, axis=1)
+        corr = kernel[np.ix_(test, train)] / np.outer(d[test], d[train])
+        inverse_mean_sq = 1 / np.mean(corr**2, axis=1)
+        assert np.median(n_over_p / inverse_mean_sq) == pytest.approx(1, abs=0.15)
+        values[n] = np.median(n_over_p)
+    assert max(values.values()) / min(values.values()) < 1.2  # flat in n
