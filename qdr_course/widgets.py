@@ -5,9 +5,10 @@ See lesson 01.
 Each explorer draws with a figure function that takes a list of slider values and returns one
 matplotlib figure with a panel per value. In a live Jupyter frontend with ipywidgets the
 explorer shows a slider and redraws the figure for its value; without ipywidgets, outside
-IPython (a plain Python run) or when ``QDR_STATIC_WIDGETS`` is set (``qdr-course build
---execute`` and nbval set it: nobody can move a slider there) it shows the figure for a few
-fixed values instead, so the same cell teaches in both cases.
+IPython (a plain Python run), in a kernel no live frontend started (a headless run:
+:func:`live_frontend`) or when ``QDR_STATIC_WIDGETS`` is set (``qdr-course build --execute``
+and nbval set it: nobody can move a slider there) it shows the figure for a few fixed values
+instead, so the same cell teaches in both cases.
 """
 
 from __future__ import annotations
@@ -32,9 +33,28 @@ STATIC_ENV = "QDR_STATIC_WIDGETS"
 SHOTS_CHOICES = (10, 30, 100, 300, 1000, 3000, 10000)
 
 
+#: Set in a kernel's environment by a live frontend: jupyter_server (JupyterLab, Notebook 7,
+#: JupyterHub, Binder) names the notebook's session; VS Code runs its kernels under its own PID.
+#: ``QDR_LIVE_WIDGETS=1`` asks for sliders anywhere else.
+LIVE_FRONTEND_ENV = ("JPY_SESSION_NAME", "VSCODE_PID", "QDR_LIVE_WIDGETS")
+
+
+def live_frontend() -> bool:
+    """True when a person's frontend started this kernel, not a headless runner. See lesson 01.
+
+    A headless run (nbclient, ``jupyter nbconvert --execute``, papermill) starts its kernel without
+    a session name. There nobody can move a slider, and a live widget only adds a burst of comm
+    messages around the cell's reply: under load that burst once let nbclient's wait for the
+    reply miss its wake-up and sit out the whole cell timeout (pyzmq's poller then re-polls at
+    the deadline and finds the reply), so a headless run draws the static figures instead.
+    """
+    return any(os.environ.get(name) for name in LIVE_FRONTEND_ENV)
+
+
 def widgets_available() -> bool:
-    """True in a Jupyter kernel with ipywidgets installed, unless QDR_STATIC_WIDGETS is set."""
-    if os.environ.get(STATIC_ENV):
+    """True in a live Jupyter frontend's kernel with ipywidgets installed, unless
+    QDR_STATIC_WIDGETS is set."""
+    if os.environ.get(STATIC_ENV) or not live_frontend():
         return False
     try:
         import ipywidgets  # noqa: F401

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -156,3 +157,16 @@ def test_docstring_examples_run():
     for module in (hhl, ntk):
         failures, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert failures == 0, module.__name__
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"matrix": np.diag([1.0, 2.0, 3.0, 4.0]), "lambda_max": 1.0},
+     "lambda_max = 1 is below A's largest |eigenvalue| 4"),
+    ({"matrix": np.diag([1.0, 2.0, 3.0, 4.0]), "lambda_min": 2.0},
+     "lambda_min = 2 is above A's smallest |eigenvalue| 1"),
+    ({"matrix": np.diag([1.0, 1e-9])}, "below half the clock's resolution"),
+])
+def test_bounds_that_would_give_a_wrong_answer_are_refused(kwargs, words):
+    """Issue 27.11: lambda_max = 1 for a true 4 gave fidelity 0.058, diag(1, 1e-9) gave 0.0."""
+    with pytest.raises(ValueError, match=re.escape(words)):
+        hhl.HHL(**kwargs)

@@ -136,6 +136,15 @@ class HHL:
         if not 0 < self.lambda_min <= self.lambda_max:
             raise ValueError(f"need 0 < lambda_min <= lambda_max, got {self.lambda_min}, "
                              f"{self.lambda_max}")
+        true_max, true_min = float(np.abs(eig).max()), float(np.abs(eig).min())
+        if self.lambda_max < true_max * (1 - 1e-9):  # its phases would wrap: a wrong answer
+            raise ValueError(f"lambda_max = {self.lambda_max:g} is below A's largest |eigenvalue| "
+                             f"{true_max:g}; give an upper bound (>= {true_max:g}) or leave "
+                             "lambda_max=None")
+        if self.lambda_min > true_min * (1 + 1e-9):  # C / lambda would exceed 1
+            raise ValueError(f"lambda_min = {self.lambda_min:g} is above A's smallest "
+                             f"|eigenvalue| {true_min:g}; give a lower bound (<= {true_min:g}) "
+                             "or leave lambda_min=None")
         # lambda_max at phase 3/8: a margin of 2^m / 8 clock steps before the sign wraps (at 1/2),
         # so phase-estimation leakage of the largest eigenvalues cannot flip their sign.
         self.t = 2.0 * np.pi * PHASE_OF_LAMBDA_MAX / self.lambda_max if t is None else float(t)
@@ -144,6 +153,11 @@ class HHL:
                              "to phases below 1/2 (two's complement); leave t=None to choose it")
         self.grid = clock_eigenvalues(self.num_clock, self.t)
         step = self.grid[1]
+        if true_min < step / 2:  # phase estimation reads it as 0: that part of b is lost
+            raise ValueError(f"A's smallest |eigenvalue| {true_min:.3g} is below half the clock's "
+                             f"resolution {step:.3g} (kappa = {true_max / true_min:.3g}): HHL "
+                             f"would lose it; use more clock qubits (at most {MAX_CLOCK}) or a "
+                             "better-conditioned A")
         self.c = max(step, step * math.floor(self.lambda_min / step + 0.5))
         self.angles = rotation_angles(self.grid, self.c)
 

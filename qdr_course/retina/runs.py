@@ -127,7 +127,8 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     The checkpoint itself is written by :func:`qdr_course.retina.training.save_checkpoint`; its
     SHA-256
     goes into ``metrics.json``, which is written last, atomically, and never replaces an existing
-    one. If writing fails (a full disk), every file this call began is removed again.
+    one. If writing fails (a full disk), the file being written is removed and the files already
+    written whole are kept; ``train --resume`` then writes the rest.
     """
     import matplotlib.pyplot as plt
 
@@ -160,8 +161,8 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
         started.append(metrics_path)
         write_json_atomic(metrics_path, _jsonable(payload))
     except BaseException:
-        for path in started:
-            path.unlink(missing_ok=True)
+        if started:
+            started[-1].unlink(missing_ok=True)  # the one being written; the others are whole
         raise
     return run_dir
 
@@ -219,6 +220,12 @@ def validate_run_metadata(meta, path) -> dict:
     if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}: it was not written by this version "
                          "of qdr-course train, or was edited; train the run again")
+    for key, value in meta["test"].items():  # numbers, lists of numbers, or null (undefined)
+        flat = np.asarray(value if value is not None else np.nan, dtype=object).ravel().tolist()
+        if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                   for v in flat):
+            raise ValueError(f"{path}: test.{key} = {value!r} is not a number; the file was "
+                             "edited: train the run again")
     return meta
 
 
