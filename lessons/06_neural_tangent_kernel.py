@@ -91,8 +91,8 @@ def rbf(a, b, length=0.3):
 
 
 # alt: Kernel ridge regression of 12 noisy samples of sin(3x) on x from -1 to 1: with a tiny
-# alt: ridge the curve passes through every training point (dots); with ridge 0.1 it is smoother
-# alt: and misses them slightly; the dotted curve is sin(3x).
+#      ridge the curve passes through every training point (dots); with ridge 0.1 it is smoother
+#      and misses them slightly; the dotted curve is sin(3x).
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(x_toy, y_toy, "ko", ms=4, label="training points")
 for ridge in (1e-6, 0.1):
@@ -206,7 +206,7 @@ for width in widths:
 
 # %%
 # alt: RMS difference between trained finite networks and the NTK prediction against width on
-# alt: log axes: the points fall from width 64 to 4096, close to the dashed 1/sqrt(width) line.
+#      log axes: the points fall from width 64 to 4096, close to the dashed 1/sqrt(width) line.
 fig, ax = plt.subplots(figsize=(4.5, 3.2))
 ax.loglog(widths, gaps, "o-", label="trained network vs NTK")
 ax.loglog(widths, gaps[0] * np.sqrt(widths[0] / np.array(widths)), "k--", label=r"$\propto 1/\sqrt{\mathrm{width}}$")
@@ -482,8 +482,8 @@ for L in depths:
 
 # %%
 # alt: Relative error of neural-tangents' NTK diagonal against depth on a log scale: the points
-# alt: rise by orders of magnitude from depth 20 to 140 along the dashed fitted line c x 1.2257^L,
-# alt: which crosses the 5 % line near depth 150.
+#      rise by orders of magnitude from depth 20 to 140 along the dashed fitted line c x 1.2257^L,
+#      which crosses the 5 % line near depth 150.
 fig, ax = plt.subplots(figsize=(4.5, 3.2))
 ax.semilogy(depths, np.maximum(errors, 1e-17), "o", label="neural-tangents' diagonal")
 grid = np.arange(0, 330, 10)
@@ -531,7 +531,7 @@ for L in layers:
     k = ntk.erf_ntk(data.x_train, None, int(L))
     ratios.append(np.max(np.abs(k - np.diag(np.diag(k)))) / np.min(np.diag(k)))
 # alt: Largest off-diagonal over diagonal of the NTK against depth on a log scale: the points
-# alt: fall steadily, parallel to the dashed 0.745^L line; a vertical line marks the paper's depth.
+#      fall steadily, parallel to the dashed 0.745^L line; a vertical line marks the paper's depth.
 fig, ax = plt.subplots(figsize=(4.5, 3.2))
 ax.semilogy(layers, ratios, ".", label="largest off-diagonal / diagonal")
 ax.semilogy(layers, ratios[-1] * 0.745 ** (layers - layers[-1]), "k--", label=r"$\propto 0.745^L$")
@@ -551,8 +551,8 @@ print(f"at the paper's depth {depth}: off-diagonal / diagonal = {ratios[np.searc
 from qdr_course.widgets import explore_depth_factor  # noqa: E402
 
 # alt: At depth factor 0.1: a heat map (with colour bar) of the normalised NTK of 24 training
-# alt: images, bright on the diagonal and dim elsewhere, beside curves of its mean off-diagonal
-# alt: and condition number kappa falling as the depth factor grows.
+#      images, bright on the diagonal and dim elsewhere, beside curves of its mean off-diagonal
+#      and condition number kappa falling as the depth factor grows.
 explore_depth_factor(data.x_train[:24])
 
 # %% [markdown]

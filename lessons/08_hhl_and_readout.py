@@ -66,7 +66,7 @@ rng = set_seed(0)
 
 # %%
 # alt: The 3-qubit QFT circuit: a Hadamard on each qubit, controlled-phase gates of angle pi/2
-# alt: and pi/4 between them, and one swap of the first and last qubit at the end.
+#      and pi/4 between them, and one swap of the first and last qubit at the end.
 qft3 = hhl.qft_circuit(3)
 qft3.draw("mpl", fold=-1)
 
@@ -114,13 +114,13 @@ assert np.abs(kick[:, 0]).max() < 1e-12
 
 # %%
 # alt: The phase-estimation circuit: qubit 0 prepared in |1>, three clock qubits in |+>, each
-# alt: controlling a phase gate of doubling angle on qubit 0, then an inverse QFT on the clock.
+#      controlling a phase gate of doubling angle on qubit 0, then an inverse QFT on the clock.
 qpe = hhl.phase_estimation_circuit(0.3, num_clock=3)
 qpe.draw("mpl", fold=-1)
 
 # %%
 # alt: Two bar charts of the clock-reading probabilities against j/8: for phase 0.3 the
-# alt: probability is spread around 2/8 and 3/8 with 2/8 highest; for phase 0.25 all of it is at 2/8.
+#      probability is spread around 2/8 and 3/8 with 2/8 highest; for phase 0.25 all of it is at 2/8.
 fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
 for ax, phase in zip(axes, (0.3, 0.25)):
     probs = hhl.phase_estimation_probabilities(phase, 3)
@@ -187,8 +187,8 @@ assert hhl.phase_estimation_probabilities(0.25, 3)[2] > 1 - 1e-9
 
 # %%
 # alt: The HHL circuit on 5 qubits: state preparation of b on qubit 0, phase estimation with
-# alt: three clock qubits, a uniformly controlled RY rotation of the ancilla, and the inverse
-# alt: phase estimation.
+#      three clock qubits, a uniformly controlled RY rotation of the ancilla, and the inverse
+#      phase estimation.
 tiny = hhl.HHL(np.array([[2.0, -1.0], [-1.0, 2.0]]), num_clock=3)
 tiny.circuit([1.0, 0.0]).draw("mpl", fold=-1)
 
@@ -269,9 +269,9 @@ assert abs(sim_smallest - hhl.success_probability(a10, basis[:, 0], solver10.c))
 
 # %%
 # alt: Left: HHL fidelity against the number of clock qubits for a 4x4 matrix with kappa 5,
-# alt: rising past the 0.99 line at 8 qubits. Right: success probability against kappa on
-# alt: log axes for b = (1,1,1,1) (circles) and the worst case b along lambda_max (squares), with
-# alt: the formula sum beta^2 (C/lambda)^2 (crosses) and the line 1/kappa^2 the worst case follows.
+#      rising past the 0.99 line at 8 qubits. Right: success probability against kappa on
+#      log axes for b = (1,1,1,1) (circles) and the worst case b along lambda_max (squares), with
+#      the formula sum beta^2 (C/lambda)^2 (crosses) and the line 1/kappa^2 the worst case follows.
 a5 = hhl.matrix_with_condition_number(5, 4, seed=1)
 clocks = list(range(4, 10))
 fidelities = [hhl.HHL(a5, num_clock=m).solve(np.ones(4)).fidelity for m in clocks]
@@ -402,7 +402,7 @@ o = overlaps[hard]
 hadamard = hhl.hadamard_test_circuit(hhl.state_preparation_circuit(small.y_train),
                                      hhl.state_preparation_circuit(k_rows[hard]))
 # alt: The Hadamard-test circuit: a control qubit in |+> applies the preparation of |y> when 1
-# alt: and of |k_*> when 0 on three qubits, then a Hadamard and a measurement of the control.
+#      and of |k_*> when 0 on three qubits, then a Hadamard and a measurement of the control.
 hadamard.draw("mpl", fold=-1)
 
 # %%
@@ -410,8 +410,8 @@ shot_grid = np.unique(np.geomspace(1, 64 / o**2, 9).astype(int))
 wrong = [np.mean(hhl.sign_readout(k_rows[hard], small.y_train, shots=int(s), seed=3,
                                   repeats=200)["signs"] != np.sign(o)) for s in shot_grid]
 # alt: Sign error rate of the Hadamard test against the number of shots on log axes: the
-# alt: measured rates (circles) fall from about one half to near zero past S = 1/o^2 (vertical
-# alt: line), following the normal-approximation curve Phi(-|o| sqrt S) (dashed).
+#      measured rates (circles) fall from about one half to near zero past S = 1/o^2 (vertical
+#      line), following the normal-approximation curve Phi(-|o| sqrt S) (dashed).
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.loglog(shot_grid, np.maximum(wrong, 1e-3), "o", label="Hadamard test, 200 runs each (Aer)")
 ax.loglog(shot_grid, np.maximum(norm.cdf(-abs(o) * np.sqrt(shot_grid)), 1e-3), "k--",
@@ -483,7 +483,7 @@ assert split["terms"]["-+"] == split["terms"]["--"] == 0  # every k_i > 0 at thi
 # %%
 k_hard = k_rows[hard] / np.abs(k_rows[hard]).max()  # the per-row bound: |k_i| <= 1
 # alt: The rejection-sampler circuit: Hadamards on three index qubits and a uniformly
-# alt: controlled RY rotation of the flag qubit with angles 2 arcsin k_i.
+#      controlled RY rotation of the flag qubit with angles 2 arcsin k_i.
 sampler_circuit = hhl.rejection_sampler_circuit(k_hard)
 sampler_circuit.draw("mpl", fold=-1)
 
@@ -562,7 +562,7 @@ assert np.array_equal(signs_hhl, signs_classical)
 classical_wrong = [ntk.sign_error_rate(k_rows[hard], small.y_train, int(s), repeats=400, rng=1)
                    for s in shot_grid]
 # alt: Sign error rate against shots or samples on log axes: the quantum Hadamard test (circles)
-# alt: and the classical length-squared sampler (open squares) fall together past 1/o^2.
+#      and the classical length-squared sampler (open squares) fall together past 1/o^2.
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.loglog(shot_grid, np.maximum(wrong, 1e-3), "o-", label="quantum: Hadamard-test shots")
 ax.loglog(shot_grid, np.maximum(classical_wrong, 1e-3), "s--", mfc="none",
@@ -614,10 +614,10 @@ for row in table:
 
 # %%
 # alt: Two log-log panels of queries for 64 predictions against n. Left, the sparsified NTK:
-# alt: HHL and CKS plain and with amplification (solid and dashed) lie 30 to over 10^7 times above
-# alt: conjugate gradient (dotted, triangles) at every n. Right, the diagonal NTK: the plain
-# alt: quantum readout and the classical sampler lie close together, the dot product grows like
-# alt: n, and the amplified quantum readout grows slowest and drops below the dot product from n = 32.
+#      HHL and CKS plain and with amplification (solid and dashed) lie 30 to over 10^7 times above
+#      conjugate gradient (dotted, triangles) at every n. Right, the diagonal NTK: the plain
+#      quantum readout and the classical sampler lie close together, the dot product grows like
+#      n, and the amplified quantum readout grows slowest and drops below the dot product from n = 32.
 ns = [r["n"] for r in table]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
 for key, style, label in (("hhl", "o-", "HHL, plain"), ("hhl_aa", "o--", "HHL + AA/AE"),

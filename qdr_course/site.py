@@ -269,9 +269,11 @@ def _with_toctree(text: str, lessons: list[Path], docs: list[Path]) -> str:
 
 # --------------------------------------------------------------------------- alt text
 
-#: A figure's description in its code cell, one line per figure shown, in figure order. The
-#: site puts it into the figure's <img alt=...>; in JupyterLab it is a comment beside the code.
+#: A figure's description in its code cell, one per figure shown, in figure order: a line
+#: ``# alt: <text>``, continued on comment lines indented by at least two spaces (``#   more``).
+#: The site puts it into the figure's <img alt=...>; in JupyterLab it is a comment by the code.
 ALT_LINE = re.compile(r"^\s*#\s*alt:(.*)$")
+ALT_CONTINUATION = re.compile(r"^\s*#\s{2,}(\S.*)$")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 MIN_ALT_WORDS = 6  # "one sentence saying what the figure shows, its axes and its message"
 #: The alt of a figure whose cell has no description: says so rather than show a file name.
@@ -279,8 +281,18 @@ MISSING_ALT = "A figure made by the code above (its description is missing)"
 
 
 def alt_lines(source: str) -> list[str]:
-    """The ``# alt: <text>`` descriptions of a code cell, in order."""
-    return [m.group(1).strip() for m in map(ALT_LINE.match, source.splitlines()) if m]
+    """The ``# alt: <text>`` descriptions of a code cell (with their continuation lines)."""
+    texts: list[str] = []
+    continuing = False
+    for line in source.splitlines():
+        if start := ALT_LINE.match(line):
+            texts.append(start.group(1).strip())
+            continuing = True
+        elif continuing and (more := ALT_CONTINUATION.match(line)):
+            texts[-1] += " " + more.group(1).strip()
+        else:
+            continuing = False
+    return texts
 
 
 def figure_outputs(cell: nbformat.NotebookNode) -> list[str]:

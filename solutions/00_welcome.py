@@ -85,12 +85,13 @@
 #   - Build the paper's data and fully connected erf network with its exact constants (erf_scale, mu) and its depth L = 0.1 L_conv.
 #   - Derive the NTK recursion from the chain rule, define the NNGP kernel beside it, implement the closed form and check both against `neural_tangents`.
 #   - Explain why the direct NTK computation loses precision at large depth and how the stable recursion avoids it.
-# - **[07 · The sparsified NTK and what a quantum solver would need](07_sparsified_ntk.ipynb)** (50 + 25 min)
+# - **[07 · The sparsified NTK and what a quantum solver would need](07_sparsified_ntk.ipynb)** (65 + 60 min)
 #   - Build the paper's sparsified NTK (random pattern, same-class entries, diagonal kept) and its diagonal NTK, and predict with both.
 #   - Compute s, κ, the paper's state-preparation cost N/P (one global maximum), its optimistic per-row variant and the bound a real state preparation pays, and the readout cost 1/o² - 1.
 #   - See the depth trade-off: at the paper's depth the NTK is numerically diagonal (κ = 1, every method predicts the same); shallower networks give accuracy that depends on κ.
-#   - Reproduce the paper's figure against n, for the fully connected network and a small CNN, with the paper's trial counts and honest bootstrap error bars; fit log-log growth exponents and judge the O(log n) claims.
-#   - Reproduce the original's repeated-values bug and see how it shrank the error bars.
+#   - Reproduce the paper's figure at the paper's scale (28x28 MNIST 8 vs 9, n up to 512, 256 test images, three sparsity patterns per trial) with the original's error bars, and a CNN at the paper's depth 96 on small images.
+#   - Tell O(log n) from a power of n with local slopes and a two-model comparison, apply one criterion to every metric, and take the paper's N/P apart into its per-row part and its global-maximum part.
+#   - Reproduce the original's repeated-values bug exactly (144 copies of each value at n = 16) and see how it shrank the error bars.
 # - **[08 · Phase estimation, HHL and a readout that does not peek](08_hhl_and_readout.ipynb)** (70 + 30 min)
 #   - Build a 3-qubit QFT from Hadamards and controlled phases, and see phase kickback put a phase on a control qubit.
 #   - Explain phase estimation and read an eigenphase with 3 clock qubits; see why the estimate is spread over neighbouring clock values.
@@ -104,7 +105,7 @@
 #   - Compare the fake device's prediction with the exact result, without and with measurement-error mitigation (TREX).
 #   - Run the layer and the grader on your own IBM Quantum account, with one changed line.
 #
-# All 10 lessons: 675 minutes (11 h 15 min) of teaching and exercises.
+# All 10 lessons: 725 minutes (12 h 05 min) of teaching and exercises.
 #
 # <!-- end of course map -->
 #

@@ -18,7 +18,7 @@ from scipy.ndimage import gaussian_filter
 from qdr_course import checks
 from qdr_course.checks import exercise_check
 from qdr_course.checks._core import non_finite_kind
-from qdr_course.ntk import MU, erf_ntk, readout_overlap, sparsity_pattern
+from qdr_course.ntk import MU, erf_ntk, sparsity_pattern
 from qdr_course.quantum.hhl import clock_reading
 from qdr_course.retina.metrics import confusion, qwk_from_confusion
 from qdr_course.retina.models import lesion_enrichment, saliency_map, sigmoid_pair_loss_floor
@@ -66,7 +66,7 @@ RIGHT = {
     "check_lesion_enrichment": lesion_enrichment,
     "check_erf_ntk": lambda x1, x2, depth: erf_ntk(x1, x2, depth),
     "check_sparsity_pattern": sparsity_pattern,
-    "check_readout_overlap": readout_overlap,
+    "check_max_factor": lambda k: (np.abs(k).max() / np.abs(k).max(axis=1)) ** 2,
     "check_clock_reading": clock_reading,
     "check_depth_growth": lambda: (8 * math.log(2) / MU, 8 * math.log(2) / MU),
     "check_width_gap_prediction": lambda: 8.0,

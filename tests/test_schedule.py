@@ -90,7 +90,7 @@ def test_a_lesson_is_cut_by_a_break_only_into_parts_of_at_least_min_part():
 
 def test_a_half_day_whose_required_lessons_cannot_fit_says_so():
     long = {n: LessonSummary(n, n, 150, 50, []) for n in ("06", "07", "08")}
-    with pytest.raises(ValueError, match="required lessons 06, 07 need .* more than its 4 h"):
+    with pytest.raises(ValueError, match="required lessons 06, 08 need .* more than its 4 h"):
         schedule.fit_half_day(schedule.HALF_DAYS[1], long)
 
 
@@ -108,3 +108,9 @@ def test_breaks_fall_between_lessons_unless_that_does_not_fit():
                        "02 B, continued"]
     assert schedule.fitting_timetable(lessons, False, 135).length == 135  # between lessons
     assert schedule.fitting_timetable(lessons, False, 134).rows[2][1] == "break (15 min)"
+
+
+def test_a_half_day_that_cannot_fit_is_said_in_the_guide_not_a_traceback():
+    long = [LessonSummary(n, n, 150, 50, []) for n in ("00", "06", "07", "08")]
+    text = schedule.schedule_markdown(long)
+    assert "**Half day, NTK track** does not fit: Half day, NTK track: its required lessons" in text

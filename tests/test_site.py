@@ -394,6 +394,9 @@ def test_alt_lines_are_matched_to_figures_and_reach_the_img_tag(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[good, plain])
     assert figure_alt_problems(nb, "x.ipynb") == []
     assert alt_lines(good.source)[1].startswith("A bar chart")
+    assert alt_lines("# alt: A curve of loss against epoch,\n#      falling to 0.2.\n"
+                     "# not part of it\n# alt: Counts per grade.") == [
+        "A curve of loss against epoch, falling to 0.2.", "Counts per grade."]
     problems = figure_alt_problems(nbformat.v4.new_notebook(cells=[short, missing]), "x.ipynb")
     assert len(problems) == 2 and "too short" in problems[0] and "has 0 '# alt:'" in problems[1]
     texts = figure_alt_texts(nb)

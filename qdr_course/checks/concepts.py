@@ -215,6 +215,48 @@ QUESTIONS: dict[str, ConceptQuestion] = {
               "correlation exactly 1, so there is no rounding error to amplify.",
          "d": "deep erf NTKs approach a multiple of the identity: they get better conditioned, "
               "not singular."}),
+    "7.1": ConceptQuestion(
+        "Rejection sampling loads |k_*> by rotating an ancilla to amplitude k_i / B for a bound "
+        "B >= max_i |k_i| and keeping the run when the ancilla reads 1. The paper takes B = the "
+        "largest entry of the WHOLE test-kernel matrix; taking each test image's own row maximum "
+        "gives an N/P several times smaller. Which B may a quantum algorithm use?",
+        {"a": "Any: |k_*> is normalised, so dividing k_* by a constant does not change the state "
+              "or its cost.",
+         "b": "The row maximum: it is the tightest valid bound, so it gives the true cost.",
+         "c": "Only a bound fixed before the state is prepared; the row maximum or the global "
+              "maximum is usable only if it is known in advance, otherwise finding it is a "
+              "classical pass over the kernel that costs more than the speed-up.",
+         "d": "Either: the median over test images comes out the same with both."},
+        "c",
+        {"a": "the state is the same, but the success probability P / N is not: a larger B makes "
+              "every amplitude k_i / B smaller and the ancilla reads 1 less often.",
+         "b": "tightest, yes, but the circuit's rotation angles must be set from B before any "
+              "k_i is seen; knowing every row's maximum means having computed the row.",
+         "c": "right: the cost is decided by what is known in advance. The paper's global "
+              "maximum was computed after evaluating the whole test kernel, and the only bound "
+              "stated in advance (the clip at k_thresh) costs 10^6 tries or more here.",
+         "d": "they differ image by image by (global max / row max)^2, and so do their medians: "
+              "the lesson measured the factor."}),
+    "7.2": ConceptQuestion(
+        "In the original analysis every N/P value at n = 16 appears 144 times (16 trials x 3 "
+        "patterns x 3 patterns) in the array whose median and Poisson-bootstrap spread it plots. "
+        "What does the replication do to the figure?",
+        {"a": "It changes the plotted medians, so the N/P points themselves are wrong.",
+         "b": "Nothing: copies carry no new information, so every statistic stays the same.",
+         "c": "The medians stay the same, but the error bar treats the 144 copies as independent "
+              "observations and comes out roughly sqrt(144) = 12 times too narrow.",
+         "d": "It widens the error bars, because repeated values add variance."},
+        "c",
+        {"a": "every value is repeated the same number of times, so the median (and the mean) is "
+              "unchanged: the points are right.",
+         "b": "the centre is unchanged, but a bootstrap draws (or weights) entries one by one: "
+              "with 144 copies each value is drawn about 144 times and the resampled medians "
+              "barely move.",
+         "c": "right: copies look like data to a resampling method. Even without copies, the 256 "
+              "test images of one trial share a training set, so the independent units are the "
+              "16 trials, not 16 x 256 images.",
+         "d": "copies of a value add no spread around it: the sample variance stays about the "
+              "same while the count grows, so standard errors shrink."}),
     "8.1": ConceptQuestion(
         "HHL rotates its ancilla so that the |1> amplitude is C / lambda_j, with C = lambda_min. "
         "In the worst case for b, how does its success probability P(ancilla = 1) scale with the "

@@ -8,8 +8,9 @@ import numpy as np
 
 from qdr_course.checks._core import ExerciseError, exercise_check
 
-__all__ = ["check_erf_ntk", "check_sparsity_pattern", "check_readout_overlap", "check_depth_growth",
-           "check_width_gap_prediction", "check_clock_reading", "check_success_prediction"]
+__all__ = ["check_erf_ntk", "check_sparsity_pattern", "check_depth_growth",
+           "check_width_gap_prediction", "check_clock_reading", "check_success_prediction",
+           "check_max_factor"]
 
 
 def _digits(n: int = 6, n_test: int = 4):
@@ -79,37 +80,6 @@ def check_sparsity_pattern(sparsity_pattern) -> str:
                             "each row draws c ~ Binomial(n, p) columns with p = min(2 ln n / n, 1)")
     return (f"About {mean:.1f} nonzeros per row for n = 64 (2 ln n = {2 * math.log(64):.1f} "
             "drawn, half in the class).")
-
-
-@exercise_check("readout overlap o")
-def check_readout_overlap(readout_overlap) -> str:
-    """Compare o = <k_*|K^-1 y / ||K^-1 y||> (or <k_*|y>) per test row with the reference.
-
-    See lesson 07.
-    """
-    from qdr_course.ntk import erf_ntk
-    from qdr_course.ntk import readout_overlap as reference
-
-    data = _digits(8, 4)
-    kernel = erf_ntk(data.x_train, None, 3)
-    k_test = erf_ntk(data.x_test, data.x_train, 3)
-    for kern in (None, kernel):
-        got = readout_overlap(k_test, data.y_train, kern)
-        if got is None:
-            raise ExerciseError("your function returned None: did you forget `return`?")
-        got = np.asarray(got, dtype=np.float64)
-        want = reference(k_test, data.y_train, kern)
-        if got.shape != want.shape:
-            raise ExerciseError(f"expected one overlap per test row, shape {want.shape}, got "
-                                f"{got.shape}")
-        if not np.allclose(got, want, atol=1e-10):
-            which = "the sparse case"
-            if kern is None:
-                which = "the diagonal case (kernel=None): o = <k_*|y>"
-            raise ExerciseError(f"{which} differs: got {np.round(got[:2], 4)}, expected "
-                                f"{np.round(want[:2], 4)}; normalise both k_* and the solution to "
-                                "unit length")
-    return "Both the diagonal and the linear-system readout overlaps are right."
 
 
 def _relative_verdict(got, want: float, rel_tol: float, name: str) -> None:
@@ -199,3 +169,39 @@ def check_success_prediction(my_prediction) -> str:
     _relative_verdict(p_along_smallest, 1.0, 0.1, "p_along_smallest")
     return ("The ancilla's |1> amplitude is C / lambda: 1 / kappa for the largest eigenvalue, so "
             "the probability is 1 / kappa^2 in the worst case.")
+
+
+@exercise_check("global N/P = per-row N/P x your factor")
+def check_max_factor(max_factor) -> str:
+    """The learner's factor must turn per-row N/P into the paper's global N/P, row by row.
+
+    See lesson 07. Tested on a random kernel with one large entry and on a real test kernel; the
+    expected factors are never printed.
+    """
+    from qdr_course.ntk import erf_ntk, state_preparation_measurements
+
+    data = _digits(8, 6)
+    real = erf_ntk(data.x_test, data.x_train, 3)
+    spiky = np.random.default_rng(1).uniform(-0.3, 0.3, size=(5, 12))
+    spiky[2, 7] = 0.9
+    for name, k in (("a random kernel with one large entry", spiky), ("a real test kernel", real)):
+        got = max_factor(k)
+        if got is None:
+            raise ExerciseError("your function returned None: did you forget `return`?")
+        got = np.asarray(got, dtype=np.float64)
+        want = (state_preparation_measurements(k, "global")
+                / state_preparation_measurements(k, "row"))
+        if got.shape != want.shape:
+            raise ExerciseError(f"return one factor per test row (shape {want.shape}), got shape "
+                                f"{got.shape}")
+        if not np.all(np.isfinite(got)):
+            raise ExerciseError("your factors contain NaN or inf: divide by the rows' maxima of "
+                                "|k|, which are positive")
+        if not np.allclose(got, want, rtol=1e-9):
+            hint = (" Compare squares: P adds up k_i squared." if np.allclose(got**2, want)
+                    else " Should the factor be 1 for the row that holds the global maximum?")
+            raise ExerciseError(f"on {name} your factors do not turn per-row N/P into global "
+                                f"N/P.{hint}")
+    return ("Right: the factor is 1 for the row that holds the largest entry and grows as the "
+            "square of how much smaller a row's own peak is.")
+
