@@ -56,7 +56,7 @@ SEGMENTATION_SHORT_SIDE = 512
 JPEG_QUALITY = 90
 #: The lesion masks of the segmentation set, in IDRiD's order, and their names.
 IDRID_LESIONS = ("MA", "HE", "EX", "SE", "OD")
-IDRID_LESION_NAMES = {"MA": "microaneurysms", "HE": "haemorrhages", "EX": "hard exudates",
+IDRID_LESION_NAMES = {"MA": "microaneurysms", "HE": "hemorrhages", "EX": "hard exudates",
                 "SE": "soft exudates", "OD": "optic disc"}
 #: The synthetic lesion type (:data:`~qdr_course.retina.lesions.LESION_TYPES`) each IDRiD mask
 #: is the real counterpart of (soft exudates are cotton-wool spots; the optic disc is anatomy).
