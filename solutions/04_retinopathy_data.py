@@ -247,8 +247,10 @@ assert np.bincount(test_grades, minlength=5).tolist() == [34, 5, 32, 19, 13]
 # ### Real lesion masks
 #
 # The synthetic generator knows where it drew each lesion; IDRiD's experts marked them by hand.
-# The masks are the real counterpart of the synthetic ones, in the same colours (optic disc
-# outlined in white), with a zoom on the macula where microaneurysms and exudates gather:
+# `load_idrid_segmentation` returns a `SegmentationSet`: photographs, masks `(N, 5, H, W)` in the
+# order MA, HE, EX, SE, OD, and which masks IDRiD gives. The masks are the real counterpart of the
+# synthetic ones, shown in the same colours (optic disc outlined in white), with a zoom on the
+# macula where microaneurysms and exudates gather:
 
 # %%
 from qdr_course.retina import IDRID_LESION_NAMES, IDRID_LESIONS, IDRID_TO_SYNTHETIC, load_idrid_segmentation
@@ -312,7 +314,8 @@ assert np.median(segmentation.mask("MA").sum(axis=(1, 2)) / fov_area) < 0.005
 # photographs together. IDRiD gives no patient ids; we check its split by content below.
 #
 # IDRiD keeps its own 103 test photographs (so results compare with other work on IDRiD) and
-# carves a validation split, stratified by grade, out of its training photographs:
+# carves a validation split, stratified by grade, out of its training photographs
+# (`load_grading_data("idrid")` calls `load_idrid`; each split's `dme` holds the DME risk):
 
 # %%
 from qdr_course.retina import load_grading_data
@@ -502,7 +505,8 @@ print("a training batch:", tuple(x.shape), x.dtype, "grades", y[:8].tolist())
 #   re-compressed), some with *different* grades.
 #
 # The cure is a **patient-level split**, by *group*: every image of one patient, and every copy of
-# one photograph, goes to the same split. Copies are found with a **perceptual hash**: take the
+# one photograph, goes to the same split. Copies are found with a **perceptual hash**
+# (`perceptual_hash`): take the
 # green channel (where vessels and lesions are sharpest) of a square at the centre of the field
 # of view, shrink it to 64 x 64, take its 2-D discrete cosine transform, keep the 16 x 16 lowest
 # frequencies without the constant term and record, for each of those 255 coefficients, whether
@@ -859,8 +863,8 @@ assert filtered_change < 0.5 * raw_change
 #
 # A real border is not black. IDRiD's holds JPEG noise of 10-20 grey levels that rises towards
 # the field, whose dim rim then jumps to about 100. A fixed threshold of 10 sits inside that
-# noise: the box moves when the same photograph is saved again. `fov_mask` therefore takes the
-# larger of 10 and a fifth of the photograph's 90th-percentile brightness, and `fov_box` keeps
+# noise: the box moves when the same photograph is saved again. `fov_threshold` therefore takes
+# the larger of 10 and a fifth of the photograph's 90th-percentile brightness, and `fov_box` keeps
 # the rows and columns in which at least 1 % of the pixels are in the field. Measured on 30 IDRiD
 # photographs, each saved again at JPEG quality 50, 70 and 90 - the box before and after, with
 # the plain `> 10` rule and with the package's:
