@@ -72,8 +72,8 @@ def register(subparsers) -> None:
 
     info = sub.add_parser("info", help="images per grade and split of a data source")
     info.add_argument("source",
-                      help="'synthetic', 'retinamnist', 'retinamnist:FILE.npz', 'aptos:DIR' or "
-                      "'eyepacs:DIR'")
+                      help="'synthetic', 'idrid', 'retinamnist', 'retinamnist:FILE.npz', "
+                      "'aptos:DIR' or 'eyepacs:DIR'")
     info.add_argument("--size", type=int, default=64, help="image size (default 64)")
     info.add_argument("--n", type=int, default=2000, help="synthetic set size (default 2000)")
     info.add_argument("--skip-bad", action="store_true",
