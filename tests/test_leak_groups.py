@@ -115,3 +115,11 @@ def test_aptos_folder_keeps_duplicates_together_and_reports_conflicts(tmp_path):
         assert split[original] == split[copy]
     assert data.conflicts == [(["img03", "dupC"], [0, 3])]
     assert data.groups == len(GRADES)
+
+
+def test_hash_of_a_frame_without_a_field_of_view():
+    black = np.zeros((40, 60, 3), np.uint8)
+    bright = np.full((40, 60, 3), 200, np.uint8)
+    for image in (black, bright):
+        bits = perceptual_hash(image)
+        assert bits.shape == (255,) and bits.dtype == bool

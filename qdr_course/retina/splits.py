@@ -211,8 +211,12 @@ def perceptual_hash(image, hash_size: int = HASH_SIZE) -> np.ndarray:
                          f"{image.shape}")
     if not 2 <= hash_size <= 64:
         raise ValueError(f"hash_size must be 2..64 (a block of the 64 x 64 DCT), got {hash_size}")
-    row, col, radius = fov_circle(image)
-    half = HASH_CENTRE * radius
+    try:
+        row, col, radius = fov_circle(image)
+    except ValueError:  # no field of view (a black or empty frame): read the image's centre
+        row, col = (image.shape[0] - 1) / 2, (image.shape[1] - 1) / 2
+        radius = min(image.shape[:2]) / 2
+    half = max(HASH_CENTRE * radius, 1.0)
     centre = image[max(0, int(round(row - half))):int(round(row + half)),
                    max(0, int(round(col - half))):int(round(col + half)), 1]
     small = Image.fromarray(np.ascontiguousarray(centre)).resize((64, 64), Image.Resampling.BOX)
