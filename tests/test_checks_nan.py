@@ -61,6 +61,8 @@ RIGHT = {
     "check_stratified_split": _split,
     "check_qwk": lambda a, b: qwk_from_confusion(confusion(a, b)),
     "check_ben_graham": _ben_graham,
+    "check_qwk_prediction": lambda: (0.8, 0.45),
+    "check_copy_prediction": lambda: "c",
     "check_sigmoid_pair_floor": sigmoid_pair_loss_floor,
     "check_saliency_map": saliency_map,
     "check_lesion_enrichment": lesion_enrichment,

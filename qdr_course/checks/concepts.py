@@ -178,6 +178,43 @@ QUESTIONS: dict[str, ConceptQuestion] = {
               "biased value.",
          "d": "the shift has the other sign: reading 1 as 0 (p10) pushes <Z> up, towards +1, "
               "and the shrink applies too."}),
+    "4.1": ConceptQuestion(
+        "A fundus photograph shows a few microaneurysms and a ring of hard exudates half a disc "
+        "diameter from the fovea, and nothing else. Under the ICDR rules, what is the eye's DR "
+        "grade, and is it referable?",
+        {"a": "Mild NPDR (grade 1): exudates belong to macular edema, a separate axis, so the DR "
+              "grade stays 1 and a 'grade >= 2' rule would not refer it.",
+         "b": "Moderate NPDR (grade 2): exudates are more than microaneurysms; it is referable, "
+              "for DR and for DME.",
+         "c": "No DR (grade 0): macular edema is not retinopathy.",
+         "d": "Severe NPDR (grade 3): exudates this close to the fovea threaten sight."},
+        "b",
+        {"a": "grade 1 is 'microaneurysms only': any other lesion - an exudate included - makes "
+              "the eye at least moderate. This course's own earlier text made this mistake.",
+         "b": "right: exudates make it moderate NPDR, and exudates within one disc diameter of "
+              "the fovea are referable DME as well.",
+         "c": "the exudates and microaneurysms are lesions of diabetic retinopathy: the grade "
+              "cannot be 0.",
+         "d": "severe NPDR needs a criterion of the 4-2-1 rule (hemorrhages in 4 quadrants, "
+              "venous beading in 2, IRMA in 1); a threat to sight is DME's axis, not the DR "
+              "grade."}),
+    "4.2": ConceptQuestion(
+        "IDRiD publishes no patient ids; its 413 training and 103 test photographs are separate "
+        "files in separate folders. What does that tell you about a leak between its training "
+        "and test sets?",
+        {"a": "There is none: no file is in both folders.",
+         "b": "Nothing yet: a copy or the same eye can hide under another name; compare the "
+              "images themselves (e.g. perceptual hashes), knowing what that comparison can miss.",
+         "c": "There must be one: any split of 516 photographs puts some patients on both sides.",
+         "d": "There is none: the data set's authors made the split, and published it."},
+        "b",
+        {"a": "names say nothing about content: APTOS 2019 holds copies of one photograph under "
+              "different ids, and IDRiD's own training set holds identical files under two names.",
+         "b": "right: only the content can show copies; and a hash finds copies of one "
+              "photograph, not always a second photograph of the same eye.",
+         "c": "if every patient gave one photograph there would be no patient on both sides; "
+              "you cannot conclude a leak without looking.",
+         "d": "a published split can still hold copies (APTOS's did); check it."}),
     "6.1": ConceptQuestion(
         "An infinitely wide network is trained by gradient descent on the squared loss until it "
         "converges. Which kernel does its prediction k_*^T K^-1 y use?",
