@@ -28,7 +28,8 @@ from qiskit.primitives import BaseEstimatorV2
 __all__ = ["TOKEN_VARIABLE", "MIN_EXPECTED_FIDELITY", "MITIGATIONS", "JOB_OVERHEAD_SECONDS",
            "has_ibm_credentials", "ibm_service", "ibm_backend", "is_local", "require_qubits",
            "instruction_error", "two_qubit_gate", "error_table", "expected_fidelity",
-           "require_fidelity", "isa_pass_manager", "used_qubits", "DeviceSubset",
+           "require_fidelity", "depth_limit", "readout_errors", "isa_pass_manager",
+           "used_qubits", "DeviceSubset",
            "estimator_options",
            "CostEstimate", "estimate_cost", "BudgetedEstimator", "ibm_estimator", "layer_pubs",
            "estimate_layer_cost", "layer_cost", "ibm_quantum_layer", "grader_cost", "ibm_grader"]
@@ -213,6 +214,33 @@ def require_fidelity(isa_circuit, backend, minimum: float = MIN_EXPECTED_FIDELIT
                          f"below {minimum:g}; use fewer layers or qubits, or a device with lower "
                          "error rates")
     return fidelity
+
+
+def depth_limit(fidelity_1: float, fidelity_2: float, threshold: float) -> int:
+    """The deepest number of layers whose expected fidelity stays >= ``threshold``, when every
+    layer after the first multiplies it by the same factor ``fidelity_2 / fidelity_1``.
+
+    See lesson 09 (exercise 9.1). 0 when even one layer is below the threshold.
+    """
+    if not 0 < fidelity_2 < fidelity_1 <= 1 or not 0 < threshold < 1:
+        raise ValueError("need 0 < fidelity_2 < fidelity_1 <= 1 and 0 < threshold < 1, got "
+                         f"{fidelity_1}, {fidelity_2}, {threshold}")
+    if fidelity_1 < threshold:
+        return 0
+    return 1 + math.floor(math.log(threshold / fidelity_1) / math.log(fidelity_2 / fidelity_1))
+
+
+def readout_errors(backend, qubit: int) -> tuple[float, float]:
+    """(e0, e1) = (P(read 1 | 0), P(read 0 | 1)) of one qubit, from the device's calibration
+    data; both the target's single (average) number when it keeps no such data. See lesson 09.
+    """
+    properties = backend.properties() if hasattr(backend, "properties") else None
+    try:
+        return (float(properties.qubit_property(qubit, "prob_meas1_prep0")[0]),
+                float(properties.qubit_property(qubit, "prob_meas0_prep1")[0]))
+    except Exception:  # noqa: BLE001 - no calibration data: the target's symmetric error
+        error = instruction_error(backend.target, "measure", (qubit,))
+        return error, error
 
 
 def isa_pass_manager(circuit, backend, levels=(1, 2, 3), seed: int = 0):
