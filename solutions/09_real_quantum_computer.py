@@ -154,7 +154,7 @@ print(f"{BACKEND} qubit {lopsided}: e0 = P(read 1 | 0) = {e0:.4f}, "
       f"e1 = P(read 0 | 1) = {e1:.4f}")
 
 # %% [markdown]
-# ### Exercise 9.2 - predict, then run: what does this qubit report?
+# ### Exercise 9.1 - predict, then run: what does this qubit report?
 # **TREX** (twirled readout error extinction, the measurement-error mitigation IBM applies by
 # default) *twirls* the readout: before half of the measurements, chosen at random, it applies
 # an X gate, and it flips those recorded bits back. Before running the next cell, predict the
@@ -287,7 +287,7 @@ f1, f2 = best_fidelity(1), best_fidelity(2)
 print(f"expected fidelity on {BACKEND}: 1 layer {f1:.3f}, 2 layers {f2:.3f}")
 
 # %% [markdown]
-# ### Exercise 9.1 - how deep can the circuit go?
+# ### Exercise 9.2 - how deep can the circuit go?
 # Every further layer adds the same gates, so it multiplies the expected fidelity by about the
 # same factor. Write `depth_limit(f1, f2, threshold)`: the deepest number of layers whose
 # expected fidelity stays at or above `threshold`, if the first layer gives `f1` and every further

@@ -269,7 +269,7 @@ def test_depth_limit_exercise_check(answer, words, capsys):
 
 
 def test_depth_limit_matches_the_transpiled_curve(manila):
-    """The geometric model of exercise 9.1 against real transpilation on FakeManilaV2."""
+    """The geometric model of exercise 9.2 against real transpilation on FakeManilaV2."""
     fidelity = {n: ibm.isa_pass_manager(retinopathy_circuit(n_qubits=3, n_layers=n).circuit,
                                         manila)[1] for n in (1, 2, 23, 24, 25, 26, 27, 28, 29)}
     predicted = ibm.depth_limit(fidelity[1], fidelity[2], 0.5)

@@ -22,7 +22,7 @@ def _as_int(value, what: str) -> int:
     return int(round(number))
 
 
-@exercise_check("Exercise 9.1 (how deep before the fidelity drops below a threshold)")
+@exercise_check("Exercise 9.2 (how deep before the fidelity drops below a threshold)")
 def check_depth_limit(depth_limit) -> str:
     """``depth_limit(f1, f2, threshold)``: deepest L with f1 * (f2 / f1)**(L - 1) >= threshold."""
     from qdr_course.quantum.ibm import depth_limit as reference
@@ -56,7 +56,7 @@ def _z_readings(e0: float, e1: float) -> dict[str, float]:
             "one_twirled": -(1 - e0 - e1)}
 
 
-@exercise_check("Exercise 9.2 (predict what a misread qubit reports)")
+@exercise_check("Exercise 9.1 (predict what a misread qubit reports)")
 def check_readout_prediction(my_prediction, e0: float = 0.01, e1: float = 0.05) -> str:
     """``my_prediction()`` = (<Z> read for |1>, for |+>, for |1> with the readout twirled) on a
     qubit misread with e0 = P(read 1 | 0) and e1 = P(read 0 | 1).

@@ -220,7 +220,7 @@ def depth_limit(fidelity_1: float, fidelity_2: float, threshold: float) -> int:
     """The deepest number of layers whose expected fidelity stays >= ``threshold``, when every
     layer after the first multiplies it by the same factor ``fidelity_2 / fidelity_1``.
 
-    See lesson 09 (exercise 9.1). 0 when even one layer is below the threshold.
+    See lesson 09 (exercise 9.2). 0 when even one layer is below the threshold.
     """
     if not 0 < fidelity_2 < fidelity_1 <= 1 or not 0 < threshold < 1:
         raise ValueError("need 0 < fidelity_2 < fidelity_1 <= 1 and 0 < threshold < 1, got "
