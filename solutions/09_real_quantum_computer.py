@@ -429,8 +429,8 @@ if BACKEND == "FakeManilaV2":
     assert placements[2][0] == placements[3][0] == [2, 3, 4]
     assert round(placements[2][1], 3) == round(placements[3][1], 3) == 0.837
     assert f"{min(readout):.1%} {max(readout):.1%}" == "1.4% 9.6%"
-    cx_errors = error_table(backend)["cx"]
-    assert f"{min(cx_errors):.2%} {max(cx_errors):.1%}" == "0.57% 1.4%"
+    pair_errors = error_table(backend)[gate]
+    assert f"{min(pair_errors):.2%} {max(pair_errors):.1%}" == "0.57% 1.4%"
 torino = fake_device("FakeTorino") if BACKEND != "FakeTorino" else backend
 torino_fidelity = expected_fidelity(transpile_for(two_layers, torino, 1), torino)
 assert f"{torino_fidelity:.2f} {isa_pass_manager(two_layers, torino)[1]:.2f}" == "0.76 0.95"

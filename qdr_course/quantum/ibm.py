@@ -8,8 +8,11 @@ a Qiskit ``BaseEstimatorV2``), so :class:`~qdr_course.quantum.layer.QuantumLayer
 unchanged. Every job goes through :class:`BudgetedEstimator`, which estimates the QPU seconds of
 a job before it is submitted and refuses a job that would exceed the approved budget.
 
-A backend name starting with ``Fake`` (``FakeManilaV2``) selects qiskit-ibm-runtime's *local
-testing mode*: the same code path, run on Aer with the fake device's noise, offline and free.
+A backend name starting with ``Fake`` (``FakeManilaV2``, ``FakeTorino``) selects
+qiskit-ibm-runtime's *local testing mode*: the same code path, run on Aer with the fake device's
+noise, offline and free; only the qubits a job uses are simulated (:class:`DeviceSubset`), so
+127- and 133-qubit devices run too. Nothing assumes a processor family: the native two-qubit
+gate (CZ on Heron, ECR on Eagle, CX on Falcon) and every error rate come from the target.
 The account comes from the user's own saved credentials
 (``QiskitRuntimeService.save_account``, kept in ``~/.qiskit/qiskit-ibm.json``) or the
 ``QISKIT_IBM_TOKEN`` environment variable; the course never writes either.
