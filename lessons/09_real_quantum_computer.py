@@ -507,7 +507,8 @@ if BACKEND == "FakeManilaV2":
 # Now the layer runs: one job for the forward pass of 8 inputs. The same inputs go through the
 # exact statevector layer of lesson 03, and through a copy without mitigation. In local testing
 # mode on a 127- or 133-qubit fake device only the 3 qubits the circuit uses are simulated,
-# with their own errors (a full device would need more memory than any computer has). With a
+# with their own errors (`DeviceSubset`; a full device would need more memory than any computer
+# has). With a
 # real backend and `CONFIRM = False` nothing is sent.
 
 # %%

@@ -115,3 +115,14 @@ def test_aptos_folder_keeps_duplicates_together_and_reports_conflicts(tmp_path):
         assert split[original] == split[copy]
     assert data.conflicts == [(["img03", "dupC"], [0, 3])]
     assert data.groups == len(GRADES)
+
+
+@pytest.mark.parametrize("grades, groups, ids, words", [
+    ([0, 1, 2], [0, 0], None, "3 grades but 2 group labels"),
+    ([0, 1], [0, 0, 1], None, "2 grades but 3 group labels"),
+    ([0, 1], [0, 0], ["a"], "2 grades but 1 ids"),
+])
+def test_conflicting_groups_refuses_lengths_that_do_not_match(grades, groups, ids, words):
+    """Issue 27.14: an extra grade was silently ignored."""
+    with pytest.raises(ValueError, match=words):
+        conflicting_groups(grades, groups, ids)

@@ -140,5 +140,5 @@ def test_cost_model_uses_max_sparsity_and_dequantised_cost():
     row = qlsa_cost.cost_table(records, n_predictions=10)[0]
     assert row["s"] == 5
     assert row["cg"] == pytest.approx(qlsa_cost.cg_queries(16, 5, 2.0) + 10 * 16)
-    assert row["dequantised"] == pytest.approx(10 * 13.0 * math.log2(16))
+    assert row["sampler"] == pytest.approx(10 * 13.0 * 21.0)  # 1/o^2 draws of N/P + 1 queries
     assert row["hhl"] == pytest.approx(10 * qlsa_cost.quantum_queries(16, 5, 2.0, 20.0, 15.0))

@@ -35,7 +35,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                      "growth_exponent", "metrics_from_kernels", "original_replicated_values",
                      "readout_measurements", "readout_overlap", "state_preparation_measurements",
                      "summarise", "sweep", "trial_metrics"],
-    "dequantised": ["sample_overlap", "sign_error_rate"],
+    "dequantised": ["rejection_sample", "sample_overlap", "sign_error_rate"],
     "cnn": ["CNN_DEPTH", "POOL_PER_CLASS", "cnn_kernels", "cnn_pool", "cnn_sweep",
             "cnn_test_threshold", "cnn_trial_metrics"],
 })

@@ -134,9 +134,8 @@ def require_qubits(backend, n_qubits: int) -> None:
 
 # -- will the circuit survive the device's errors? --------------------------------------------
 def instruction_error(target, name: str, qubits: tuple) -> float:
-    """The device's reported error of one instruction on those qubits (0 when none is known).
-
-    See lesson 09.
+    """The device's reported error of one instruction on those qubits (0 when none is known);
+    :func:`error_table` and :func:`expected_fidelity` read every error through it.
     """
     if name not in target.operation_names:
         return 0.0
@@ -583,7 +582,7 @@ def layer_pubs(layer, n_inputs: int, backward: bool = False) -> list:
 
 def estimate_layer_cost(layer, n_inputs: int, backward: bool = True) -> CostEstimate:
     """QPU time of a forward pass of ``n_inputs`` rows through an IBM-backed layer (and of its
-    backward pass when ``backward``). See lesson 09.
+    backward pass when ``backward``); :func:`layer_cost` estimates one not yet built.
     """
     estimator = layer.backend
     if not isinstance(estimator, BudgetedEstimator):

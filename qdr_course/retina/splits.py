@@ -272,6 +272,11 @@ def conflicting_groups(grades, groups, ids=None) -> list:
     patient's two eyes may differ.
     """
     grades, groups = grade_array(grades), np.asarray(groups)
+    if len(groups) != len(grades):
+        raise ValueError(f"{len(grades)} grades but {len(groups)} group labels; give one group "
+                         "label per image")
+    if ids is not None and len(ids) != len(grades):
+        raise ValueError(f"{len(grades)} grades but {len(ids)} ids; give one id per image")
     found = []
     for label in np.unique(groups):
         members = np.flatnonzero(groups == label)
