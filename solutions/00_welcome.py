@@ -99,13 +99,13 @@
 #   - Draw and explain the HHL circuit (prepare, estimate, rotate, uncompute, post-select); predict its success probability from A's spectrum and b.
 #   - Prepare |k_*⟩ by rejection sampling on a circuit and measure its success rate P/N; read sign(⟨k_*|a⟩) from counts alone, and judge the paper's readout.
 #   - Compare the cost per prediction with classical solvers under equal access, with and without amplitude amplification and estimation, and state the verdict.
-# - **[09 · On a real quantum computer](09_real_quantum_computer.ipynb)** (25 + 10 min)
-#   - Choose a backend, transpile a circuit to its native gates (ISA) and predict its expected fidelity from the device's reported error rates.
+# - **[09 · On a real quantum computer](09_real_quantum_computer.ipynb)** (40 + 25 min)
+#   - Read a device's native gates and reported error rates, and predict what a readout error does to $\langle Z\rangle$, with and without twirling.
+#   - Transpile a circuit to the device's native gates (ISA), choose its physical qubits and predict its expected fidelity and the depth it can afford.
 #   - Estimate a job's cost in QPU seconds before submitting it, and know what batch and session mode are for.
-#   - Compare the fake device's prediction with the exact result, without and with measurement-error mitigation (TREX).
-#   - Run the layer and the grader on your own IBM Quantum account, with one changed line.
+#   - Run the layer and the grader on a device: locally on a fake device, or on your own IBM Quantum account with one changed line.
 #
-# All 10 lessons: 760 minutes (12 h 40 min) of teaching and exercises.
+# All 10 lessons: 790 minutes (13 h 10 min) of teaching and exercises.
 #
 # <!-- end of course map -->
 #

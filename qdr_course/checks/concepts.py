@@ -331,6 +331,44 @@ QUESTIONS: dict[str, ConceptQuestion] = {
          "c": "a global phase is unobservable: no measurement depends on it.",
          "d": "a state vector is not available on hardware; both the split readout and the "
               "Hadamard test work from counts alone."}),
+    "9.1": ConceptQuestion(
+        "On FakeManilaV2, the same 2-layer circuit has 4 two-qubit gates at every optimisation "
+        "level, yet level 1 gives an expected fidelity of 0.806 and level 2 gives 0.837. Why?",
+        {"a": "Level 2 removes more gates, and fewer gates fail less often.",
+         "b": "Level 2 puts the circuit on other physical qubits, whose reported gate and "
+              "readout errors are smaller.",
+         "c": "The expected fidelity is estimated from shots, so two runs differ by chance.",
+         "d": "Level 2 adds error mitigation, which raises the fidelity."},
+        "b",
+        {"a": "both circuits have the same gates (4 two-qubit gates, the same rotations): what "
+              "changed is where they run, not how many there are.",
+         "b": "right: qubits of one device differ several-fold (Manila's readout errors run from "
+              "1.4 % to 9.6 %), so the choice of physical qubits is worth a search.",
+         "c": "the expected fidelity is computed from the device's reported error rates, with no "
+              "shots: the same circuit and device always give the same number.",
+         "d": "the transpiler only rewrites and places the circuit; mitigation (TREX, ZNE) is a "
+              "separate option of the estimator and does not change the expected fidelity."}),
+    "9.2": ConceptQuestion(
+        "The course refuses a circuit whose expected fidelity is 0.45. What does 0.45 mean?",
+        {"a": "About 45 % of the grades computed from its outputs will be right.",
+         "b": "Quantum mechanics makes the results meaningless below 1/2: nothing can be "
+              "learned from them.",
+         "c": "By the reported error rates, fewer than half the shots run without any error; "
+              "the outputs still carry signal, but noise dominates them. The 1/2 is the "
+              "course's line, not a law of physics.",
+         "d": "The real device will do better: the estimate counts every error, even those "
+              "that cancel."},
+        "c",
+        {"a": "F is the chance that a shot has no error at all, not an accuracy: a shot with a "
+              "small error can still give a nearly right expectation value, and a grade depends "
+              "on the head's decision boundaries.",
+         "b": "there is no such law: noisy expectation values are shrunk versions of the exact "
+              "ones plus noise, and zero-noise extrapolation recovers signal from circuits far "
+              "below 1/2 (at a cost in shots).",
+         "c": "right: the threshold is a policy - below it most shots carry an error, so a job "
+              "mostly measures noise and spends QPU time for little.",
+         "d": "the estimate is optimistic, not pessimistic: it leaves out decoherence while "
+              "qubits idle, crosstalk and leakage, which real devices add."}),
 }
 
 
