@@ -66,13 +66,13 @@
 #   - Know the back ends: an exact batched statevector simulator (for training), a Qiskit `EstimatorV2` (one call per batch, parameter-shift gradients), a `SamplerV2` (real shots).
 #   - See a circuit as a Fourier series in its inputs, whose degree grows with re-uploading; choose the range of an angle encoding for unbounded CNN features from that, and say why.
 #   - Train a hybrid and a matched classical model on digits; run the trained hybrid model on a noisy fake IBM device, and tell its readout error's shrink from its shift.
-# - **[04 · Retinopathy and its data](04_retinopathy_data.ipynb)** (40 + 25 min)
+# - **[04 · Retinopathy and its data](04_retinopathy_data.ipynb)** (65 + 35 min)
 #   - Name the lesions of diabetic retinopathy and place them on the International Clinical DR (ICDR) scale, grades 0-4.
-#   - Generate synthetic fundus photographs with lesion masks, and load real ones (RetinaMNIST, APTOS 2019, EyePACS) through one function.
-#   - Keep grades in severity order, and split data without a leak: stratified, shuffled, and by patient and duplicate group, so no split holds an eye or a photograph another split has seen.
+#   - Read real fundus photographs (IDRiD) with their DR grade, DME risk and lesion masks, beside synthetic ones; load any source (synthetic, IDRiD, RetinaMNIST, APTOS 2019, EyePACS) through one function.
+#   - Keep grades in severity order, and split data without a leak: stratified, shuffled, and by patient and duplicate group, so no split holds an eye or a photograph another split has seen; choose a near-duplicate threshold from measured error rates on real photographs.
 #   - Say what "referable" means, including diabetic macular edema (DME).
 #   - Explain why the quadratic weighted kappa (QWK) is the right score for an ordinal grade, and compute it from its formula.
-#   - Preprocess a photograph: crop to the field of view, resize, and apply Ben Graham's filter.
+#   - Preprocess a real photograph: crop to the field of view (robustly: its border is not black), resize, and apply Ben Graham's filter.
 # - **[05 · Grading retinopathy with a hybrid network](05_hybrid_grader.ipynb)** (50 + 25 min)
 #   - Assemble the hybrid grader: CNN → angles → trainable circuit → logits for five grades.
 #   - Explain why the head must produce proper logits: derive the floor of the original loss and the cap it puts on the right grade's probability.
@@ -101,13 +101,13 @@
 #   - Draw and explain the HHL circuit (prepare, estimate, rotate, uncompute, post-select); predict its success probability from A's spectrum and b.
 #   - Prepare |k_*⟩ by rejection sampling on a circuit and measure its success rate P/N; read sign(⟨k_*|a⟩) from counts alone, and judge the paper's readout.
 #   - Compare the cost per prediction with classical solvers under equal access, with and without amplitude amplification and estimation, and state the verdict.
-# - **[09 · On a real quantum computer](09_real_quantum_computer.ipynb)** (25 + 10 min)
-#   - Choose a backend, transpile a circuit to its native gates (ISA) and predict its expected fidelity from the device's reported error rates.
+# - **[09 · On a real quantum computer](09_real_quantum_computer.ipynb)** (40 + 25 min)
+#   - Read a device's native gates and reported error rates, and predict what a readout error does to $\langle Z\rangle$, with and without twirling.
+#   - Transpile a circuit to the device's native gates (ISA), choose its physical qubits and predict its expected fidelity and the depth it can afford.
 #   - Estimate a job's cost in QPU seconds before submitting it, and know what batch and session mode are for.
-#   - Compare the fake device's prediction with the exact result, without and with measurement-error mitigation (TREX).
-#   - Run the layer and the grader on your own IBM Quantum account, with one changed line.
+#   - Run the layer and the grader on a device: locally on a fake device, or on your own IBM Quantum account with one changed line.
 #
-# All 10 lessons: 725 minutes (12 h 05 min) of teaching and exercises.
+# All 10 lessons: 790 minutes (13 h 10 min) of teaching and exercises.
 #
 # <!-- end of course map -->
 #

@@ -20,6 +20,7 @@ from qdr_course.checks import exercise_check
 from qdr_course.checks._core import non_finite_kind
 from qdr_course.ntk import MU, erf_ntk, sparsity_pattern
 from qdr_course.quantum.hhl import clock_reading
+from qdr_course.quantum.ibm import depth_limit as _depth_limit
 from qdr_course.retina.metrics import confusion, qwk_from_confusion
 from qdr_course.retina.models import lesion_enrichment, saliency_map, sigmoid_pair_loss_floor
 from qdr_course.retina.splits import stratified_split
@@ -54,13 +55,15 @@ RIGHT = {
     "check_shared_parameter_gradient": shared,
     "check_shots_needed": shots,
     "check_encode_angles": lambda z: (np.pi / 2) * torch.tanh(z),
-    "check_fidelity_from_errors": lambda g, r: float(np.prod(1 - np.asarray(g))
-                                                     * np.prod(1 - np.asarray(r))),
+    "check_depth_limit": lambda f1, f2, threshold: _depth_limit(f1, f2, threshold),
+    "check_readout_prediction": lambda: (-1 + 2 * 0.05, 0.05 - 0.01, -(1 - 0.01 - 0.05)),
     "check_train_step": train_step,
     "check_label_map": lambda names: {n: ICDR.index(n) for n in names},
     "check_stratified_split": _split,
     "check_qwk": lambda a, b: qwk_from_confusion(confusion(a, b)),
     "check_ben_graham": _ben_graham,
+    "check_qwk_prediction": lambda: (0.8, 0.45),
+    "check_copy_prediction": lambda: "c",
     "check_sigmoid_pair_floor": sigmoid_pair_loss_floor,
     "check_saliency_map": saliency_map,
     "check_lesion_enrichment": lesion_enrichment,

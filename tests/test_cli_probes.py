@@ -276,12 +276,28 @@ def test_evaluate_empty_or_truncated_checkpoint(damage, words, runs, tmp_path):
     ckpt = run / "checkpoint.pt"
     data = ckpt.read_bytes()
     ckpt.write_bytes(b"" if damage == "empty" else data[: len(data) // 2])
+    # the SHA-256 in metrics.json is checked first, before torch reads a byte
+    one_line_error(cli("evaluate", run), "SHA-256 differs", "train again")
+    _set_checkpoint_sha(run, None)  # a run without a checksum (an older qdr-course)
     one_line_error(cli("evaluate", run), words, "train again")
 
 
+def _set_checkpoint_sha(run: Path, sha: str | None) -> None:
+    """Record ``sha`` as the run's checkpoint checksum (None: no checksum, as older runs)."""
+    meta = json.loads((run / "metrics.json").read_text())
+    meta.pop("checkpoint_sha256", None)
+    if sha is not None:
+        meta["checkpoint_sha256"] = sha
+    (run / "metrics.json").write_text(json.dumps(meta))
+
+
 def test_evaluate_checkpoint_of_the_other_model_type(runs, tmp_path):
+    from qdr_course.retina.runs import file_sha256
+
     run = copy_run(runs["hybrid"], tmp_path)
     shutil.copy(runs["classical"] / "checkpoint.pt", run / "checkpoint.pt")
+    one_line_error(cli("evaluate", run), "SHA-256 differs", "restore it or train again")
+    _set_checkpoint_sha(run, file_sha256(run / "checkpoint.pt"))  # replaced along with its sum
     one_line_error(cli("evaluate", run), "holds a ClassicalGrader", "trained a HybridGrader",
                    "restore the run's own checkpoint")
 

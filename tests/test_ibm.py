@@ -158,12 +158,13 @@ def test_too_few_qubits_is_refused(manila):
 def test_expected_fidelity_is_the_product_of_reported_successes(manila):
     from qiskit import QuantumCircuit
 
+    target = manila.target
+    gate = ibm.two_qubit_gate(target)  # cx on this Falcon snapshot
     circuit = QuantumCircuit(2)
     circuit.sx(0)
-    circuit.cx(0, 1)
+    circuit.append(target.operation_from_name(gate), [0, 1])
     circuit.measure_all()
-    target = manila.target
-    want = ((1 - target["sx"][(0,)].error) * (1 - target["cx"][(0, 1)].error)
+    want = ((1 - target["sx"][(0,)].error) * (1 - target[gate][(0, 1)].error)
             * (1 - target["measure"][(0,)].error) * (1 - target["measure"][(1,)].error))
     assert ibm.expected_fidelity(circuit, manila) == pytest.approx(want, rel=1e-12)
 
@@ -248,20 +249,85 @@ def test_evaluate_command_refusals(hybrid_run, no_account, tmp_path, capsys):
 
 
 
-# -- lesson 09's exercise check ------------------------------------------------------------------
-def _product(gates, readouts):
-    return float(np.prod([1 - e for e in gates]) * np.prod([1 - e for e in readouts]))
+# -- lesson 09's exercise checks -----------------------------------------------------------------
+def _depth(f1, f2, threshold):
+    return ibm.depth_limit(f1, f2, threshold)
 
 
 @pytest.mark.parametrize("answer, words", [
-    (_product, "Correct"),
-    (lambda g, r: 1 - sum(g) - sum(r), "first-order approximation"),
-    (lambda g, r: _product(g, []), "readout errors are missing"),
-    (lambda g, r: _product([], r), "gate errors are missing"),
-    (lambda g, r: None, "forget `return`"),
+    (_depth, "Correct"),
+    (lambda f1, f2, t: _depth(f1, f2, t) + 1, "first one BELOW"),
+    (lambda f1, f2, t: 1 + int((f1 - t) // (f1 - f2)) if f1 >= t else 0, "same AMOUNT"),
+    (lambda f1, f2, t: int(np.floor(np.log(t) / np.log(f2))), "not the factor per layer"),
+    (lambda f1, f2, t: _depth(f1, f2, t) + 0.5, "whole number"),
+    (lambda f1, f2, t: None, "forget `return`"),
 ])
-def test_fidelity_exercise_check(answer, words, capsys):
-    from qdr_course.checks import check_fidelity_from_errors
+def test_depth_limit_exercise_check(answer, words, capsys):
+    from qdr_course.checks import check_depth_limit
 
-    assert bool(check_fidelity_from_errors(answer)) == (words == "Correct")
+    assert bool(check_depth_limit(answer)) == (words == "Correct")
     assert words in capsys.readouterr().out
+
+
+def test_depth_limit_matches_the_transpiled_curve(manila):
+    """The geometric model of exercise 9.2 against real transpilation on FakeManilaV2."""
+    fidelity = {n: ibm.isa_pass_manager(retinopathy_circuit(n_qubits=3, n_layers=n).circuit,
+                                        manila)[1] for n in (1, 2, 23, 24, 25, 26, 27, 28, 29)}
+    predicted = ibm.depth_limit(fidelity[1], fidelity[2], 0.5)
+    deepest = max(n for n in fidelity if fidelity[n] >= 0.5)
+    assert abs(predicted - deepest) <= 2, (predicted, deepest)
+    assert ibm.depth_limit(0.9, 0.8, 0.5) == 5  # 0.9 * (8/9)**4 = 0.562, ** 5 = 0.499
+    assert ibm.depth_limit(0.45, 0.4, 0.5) == 0
+    with pytest.raises(ValueError, match="need 0 < fidelity_2 < fidelity_1"):
+        ibm.depth_limit(0.8, 0.9, 0.5)
+
+
+E0, E1 = 0.012, 0.0316  # FakeManilaV2's qubit 1
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda: (-1 + 2 * E1, E1 - E0, -(1 - E0 - E1)), "Correct"),
+    (lambda: (-(1 - E0 - E1), E1 - E0, -(1 - E0 - E1)), "does not only shrink"),
+    (lambda: (-1 + 2 * E1, 0.0, -(1 - E0 - E1)), "not equally likely"),
+    (lambda: (-1 + 2 * E1, E1 - E0, -1 + 2 * E1), "half the shots"),
+    (lambda: (-1 + 2 * E1, E1 - E0, -1.0), "does not undo"),
+    (lambda: (-1 + 2 * E1, E1 - E0), "return three numbers"),
+    (lambda: None, "returns None"),
+])
+def test_readout_prediction_check(answer, words, capsys):
+    from qdr_course.checks import check_readout_prediction
+
+    assert bool(check_readout_prediction(answer, E0, E1)) == (words == "Correct")
+    out = capsys.readouterr().out
+    assert words in out and f"{-(1 - E0 - E1):+.4f}" not in out
+
+
+def test_twirled_readout_is_a_pure_shrink_in_simulation():
+    """The formula of lesson 09 (and 05) against Aer with an asymmetric readout error."""
+    from qiskit import QuantumCircuit
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.noise import NoiseModel, ReadoutError
+
+    noise = NoiseModel()
+    noise.add_all_qubit_readout_error(ReadoutError([[1 - E0, E0], [E1, 1 - E1]]))
+    simulator = AerSimulator(noise_model=noise, seed_simulator=1)
+    shots = 200_000
+
+    def z(prepare_one, flip):
+        circuit = QuantumCircuit(1, 1)
+        if prepare_one:
+            circuit.x(0)
+        if flip:
+            circuit.x(0)
+        circuit.measure(0, 0)
+        counts = simulator.run(circuit, shots=shots).result().get_counts()
+        value = (counts.get("0", 0) - counts.get("1", 0)) / shots
+        return -value if flip else value
+
+    tolerance = 4 / np.sqrt(shots)
+    assert z(True, False) == pytest.approx(-(1 - E0 - E1) + (E1 - E0), abs=tolerance)
+    assert z(False, False) == pytest.approx((1 - E0 - E1) + (E1 - E0), abs=tolerance)
+    twirled_one = (z(True, False) + z(True, True)) / 2
+    twirled_zero = (z(False, False) + z(False, True)) / 2
+    assert twirled_one == pytest.approx(-(1 - E0 - E1), abs=tolerance)
+    assert twirled_zero == pytest.approx(1 - E0 - E1, abs=tolerance)

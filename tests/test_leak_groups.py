@@ -60,7 +60,7 @@ def test_hash_separates_copies_from_other_eyes():
     a, b = _eye(2, 1), _eye(2, 2)
     h = np.array([perceptual_hash(x) for x in (a, _near_copy(a), a, b)])
     (_, d), = hamming_distances(h)
-    assert h.shape == (4, 143) and d[0, 2] == 0
+    assert h.shape == (4, 255) and d[0, 2] == 0
     assert d[0, 1] <= NEAR_DUPLICATE_BITS < d[0, 3]
     with pytest.raises(ValueError, match="uint8 \\(H, W, 3\\)"):
         perceptual_hash(a.astype(float))
@@ -126,3 +126,11 @@ def test_conflicting_groups_refuses_lengths_that_do_not_match(grades, groups, id
     """Issue 27.14: an extra grade was silently ignored."""
     with pytest.raises(ValueError, match=words):
         conflicting_groups(grades, groups, ids)
+
+
+def test_hash_of_a_frame_without_a_field_of_view():
+    black = np.zeros((40, 60, 3), np.uint8)
+    bright = np.full((40, 60, 3), 200, np.uint8)
+    for image in (black, bright):
+        bits = perceptual_hash(image)
+        assert bits.shape == (255,) and bits.dtype == bool

@@ -178,6 +178,43 @@ QUESTIONS: dict[str, ConceptQuestion] = {
               "biased value.",
          "d": "the shift has the other sign: reading 1 as 0 (p10) pushes <Z> up, towards +1, "
               "and the shrink applies too."}),
+    "4.1": ConceptQuestion(
+        "A fundus photograph shows a few microaneurysms and a ring of hard exudates half a disc "
+        "diameter from the fovea, and nothing else. Under the ICDR rules, what is the eye's DR "
+        "grade, and is it referable?",
+        {"a": "Mild NPDR (grade 1): exudates belong to macular edema, a separate axis, so the DR "
+              "grade stays 1 and a 'grade >= 2' rule would not refer it.",
+         "b": "Moderate NPDR (grade 2): exudates are more than microaneurysms; it is referable, "
+              "for DR and for DME.",
+         "c": "No DR (grade 0): macular edema is not retinopathy.",
+         "d": "Severe NPDR (grade 3): exudates this close to the fovea threaten sight."},
+        "b",
+        {"a": "grade 1 is 'microaneurysms only': any other lesion - an exudate included - makes "
+              "the eye at least moderate. This course's own earlier text made this mistake.",
+         "b": "right: exudates make it moderate NPDR, and exudates within one disc diameter of "
+              "the fovea are referable DME as well.",
+         "c": "the exudates and microaneurysms are lesions of diabetic retinopathy: the grade "
+              "cannot be 0.",
+         "d": "severe NPDR needs a criterion of the 4-2-1 rule (hemorrhages in 4 quadrants, "
+              "venous beading in 2, IRMA in 1); a threat to sight is DME's axis, not the DR "
+              "grade."}),
+    "4.2": ConceptQuestion(
+        "IDRiD publishes no patient ids; its 413 training and 103 test photographs are separate "
+        "files in separate folders. What does that tell you about a leak between its training "
+        "and test sets?",
+        {"a": "There is none: no file is in both folders.",
+         "b": "Nothing yet: a copy or the same eye can hide under another name; compare the "
+              "images themselves (e.g. perceptual hashes), knowing what that comparison can miss.",
+         "c": "There must be one: any split of 516 photographs puts some patients on both sides.",
+         "d": "There is none: the data set's authors made the split, and published it."},
+        "b",
+        {"a": "names say nothing about content: APTOS 2019 holds copies of one photograph under "
+              "different ids, and IDRiD's own training set holds identical files under two names.",
+         "b": "right: only the content can show copies; and a hash finds copies of one "
+              "photograph, not always a second photograph of the same eye.",
+         "c": "if every patient gave one photograph there would be no patient on both sides; "
+              "you cannot conclude a leak without looking.",
+         "d": "a published split can still hold copies (APTOS's did); check it."}),
     "6.1": ConceptQuestion(
         "An infinitely wide network is trained by gradient descent on the squared loss until it "
         "converges. Which kernel does its prediction k_*^T K^-1 y use?",
@@ -294,6 +331,44 @@ QUESTIONS: dict[str, ConceptQuestion] = {
          "c": "a global phase is unobservable: no measurement depends on it.",
          "d": "a state vector is not available on hardware; both the split readout and the "
               "Hadamard test work from counts alone."}),
+    "9.1": ConceptQuestion(
+        "On FakeManilaV2, the same 2-layer circuit has 4 two-qubit gates at every optimisation "
+        "level, yet level 1 gives an expected fidelity of 0.806 and level 2 gives 0.837. Why?",
+        {"a": "Level 2 removes more gates, and fewer gates fail less often.",
+         "b": "Level 2 puts the circuit on other physical qubits, whose reported gate and "
+              "readout errors are smaller.",
+         "c": "The expected fidelity is estimated from shots, so two runs differ by chance.",
+         "d": "Level 2 adds error mitigation, which raises the fidelity."},
+        "b",
+        {"a": "both circuits have the same gates (4 two-qubit gates, the same rotations): what "
+              "changed is where they run, not how many there are.",
+         "b": "right: qubits of one device differ several-fold (Manila's readout errors run from "
+              "1.4 % to 9.6 %), so the choice of physical qubits is worth a search.",
+         "c": "the expected fidelity is computed from the device's reported error rates, with no "
+              "shots: the same circuit and device always give the same number.",
+         "d": "the transpiler only rewrites and places the circuit; mitigation (TREX, ZNE) is a "
+              "separate option of the estimator and does not change the expected fidelity."}),
+    "9.2": ConceptQuestion(
+        "The course refuses a circuit whose expected fidelity is 0.45. What does 0.45 mean?",
+        {"a": "About 45 % of the grades computed from its outputs will be right.",
+         "b": "Quantum mechanics makes the results meaningless below 1/2: nothing can be "
+              "learned from them.",
+         "c": "By the reported error rates, fewer than half the shots run without any error; "
+              "the outputs still carry signal, but noise dominates them. The 1/2 is the "
+              "course's line, not a law of physics.",
+         "d": "The real device will do better: the estimate counts every error, even those "
+              "that cancel."},
+        "c",
+        {"a": "F is the chance that a shot has no error at all, not an accuracy: a shot with a "
+              "small error can still give a nearly right expectation value, and a grade depends "
+              "on the head's decision boundaries.",
+         "b": "there is no such law: noisy expectation values are shrunk versions of the exact "
+              "ones plus noise, and zero-noise extrapolation recovers signal from circuits far "
+              "below 1/2 (at a cost in shots).",
+         "c": "right: the threshold is a policy - below it most shots carry an error, so a job "
+              "mostly measures noise and spends QPU time for little.",
+         "d": "the estimate is optimistic, not pessimistic: it leaves out decoherence while "
+              "qubits idle, crosstalk and leakage, which real devices add."}),
 }
 
 

@@ -9,6 +9,8 @@ from qdr_course.commands.train import _bounded
 
 #: More shots than this per expectation value is a typo: 10^6 already gives 0.001 precision.
 MAX_SHOTS = 1_000_000
+#: Shots per expectation value unless --shots says otherwise.
+DEFAULT_SHOTS = 4000
 
 
 def register(subparsers) -> None:
@@ -36,7 +38,7 @@ def register(subparsers) -> None:
                         "qiskit-ibm-runtime (your saved account or QISKIT_IBM_TOKEN), all images "
                         "in one job; a Fake... name runs its local testing mode offline. The "
                         "QPU seconds are estimated and you are asked before anything is sent")
-    parser.add_argument("--mitigation", choices=("none", "trex", "zne"), default="trex",
+    parser.add_argument("--mitigation", choices=("none", "trex", "zne"), default=None,
                         help="error mitigation with --ibm-backend: trex (measurement-error "
                         "mitigation, default), zne (adds zero-noise extrapolation) or none")
     parser.add_argument("--yes", action="store_true",
@@ -44,7 +46,7 @@ def register(subparsers) -> None:
                         "printed)")
     parser.add_argument("--shots", type=_bounded(int, f"a positive integer up to {MAX_SHOTS}", 1,
                                                  inclusive=True, maximum=MAX_SHOTS),
-                        default=4000, help=f"shots per expectation value with --device or "
+                        default=None, help=f"shots per expectation value with --device or "
                         f"--ibm-backend, at most "
                         f"{MAX_SHOTS} (default 4000)")
     parser.add_argument("--limit", type=int, default=None,
@@ -109,6 +111,7 @@ def _run(args: argparse.Namespace) -> int:
     from qdr_course.retina.training import predict_grades
 
     run_dir = args.run_dir.expanduser()
+    _check_device_options(args)
     if args.limit is not None and args.limit < 2:
         raise ValueError(f"--limit must be at least 2 images, got {args.limit}")
     if args.shots < 1:
@@ -162,6 +165,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_device_options(args: argparse.Namespace) -> None:
+    """Refuse options that would be silently ignored, and an empty backend name (one line)."""
+    for option, value in (("--ibm-backend", args.ibm_backend), ("--device", args.device)):
+        if value is not None and not value.strip():
+            raise ValueError(f"{option} is empty: give a backend name such as FakeManilaV2 "
+                             "(offline) or a device of your IBM Quantum account (ibm_...)")
+    if args.mitigation is not None and args.ibm_backend is None:
+        raise ValueError(f"--mitigation {args.mitigation} only acts with --ibm-backend; the "
+                         "statevector and --device runs have no error mitigation: add "
+                         "--ibm-backend NAME or drop --mitigation")
+    if args.shots is not None and args.ibm_backend is None and args.device is None:
+        raise ValueError(f"--shots {args.shots} only acts with --device or --ibm-backend; the "
+                         "statevector run is exact: add one of them or drop --shots")
+    args.mitigation = "trex" if args.mitigation is None else args.mitigation
+    args.shots = DEFAULT_SHOTS if args.shots is None else args.shots
+
+
 def _on_ibm_backend(exact, args: argparse.Namespace, n_images: int, seed: int):
     """The grader on the IBM backend after the checks, the cost estimate and the user's yes;
     None when the user declines.
@@ -188,7 +208,12 @@ def _confirmed() -> bool:
     if not sys.stdin.isatty():
         raise ValueError("nothing submitted: no terminal to ask for confirmation; run again "
                          "with --yes to submit this job")
-    return input("Submit this job? [y/N] ").strip().lower() in ("y", "yes")
+    try:
+        answer = input("Submit this job? [y/N] ")
+    except EOFError:  # Ctrl-D: no answer is a no
+        print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _print_jobs(estimator) -> None:

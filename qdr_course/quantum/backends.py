@@ -106,8 +106,32 @@ def device_simulator(device="FakeManilaV2", seed: int | None = 0):
     properties = backend.properties() if hasattr(backend, "properties") else None
     if properties is None:  # no calibration data: the Target's symmetric readout errors
         return AerSimulator.from_backend(backend, seed_simulator=seed)
-    noise = NoiseModel.from_backend_properties(properties, dt=backend.dt)
+    noise = NoiseModel.from_backend_properties(_WithoutFrequencies(properties), dt=backend.dt)
     return AerSimulator.from_backend(backend, noise_model=noise, seed_simulator=seed)
+
+
+class _WithoutFrequencies:
+    """Calibration data whose missing qubit frequencies read as "unknown" to Aer.
+
+    Heron snapshots (FakeTorino, FakeFez) record no qubit frequency; Aer needs one only for the
+    thermal excited-state population, which is 0 at its default temperature of 0 K, and skips it
+    on a ValueError. Everything else passes through unchanged.
+    """
+
+    def __init__(self, properties):
+        self._properties = properties
+
+    def __getattr__(self, name):
+        return getattr(self._properties, name)
+
+    def frequency(self, qubit: int) -> float:
+        """The qubit's frequency; ValueError (which Aer skips) when the snapshot has none."""
+        from qiskit_ibm_runtime.models.exceptions import BackendPropertyError
+
+        try:
+            return self._properties.frequency(qubit)
+        except BackendPropertyError:
+            raise ValueError(f"no frequency recorded for qubit {qubit}") from None
 
 
 def _device_simulator(backend, seed):
@@ -140,8 +164,12 @@ def device_estimator(backend, shots: int = 4000, seed: int | None = 0):
 
 
 def transpile_for(circuit, backend, optimization_level: int = 1, seed: int = 0):
-    """Transpile once for ``backend`` (a BackendV2 or Target); return the ISA circuit."""
-    from qiskit.transpiler import Target, generate_preset_pass_manager
+    """Transpile once for ``backend`` (a BackendV2 or Target, or a pass manager already built
+    for one, as :func:`qdr_course.quantum.ibm.isa_pass_manager` chooses); return the ISA circuit.
+    """
+    from qiskit.transpiler import PassManager, Target, generate_preset_pass_manager
+    if isinstance(backend, PassManager):
+        return backend.run(circuit)
     if isinstance(backend, Target):
         pm = generate_preset_pass_manager(optimization_level=optimization_level, target=backend,
                                           seed_transpiler=seed)

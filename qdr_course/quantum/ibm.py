@@ -8,8 +8,11 @@ a Qiskit ``BaseEstimatorV2``), so :class:`~qdr_course.quantum.layer.QuantumLayer
 unchanged. Every job goes through :class:`BudgetedEstimator`, which estimates the QPU seconds of
 a job before it is submitted and refuses a job that would exceed the approved budget.
 
-A backend name starting with ``Fake`` (``FakeManilaV2``) selects qiskit-ibm-runtime's *local
-testing mode*: the same code path, run on Aer with the fake device's noise, offline and free.
+A backend name starting with ``Fake`` (``FakeManilaV2``, ``FakeTorino``) selects
+qiskit-ibm-runtime's *local testing mode*: the same code path, run on Aer with the fake device's
+noise, offline and free; only the qubits a job uses are simulated (:class:`DeviceSubset`), so
+127- and 133-qubit devices run too. Nothing assumes a processor family: the native two-qubit
+gate (CZ on Heron, ECR on Eagle, CX on Falcon) and every error rate come from the target.
 The account comes from the user's own saved credentials
 (``QiskitRuntimeService.save_account``, kept in ``~/.qiskit/qiskit-ibm.json``) or the
 ``QISKIT_IBM_TOKEN`` environment variable; the course never writes either.
@@ -27,9 +30,12 @@ from qiskit.primitives import BaseEstimatorV2
 
 __all__ = ["TOKEN_VARIABLE", "MIN_EXPECTED_FIDELITY", "MITIGATIONS", "JOB_OVERHEAD_SECONDS",
            "has_ibm_credentials", "ibm_service", "ibm_backend", "is_local", "require_qubits",
-           "instruction_error", "expected_fidelity", "require_fidelity", "estimator_options",
+           "instruction_error", "two_qubit_gate", "error_table", "expected_fidelity",
+           "require_fidelity", "depth_limit", "readout_errors", "isa_pass_manager",
+           "used_qubits", "DeviceSubset",
+           "estimator_options",
            "CostEstimate", "estimate_cost", "BudgetedEstimator", "ibm_estimator", "layer_pubs",
-           "estimate_layer_cost", "ibm_quantum_layer", "grader_cost", "ibm_grader"]
+           "estimate_layer_cost", "layer_cost", "ibm_quantum_layer", "grader_cost", "ibm_grader"]
 
 #: The environment variable qiskit-ibm-runtime reads an API key from (with QISKIT_IBM_INSTANCE).
 TOKEN_VARIABLE = "QISKIT_IBM_TOKEN"
@@ -128,15 +134,50 @@ def require_qubits(backend, n_qubits: int) -> None:
 
 # -- will the circuit survive the device's errors? --------------------------------------------
 def instruction_error(target, name: str, qubits: tuple) -> float:
-    """The device's reported error of one instruction on those qubits (0 when none is known).
-
-    See lesson 09.
+    """The device's reported error of one instruction on those qubits (0 when none is known);
+    :func:`error_table` and :func:`expected_fidelity` read every error through it.
     """
     if name not in target.operation_names:
         return 0.0
     props = target[name].get(qubits)
     error = None if props is None else props.error
     return 0.0 if error is None or error != error else float(error)
+
+
+def _is_gate_instruction(target, name: str) -> bool:
+    """True for a real instruction of the target (not control flow, which it stores as a class)."""
+    operation = target.operation_from_name(name)
+    return not isinstance(operation, type) and name not in ("delay", "reset", "measure", "barrier")
+
+
+def two_qubit_gate(target) -> str:
+    """The device's native two-qubit gate, read from its target. See lesson 09.
+
+    IBM's Heron processors (ibm_torino, ibm_fez; FakeTorino) use ``cz``, Eagle processors
+    (FakeSherbrooke, FakeKyiv) ``ecr``, the retired Falcon snapshots (FakeManilaV2) ``cx``.
+    """
+    target = getattr(target, "target", target)
+    names = sorted(name for name in target.operation_names if _is_gate_instruction(target, name)
+                   and target.operation_from_name(name).num_qubits == 2)
+    if not names:
+        raise ValueError("this device reports no two-qubit gate: it cannot entangle qubits; "
+                         "choose another backend")
+    errors = {name: np.nanmedian([instruction_error(target, name, qargs)
+                                  for qargs in target[name] if qargs is not None] or [np.nan])
+              for name in names}
+    return min(names, key=lambda name: (not errors[name] < np.inf, errors[name], name))
+
+
+def error_table(backend) -> dict:
+    """Reported errors by kind: ``{"sx": [...], <two-qubit gate>: [...], "measure": [...]}``,
+    one entry per qubit (or coupled pair) the device reports. See lesson 09.
+    """
+    target = backend.target
+    gate = two_qubit_gate(target)
+    return {"sx": [instruction_error(target, "sx", (q,)) for q in range(backend.num_qubits)],
+            gate: [instruction_error(target, gate, qargs) for qargs in target[gate]],
+            "measure": [instruction_error(target, "measure", (q,))
+                        for q in range(backend.num_qubits)]}
 
 
 def expected_fidelity(isa_circuit, backend) -> float:
@@ -175,6 +216,183 @@ def require_fidelity(isa_circuit, backend, minimum: float = MIN_EXPECTED_FIDELIT
                          f"below {minimum:g}; use fewer layers or qubits, or a device with lower "
                          "error rates")
     return fidelity
+
+
+def depth_limit(fidelity_1: float, fidelity_2: float, threshold: float) -> int:
+    """The deepest number of layers whose expected fidelity stays >= ``threshold``, when every
+    layer after the first multiplies it by the same factor ``fidelity_2 / fidelity_1``.
+
+    See lesson 09 (exercise 9.2). 0 when even one layer is below the threshold.
+    """
+    if not 0 < fidelity_2 < fidelity_1 <= 1 or not 0 < threshold < 1:
+        raise ValueError("need 0 < fidelity_2 < fidelity_1 <= 1 and 0 < threshold < 1, got "
+                         f"{fidelity_1}, {fidelity_2}, {threshold}")
+    if fidelity_1 < threshold:
+        return 0
+    return 1 + math.floor(math.log(threshold / fidelity_1) / math.log(fidelity_2 / fidelity_1))
+
+
+def readout_errors(backend, qubit: int) -> tuple[float, float]:
+    """(e0, e1) = (P(read 1 | 0), P(read 0 | 1)) of one qubit, from the device's calibration
+    data; both the target's single (average) number when it keeps no such data. See lesson 09.
+    """
+    properties = backend.properties() if hasattr(backend, "properties") else None
+    try:
+        return (float(properties.qubit_property(qubit, "prob_meas1_prep0")[0]),
+                float(properties.qubit_property(qubit, "prob_meas0_prep1")[0]))
+    except Exception:  # noqa: BLE001 - no calibration data: the target's symmetric error
+        error = instruction_error(backend.target, "measure", (qubit,))
+        return error, error
+
+
+def isa_pass_manager(circuit, backend, levels=(1, 2, 3), seed: int = 0):
+    """The preset pass manager (of ``levels``) whose ISA circuit for ``circuit`` has the highest
+    expected fidelity on ``backend``, with that fidelity. See lesson 09.
+
+    The transpiler's optimisation levels place a circuit on different physical qubits (level 1
+    keeps a perfect layout it finds first, higher levels also score layouts by the reported
+    errors); since readout and gate errors differ several-fold between qubits, trying them and
+    keeping the best is cheap (milliseconds) and can raise the fidelity a lot.
+    """
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    best = None
+    for level in levels:
+        manager = generate_preset_pass_manager(optimization_level=level, backend=backend,
+                                               seed_transpiler=seed)
+        fidelity = expected_fidelity(manager.run(circuit), backend)
+        if best is None or fidelity > best[1] + 1e-12:
+            best = (manager, fidelity)
+    if best is None:
+        raise ValueError("levels must name at least one optimisation level (0-3)")
+    return best
+
+
+def used_qubits(isa_circuit, observables=()) -> list[int]:
+    """The physical qubits an ISA circuit acts on or its observables read, in increasing order."""
+    used = {isa_circuit.find_bit(q).index for inst in isa_circuit.data
+            if inst.operation.name != "barrier" for q in inst.qubits}
+    for observable in observables:
+        for label in observable:
+            used.update(len(label) - 1 - i for i, char in enumerate(label) if char != "I")
+    return sorted(used)
+
+
+# -- local testing mode on a large device: simulate only the qubits the circuit uses ----------
+def _sub_target(target, qubits):
+    """``target`` restricted to ``qubits``, renumbered 0..k-1: their gates, errors, durations
+    and T1/T2, nothing else.
+    """
+    from qiskit.transpiler import Target
+
+    index = {q: i for i, q in enumerate(qubits)}
+    properties = target.qubit_properties
+    sub = Target(description=f"qubits {qubits} of {target.description or 'a device'}",
+                 num_qubits=len(qubits), dt=target.dt, granularity=target.granularity,
+                 min_length=target.min_length, pulse_alignment=target.pulse_alignment,
+                 acquire_alignment=target.acquire_alignment,
+                 qubit_properties=None if not properties else [properties[q] for q in qubits],
+                 concurrent_measurements=None)
+    for name in target.operation_names:
+        operation, qargs_map = target.operation_from_name(name), target[name]
+        if None in qargs_map or isinstance(operation, type):  # global or control flow
+            sub.add_instruction(operation, name=name)
+            continue
+        kept = {tuple(index[q] for q in qargs): props for qargs, props in qargs_map.items()
+                if all(q in index for q in qargs)}
+        if kept:
+            sub.add_instruction(operation, kept, name=name)
+    return sub
+
+
+def _base_backend_class():
+    """Qiskit's BackendV2 (imported late: qiskit loads slowly)."""
+    from qiskit.providers import BackendV2
+
+    return BackendV2
+
+
+class DeviceSubset:
+    """The qubits of a fake device that a circuit uses, as a small device of its own.
+
+    See lesson 09. qiskit-ibm-runtime's local testing mode simulates every qubit of the device
+    it is given, and a 127- or 133-qubit statevector does not fit any computer; a circuit that
+    uses 3 of them needs only those 3, with their own gate errors, readout errors, durations and
+    T1/T2, which is exactly what this device holds (``qubits[i]`` of the device is qubit ``i``
+    here). Create it with :meth:`of`; :meth:`pub` maps a PUB onto it.
+    """
+
+    @classmethod
+    def of(cls, backend, qubits):
+        """A BackendV2 holding ``qubits`` of the fake device ``backend``."""
+        base = _base_backend_class()
+
+        class _Subset(base):
+            def __init__(self):
+                super().__init__(name=f"{_backend_name(backend)}{list(qubits)}",
+                                 description=f"qubits {list(qubits)} of {_backend_name(backend)}")
+                self._target = _sub_target(backend.target, list(qubits))
+                self.qubits = list(qubits)
+                self.default_rep_delay = getattr(backend, "default_rep_delay", None)
+
+            @property
+            def target(self):
+                return self._target
+
+            @property
+            def max_circuits(self):
+                return None
+
+            @classmethod
+            def _default_options(cls):
+                from qiskit.providers import Options
+
+                return Options()
+
+            def run(self, run_input, **options):
+                raise NotImplementedError("a device subset only runs through an estimator in "
+                                          "local testing mode")
+
+        _Subset.__name__ = _Subset.__qualname__ = "DeviceSubset"
+        return _Subset()
+
+    @staticmethod
+    def pub(pub, qubits):
+        """``pub`` (circuit, observables, bindings) with its circuit and observables moved from
+        the device's qubits to ``qubits`` renumbered 0..k-1.
+        """
+        from qiskit import QuantumCircuit
+        from qiskit.primitives.containers import ObservablesArray
+        from qiskit.primitives.containers.estimator_pub import EstimatorPub
+
+        pub = EstimatorPub.coerce(pub)
+        circuit, index = pub.circuit, {q: i for i, q in enumerate(qubits)}
+        small = QuantumCircuit(len(qubits), circuit.num_clbits, global_phase=circuit.global_phase,
+                               name=circuit.name)
+        for inst in circuit.data:
+            places = [circuit.find_bit(q).index for q in inst.qubits]
+            if inst.operation.name == "barrier":
+                places = [q for q in places if q in index]
+                if not places:
+                    continue
+                small.barrier(*[index[q] for q in places])
+                continue
+            small.append(inst.operation, [index[q] for q in places],
+                         [circuit.find_bit(c).index for c in inst.clbits])
+        width = circuit.num_qubits
+
+        def moved(label: str) -> str:
+            if any(char != "I" for i, char in enumerate(label) if width - 1 - i not in index):
+                raise ValueError("an observable reads a qubit the circuit does not use")
+            return "".join(label[width - 1 - q] for q in reversed(qubits))
+
+        observables = ObservablesArray.coerce(
+            np.array([{moved(label): coeff for label, coeff in term.items()}
+                      for term in np.ravel(pub.observables.tolist())],
+                     dtype=object).reshape(pub.observables.shape).tolist())
+        values = pub.parameter_values.as_array(small.parameters) \
+            if small.num_parameters else None
+        return (small, observables) if values is None else (small, observables, values)
 
 
 # -- options and cost ---------------------------------------------------------------------------
@@ -282,10 +500,15 @@ class BudgetedEstimator(BaseEstimatorV2):
         if not max_qpu_seconds > 0:
             raise ValueError(f"max_qpu_seconds must be positive, got {max_qpu_seconds}")
         self.backend, self.options, self.max_qpu_seconds = backend, options, max_qpu_seconds
+        if mode not in ("batch", "session", "job"):
+            raise ValueError(f"mode must be 'batch', 'session' or 'job', got {mode!r}")
+        self.backend, self.options, self.max_qpu_seconds = backend, options, max_qpu_seconds
+        self.mode = mode
         self.estimated_seconds = 0.0
         self.jobs, self.estimates = [], []
-        self.execution_mode = _open_mode(backend, mode)
-        self.estimator = Estimator(mode=self.execution_mode, options=options)
+        self.execution_mode = None  # opened at the first job: estimates alone open nothing
+        self._local_estimators = {}  # local testing mode: one per set of used qubits
+        self._estimator_class = Estimator
 
     def run(self, pubs, *, precision: float | None = None):
         """Estimate, check the budget, then submit all ``pubs`` as ONE job."""
@@ -300,9 +523,29 @@ class BudgetedEstimator(BaseEstimatorV2):
                              "raise it (and confirm) or send fewer inputs")
         self.estimated_seconds += cost.qpu_seconds
         self.estimates.append(cost)
-        job = self.estimator.run(pubs)
+        job = self._submit(pubs)
         self.jobs.append(job)
         return job
+
+    def _submit(self, pubs):
+        """Send ONE job: to the device, or in local testing mode to Aer on the used qubits only."""
+        if not is_local(self.backend):
+            if self.execution_mode is None:
+                self.execution_mode = _open_mode(self.backend, self.mode)
+                self._remote = self._estimator_class(mode=self.execution_mode,
+                                                     options=self.options)
+            return self._remote.run(pubs)
+        from qiskit.primitives.containers.estimator_pub import EstimatorPub
+
+        coerced = [EstimatorPub.coerce(pub) for pub in pubs]
+        qubits = sorted(set().union(*(used_qubits(pub.circuit, np.ravel(
+            pub.observables.tolist())) for pub in coerced)))
+        key = tuple(qubits)
+        if key not in self._local_estimators:
+            subset = DeviceSubset.of(self.backend, qubits)
+            self._local_estimators[key] = self._estimator_class(mode=subset, options=self.options)
+        return self._local_estimators[key].run([DeviceSubset.pub(pub, qubits)
+                                                for pub in coerced])
 
     def close(self) -> None:
         """Close the batch or session (its jobs still finish); no more jobs can be sent."""
@@ -339,7 +582,7 @@ def layer_pubs(layer, n_inputs: int, backward: bool = False) -> list:
 
 def estimate_layer_cost(layer, n_inputs: int, backward: bool = True) -> CostEstimate:
     """QPU time of a forward pass of ``n_inputs`` rows through an IBM-backed layer (and of its
-    backward pass when ``backward``). See lesson 09.
+    backward pass when ``backward``); :func:`layer_cost` estimates one not yet built.
     """
     estimator = layer.backend
     if not isinstance(estimator, BudgetedEstimator):
@@ -380,22 +623,41 @@ def ibm_quantum_layer(layer, backend, *, confirm: bool = False, n_inputs: int = 
     is built and the error says the estimate. Every later job is checked against
     ``max_qpu_seconds`` in total.
     """
+    ibm_layer = _layer_on(layer, backend, estimator_options(mitigation, shots, seed),
+                          max_qpu_seconds, mode, min_fidelity)
+    _require_confirmation(estimate_layer_cost(ibm_layer, n_inputs), confirm, max_qpu_seconds)
+    return ibm_layer
+
+
+def _layer_on(layer, backend, options, max_qpu_seconds: float, mode: str, min_fidelity: float):
+    """A copy of ``layer`` on a (not yet used) BudgetedEstimator for ``backend``, placed on the
+    physical qubits with the best expected fidelity; refuses too few qubits or too low a fidelity.
+    """
     from qdr_course.quantum.layer import QuantumLayer
 
     if not isinstance(layer, QuantumLayer):
         raise TypeError(f"layer must be a QuantumLayer, got {type(layer).__name__}")
     backend = _checked_backend(backend, layer.circuit.circuit.num_qubits)
-    estimator = BudgetedEstimator(backend, estimator_options(mitigation, shots, seed),
-                                  max_qpu_seconds, mode)
-    ibm_layer = QuantumLayer(layer.circuit, backend=estimator, transpile_to=backend,
+    manager, _ = isa_pass_manager(layer.circuit.circuit, backend)
+    estimator = BudgetedEstimator(backend, options, max_qpu_seconds, mode)
+    ibm_layer = QuantumLayer(layer.circuit, backend=estimator, transpile_to=manager,
                              init_weights=layer.weights.detach().to(layer.weights.dtype))
-    try:
-        require_fidelity(ibm_layer.executed_circuit, backend, min_fidelity)
-        _require_confirmation(estimate_layer_cost(ibm_layer, n_inputs), confirm, max_qpu_seconds)
-    except ValueError:
-        estimator.close()
-        raise
+    require_fidelity(ibm_layer.executed_circuit, backend, min_fidelity)
     return ibm_layer
+
+
+def layer_cost(layer, backend, n_inputs: int, *, backward: bool = True, mitigation: str = "trex",
+               shots: int = 4000, min_fidelity: float = MIN_EXPECTED_FIDELITY) -> CostEstimate:
+    """QPU time of a forward pass of ``n_inputs`` rows of ``layer`` (a QuantumLayer) on
+    ``backend``, and of its backward pass when ``backward``; after the qubit and fidelity checks,
+    with nothing submitted and no confirmation needed. See lesson 09.
+    """
+    from qdr_course import validate
+
+    validate.positive_int("n_inputs", n_inputs)
+    probe = _layer_on(layer, backend, estimator_options(mitigation, shots), 1.0, "job",
+                      min_fidelity)
+    return estimate_layer_cost(probe, int(n_inputs), backward=backward)
 
 
 def _require_hybrid(model) -> None:
@@ -414,7 +676,7 @@ def grader_cost(model, backend, n_images: int, mitigation: str = "trex", shots: 
     backend = _checked_backend(backend, model.n_qubits)
     options = estimator_options(mitigation, shots)
     probe = model.with_backend(BudgetedEstimator(backend, options, 1.0, "job"),
-                               transpile_to=backend)
+                               transpile_to=_grader_pass_manager(model, backend))
     require_fidelity(probe.quantum.executed_circuit, backend, min_fidelity)
     return estimate_cost(layer_pubs(probe.quantum, n_images), backend, options)
 
@@ -434,4 +696,9 @@ def ibm_grader(model, backend, n_images: int, *, confirm: bool = False,
     _require_confirmation(cost, confirm, budget)
     estimator = BudgetedEstimator(backend, estimator_options(mitigation, shots, seed), budget,
                                   "batch")
-    return model.with_backend(estimator, transpile_to=backend)
+    return model.with_backend(estimator, transpile_to=_grader_pass_manager(model, backend))
+
+
+def _grader_pass_manager(model, backend):
+    """The pass manager that places the grader's circuit on the device's best qubits."""
+    return isa_pass_manager(model.quantum.circuit.circuit, backend)[0]
