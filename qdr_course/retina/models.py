@@ -434,8 +434,8 @@ def edge_saliency(image: torch.Tensor) -> torch.Tensor:
     sobel_x = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
     kernels = torch.stack([sobel_x, sobel_x.T]).unsqueeze(1)  # (2, 1, 3, 3)
     x = image.detach().float().unsqueeze(1)  # channels as a batch: (3, 1, H, W)
-    gradient = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate"),
-                                          kernels)
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+    gradient = torch.nn.functional.conv2d(padded, kernels)
     return gradient.pow(2).sum(1).sqrt().amax(0)
 
 
