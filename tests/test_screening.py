@@ -107,3 +107,31 @@ def test_screening_inputs_are_refused_in_one_line():
         expected_calibration_error([0, 1], [0.2, float("nan")])
     with pytest.raises(ValueError, match="temperature"):
         apply_temperature(np.zeros((2, 5)), 0.0)
+
+
+def test_full_turn_is_the_only_encoding_range_that_keeps_every_phase_its_range():
+    """Lesson 05: the circuit is a + r cos(alpha - phi) in one angle; (-pi, pi) covers it."""
+    from qdr_course.retina import HybridGrader
+
+    torch.manual_seed(3)
+    layer = HybridGrader(image_size=32).bottleneck
+    alpha = torch.linspace(-np.pi, np.pi, 41)
+    angles = torch.zeros(41, 3, dtype=torch.float64)
+    angles[:, 1], angles[:, 2] = 0.4, -1.1
+    angles[:, 0] = alpha
+    with torch.no_grad():
+        out = layer(angles).double().numpy()
+    # every output is exactly a + b cos(alpha) + c sin(alpha): a Fourier series of degree 1
+    design = np.stack([np.ones(41), np.cos(alpha.numpy()), np.sin(alpha.numpy())], axis=1)
+    coefficients, *_ = np.linalg.lstsq(design, out, rcond=None)
+    assert np.allclose(design @ coefficients, out, atol=1e-6)
+
+    phases = np.linspace(-np.pi, np.pi, 73)
+
+    def worst_span(s):  # the smallest fraction of the full range 2r that (-s, s) reaches
+        a = np.linspace(-s, s, 2001)
+        return min(np.ptp(np.cos(a - phi)) / 2 for phi in phases)
+
+    assert worst_span(np.pi) > 0.999
+    assert worst_span(np.pi / 2) == pytest.approx(0.5, abs=0.01)
+    assert worst_span(0.9 * np.pi) < 0.99

@@ -261,7 +261,7 @@ SUMMARY_METRICS = ("qwk", "accuracy", "referable_sensitivity", "referable_specif
                    "referable_auc")
 
 
-def compare_graders(builders, data, seeds: Iterable[int] = (0, 1, 2),
+def compare_graders(builders, data, seeds: Iterable[int] = (0, 1, 2), keep_models: bool = False,
                     **train_kwargs) -> dict[str, list[dict]]:
     """Train and test every model once per seed; return ``{name: [report per seed]}``.
 
@@ -273,7 +273,8 @@ def compare_graders(builders, data, seeds: Iterable[int] = (0, 1, 2),
     ``ClassicalGrader.matching(hybrid, copy_weights=True)``). Every model of one seed sees the
     same batches in the same order. ``data`` has ``.train``, ``.val`` and ``.test``. Each report
     also holds the test grades (``y_true``), the grade probabilities on the test and validation
-    images (``probs``, ``val_probs``) and the validation grades (``val_true``).
+    images (``probs``, ``val_probs``) and the validation grades (``val_true``);
+    ``keep_models=True`` keeps each trained model in its report (``model``).
     """
     from qdr_course.retina.loaders import as_dataset
     from qdr_course.retina.training import _predict
@@ -303,6 +304,8 @@ def compare_graders(builders, data, seeds: Iterable[int] = (0, 1, 2),
             report["val_qwk"] = list(history.val_qwk)
             report["train_loss"] = list(history.train_loss)
             report["best_epoch"] = history.best_epoch
+            if keep_models:
+                report["model"] = model
             results.setdefault(name, []).append(report)
     return results
 
