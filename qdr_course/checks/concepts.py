@@ -135,7 +135,7 @@ QUESTIONS: dict[str, ConceptQuestion] = {
          "d": "The two graders are equal, because the interval contains 0."},
         "b",
         {"a": "the seeds were resampled, the eyes were not: another 150 eyes would give another "
-              "difference. An interval over seeds and images (here about 1.9x as wide) covers both.",
+              "difference. An interval over seeds and images (wider: lesson 05) covers both.",
          "b": "right: an interval covers only the variation it resamples. Resample the test "
               "images as well (a crossed bootstrap) to speak about new eyes.",
          "c": "a t interval over 5 paired seeds is valid, only wide; what it lacks is the "
