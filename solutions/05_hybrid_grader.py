@@ -22,7 +22,7 @@
 # that covers both the seeds and the test images; we judge both graders as a screening
 # programme would (ROC, sensitivity at a fixed specificity, calibration); we run the original
 # project's model as it was written, beside ours; we ask whether "where the network looks" says
-# more than a plain filter; and we train and test both graders on real photographs (IDRiD).
+# more than a plain filter; and we see what a noisy quantum device does to the grades.
 #
 # ## Objectives
 # - Assemble the hybrid grader: CNN → angles → trainable circuit → logits for five grades, and
@@ -38,7 +38,6 @@
 #   published operating points - and say why they are not comparable.
 # - Measure the original model as written, and each of its bugs fixed in turn.
 # - Test saliency maps against baselines that learned nothing, and say what saliency shows.
-# - Train and test both graders on IDRiD's real photographs.
 # - Measure how much QWK a noisy IBM device costs at inference, see its readout bias, and
 #   mitigate it.
 
@@ -268,6 +267,7 @@ assert history_h.best_qwk > 0.6 and history_c.best_qwk > 0.6
 print(f"seconds per epoch: hybrid {np.mean(history_h.seconds):.2f}, classical {np.mean(history_c.seconds):.2f}")
 
 # %%
+# alt: Learning curves of the hybrid grader (left) and its classical twin (right): training loss, validation loss and validation QWK against epoch; both reach a validation QWK near 0.9 within about ten epochs.
 from qdr_course.retina import plot_learning_curve
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -313,6 +313,7 @@ for name, report in reports.items():
 assert all(r["qwk"] > 0.6 and r["referable_auc"] > 0.9 for r in reports.values())
 
 # %%
+# alt: Row-normalised confusion matrices of the 150 synthetic test eyes for the hybrid grader (left) and its classical twin (right), true grade in rows and predicted grade in columns, counts in brackets; most mass on the diagonal, grade 1 mostly called grade 0.
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))
 for ax, (name, model) in zip(axes, [("hybrid", hybrid), ("classical", classical)]):
     y_pred, _ = predict_grades(model, data.test)
@@ -574,7 +575,7 @@ check_concept_5_2(my_choice_5_2)
 # QWK is the competition's metric. A screening programme asks something else of each eye:
 # **refer it to an ophthalmologist or not?** Referable is *moderate NPDR or worse, and/or
 # referable DME* (lesson 04). The synthetic eyes carry no DME grade, so here referable means
-# grade ≥ 2; on IDRiD below it includes DME. The grader's **score** is its probability of a
+# grade ≥ 2; on IDRiD (lesson 04) it would include DME. The grader's **score** is its probability of a
 # referable grade, $P(\text{grade} \ge 2)$, the sum of the last three softmax outputs. A
 # programme then fixes an **operating point**: a threshold on the score, chosen for a
 # specificity it can afford (every false positive is a specialist appointment), and reports the
@@ -613,12 +614,11 @@ for metric, statistic in screening_metrics.items():
     print(f"{metric:42s} {cells[0]:>22s} {cells[1]:>22s}")
 
 # %%
-# Sanity check (any machine): both graders separate referable eyes well (AUC > 0.95), and the
-# sensitivity is lower at the stricter specificity.
+# Sanity check (any machine): both graders separate referable eyes well (AUC > 0.95) and
+# find more than 80 % of referable eyes at 90 % specificity.
 for name in results:
     assert screening["AUC"][name]["estimate"] > 0.95
-    assert (screening["sensitivity at 95 % specificity"][name]["estimate"]
-            <= screening["sensitivity at 90 % specificity"][name]["estimate"])
+    assert screening["sensitivity at 90 % specificity"][name]["estimate"] > 0.8
 
 # %%
 # alt: ROC curves (sensitivity against 1 - specificity) of referable DR for the five seeds of the hybrid grader (solid) and its classical twin (dashed), with the 90 % and 95 % specificity lines dotted; all curves hug the top-left corner.
@@ -698,7 +698,7 @@ print("test eyes whose predicted grade changed, per seed and model:",
 assert all(c == 0 for name in calibration for c in calibration[name]["changed"])
 
 # %%
-# alt: Reliability diagram of P(referable) for seed 0 of each grader, observed fraction referable against mean predicted probability per bin, before (circles, solid) and after temperature scaling (squares, dashed), with the diagonal of perfect calibration; points sit near the diagonal both before and after.
+# alt: Reliability diagram of P(referable) for seed 0 of each grader, observed fraction referable against mean predicted probability per bin, before (circles, solid) and after temperature scaling (squares, dashed), with the dotted diagonal of perfect calibration; the distance of the points from the diagonal is the calibration error printed above.
 from qdr_course.retina import reliability_curve
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
@@ -913,113 +913,8 @@ plt.show()
 # graders' sensitivity is concentrated on lesions several times more than chance, and more than
 # a network that learned nothing. Stronger claims need stronger tests - for example, erase the
 # lesions from an eye and see whether the grade falls - and the masks let us *measure* instead
-# of admiring heat maps. The same test on IDRiD's real lesion masks follows below.
-#
-# ## Real eyes: IDRiD
-#
-# Everything so far used synthetic eyes. The course ships a downsized copy of **IDRiD**, the
-# Indian Diabetic Retinopathy Image Dataset (Porwal, Pachade, Kokare, *Data* 2018; CC BY 4.0;
-# lesson 04): 516 photographs from one clinic in Nanded, India, graded by specialists for DR
-# (ICDR grades 0-4) and for the risk of macular edema (DME 0-2), with the data set's own split
-# into 413 training and 103 test photographs. We keep IDRiD's test split untouched, carve a
-# validation split out of its training photographs, and train both graders exactly as above:
-# the same twins, paired seeds, 64 × 64 pixels. Two shortcuts keep the lesson within its
-# 3-minute budget on one core, and both cost accuracy: **64-pixel images** (IDRiD's originals
-# are 4288 × 2848: at 64 px a microaneurysm is far below one pixel) and **three seeds of 15
-# epochs**.
-
-# %% tags=["nbval-ignore-output"]
-real = load_grading_data("idrid", size=SIZE, seed=0)
-print(real.summary())
-test_dme = real.test.dme
-mild_with_dme = int(((real.test.grades < 2) & (test_dme >= 2)).sum())
-print(f"test photographs with DME risk 2: {int((test_dme >= 2).sum())}, of which DR grade < 2: "
-      f"{mild_with_dme}")
-
-# %% tags=["nbval-ignore-output"]
-REAL_SEEDS = range(3)
-real_results = compare_graders(lambda seed: twins(seed, size=SIZE), real, seeds=REAL_SEEDS,
-                               keep_models=True, epochs=15, lr=3e-3, batch_size=BATCH, patience=None, progress=False)
-y_real = real_results["hybrid"][0]["y_true"]
-referable_real = referable_truth(y_real, real.test.dme).astype(int)
-real_predictions = {n: np.stack([r["probs"].argmax(1) for r in runs]) for n, runs in real_results.items()}
-real_scores = {n: np.stack([r["probs"][:, 2:].sum(1) for r in runs]) for n, runs in real_results.items()}
-real_table = {
-    "QWK": {n: seed_image_bootstrap(y_real, p, fast_qwk, n_boot=500) for n, p in real_predictions.items()},
-    "referable AUC": {n: seed_image_bootstrap(referable_real, s, screening_metrics["AUC"], n_boot=500)
-                      for n, s in real_scores.items()},
-    "sensitivity at 90 % specificity": {
-        n: seed_image_bootstrap(referable_real, s, screening_metrics["sensitivity at 90 % specificity"],
-                                n_boot=500) for n, s in real_scores.items()},
-}
-real_table["QWK hybrid - classical"] = {"paired": seed_image_bootstrap(
-    y_real, real_predictions["hybrid"], fast_qwk, paired_with=real_predictions["classical"], n_boot=500)}
-print(f"IDRiD test, 103 photographs, seeds 0-2; referable = DR >= 2 or DME 2 ({referable_real.sum()} eyes)")
-for metric, row in real_table.items():
-    cells = "   ".join(f"{n} {b['estimate']:+.3f} [{b['low']:+.3f}, {b['high']:+.3f}]" for n, b in row.items())
-    print(f"{metric:32s} {cells}")
-print("test QWK per seed:", {n: [round(r["qwk"], 3) for r in runs] for n, runs in real_results.items()})
-
-# %% [markdown]
-# **What transfers from the synthetic eyes?** The two 64-pixel graders trained on synthetic eyes
-# at the start of this lesson have never seen a real photograph. Applied to IDRiD's test
-# photographs as they are:
-
-# %% tags=["nbval-ignore-output"]
-from qdr_course.retina import quadratic_weighted_kappa
-
-transfer = {}
-for name, model in [("hybrid", hybrid), ("classical", classical)]:
-    y_pred, probs = predict_grades(model, real.test)
-    transfer[name] = (quadratic_weighted_kappa(real.test.grades, y_pred),
-                      roc_auc_score(referable_real, probs[:, 2:].sum(1)),
-                      np.bincount(y_pred, minlength=5))
-    print(f"{name:10s} trained on synthetic eyes only: IDRiD test QWK {transfer[name][0]:+.3f}, "
-          f"referable AUC {transfer[name][1]:.3f}, predicted grades 0-4: {transfer[name][2].tolist()}")
-
-# %%
-# alt: Confusion matrices of IDRiD's 103 test photographs for seed 0 of the hybrid grader and its classical twin trained on IDRiD, rows true grade, columns predicted grade, cells coloured by the fraction of the row with counts in brackets.
-fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-for ax, (name, runs) in zip(axes, real_results.items()):
-    plot_confusion_matrix(y_real, runs[0]["probs"].argmax(1), ax=ax, title=f"{name}, IDRiD test, seed 0")
-fig.tight_layout()
-plt.show()
-
-# %% [markdown]
-# IDRIDPROSE
-#
-# ### Saliency on real lesion masks
-#
-# IDRiD's segmentation set marks microaneurysms, haemorrhages and hard and soft exudates pixel by
-# pixel on 81 photographs (lesson 04). We repeat the saliency test with the IDRiD-trained
-# hybrid grader of seed 0 on those with any lesion, at the same 64 pixels (a mask pixel is set
-# when any original pixel under it is a lesion).
-
-# %% tags=["nbval-ignore-output"]
-from qdr_course.retina import IDRID_LESIONS, load_idrid_segmentation
-
-segmentation = load_idrid_segmentation("all", size=SIZE)
-lesion_codes = [IDRID_LESIONS.index(code) for code in ("MA", "HE", "EX", "SE")]
-real_hybrid = real_results["hybrid"][0]["model"]  # seed 0, trained on IDRiD above
-real_methods = {"hybrid (IDRiD-trained)": lambda x, i: saliency_map(real_hybrid, x),
-                **{k: methods[k] for k in ("untrained network", "Sobel edge filter",
-                                          "local-contrast filter", "random")}}
-real_saliency = {name: [] for name in real_methods}
-for i, (img, masks) in enumerate(zip(segmentation.images, segmentation.masks)):
-    lesions = masks[lesion_codes].any(0)
-    if not lesions.any():
-        continue
-    for name, method in real_methods.items():
-        real_saliency[name].append(lesion_enrichment(method(as_tensor(img), i), lesions, 0.05))
-print(f"{len(real_saliency['random'])} IDRiD photographs with lesions, 64 px: median enrichment")
-for name, values in real_saliency.items():
-    print(f"{name:24s} {np.median(values):6.1f}")
-real_verdict = beats_baselines(real_saliency["hybrid (IDRiD-trained)"],
-                               {b: real_saliency[b] for b in baseline_names})
-print("beats every baseline:", real_verdict["all"])
-
-# %% [markdown]
-# REALSALPROSE
+# of admiring heat maps. (IDRiD's real lesion masks, lesson 04, allow the same test on real
+# photographs.)
 #
 # ## Inference on a noisy quantum device
 #
@@ -1140,7 +1035,7 @@ assert (z_mitigated - z_exact).abs().mean() < (z_device - z_exact).abs().mean()
 # - Compare twins that start from the same weights and see the same batches, over several
 #   seeds; report an interval that resamples the seeds *and* the test images; check convergence
 #   by doubling the budget, not by a flat curve at the end of a decaying learning rate. Here the
-#   circuit was not better than `Linear + tanh`, on synthetic or on real eyes.
+#   circuit was not better than `Linear + tanh`.
 # - Judge a grader as a screening programme would: referable DR (including DME where it is
 #   graded), ROC and AUC, sensitivity at a fixed specificity with its interval, calibration
 #   (ECE; temperature scaling on the validation split changes probabilities, never a grade) -
