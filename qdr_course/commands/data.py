@@ -6,6 +6,8 @@ Examples::
     qdr-course data synth --n 500 --size 128 --out data/synth      # an APTOS-format folder
     qdr-course data download retinamnist --size 64                  # cached, checksum-verified
     qdr-course data info aptos:data/synth --size 64                 # images per grade and split
+    qdr-course data idrid --verify                                  # check the shipped IDRiD copy
+    qdr-course data idrid --from IDRiD --out idrid-copy             # rebuild it from a download
 """
 
 from __future__ import annotations
@@ -51,6 +53,22 @@ def register(subparsers) -> None:
                           help="cache folder (default: $QDR_COURSE_DATA or the "
                           "user cache directory)")
     download.set_defaults(func=_download)
+
+    idrid = sub.add_parser("idrid", help="verify the shipped IDRiD copy, or rebuild it from a "
+                           "full IDRiD download",
+                           description="With --from and --out: write the course's downsized "
+                           "IDRiD copy (and its SHA-256 manifest) from a full IDRiD download laid "
+                           "out as its archive ('B. Disease Grading', 'A. Segmentation'); the "
+                           "result equals the shipped copy byte for byte (with the locked "
+                           "Pillow). With --verify: check every shipped file's SHA-256.")
+    idrid.add_argument("--from", dest="source", default=None,
+                       help="folder holding IDRiD's 'A. Segmentation' and 'B. Disease Grading'")
+    idrid.add_argument("--out", default=None, help="output folder (new, or --overwrite)")
+    idrid.add_argument("--overwrite", action="store_true",
+                       help="replace an IDRiD copy this command wrote there before")
+    idrid.add_argument("--verify", nargs="?", const="", default=None, metavar="DIR",
+                       help="check an IDRiD copy against its manifest (default: the shipped one)")
+    idrid.set_defaults(func=_idrid)
 
     info = sub.add_parser("info", help="images per grade and split of a data source")
     info.add_argument("source",
@@ -120,6 +138,29 @@ def _download(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"RetinaMNIST {args.size} px: {path}")
+    return 0
+
+
+def _idrid(args: argparse.Namespace) -> int:
+    from qdr_course.retina.idrid import build_idrid_copy, verify_idrid
+
+    try:
+        if args.verify is not None:
+            if args.source or args.out:
+                print("error: --verify checks a copy; give it alone (or --from and --out to "
+                      "build one)", file=sys.stderr)
+                return 2
+            count = verify_idrid(args.verify or None)
+            print(f"IDRiD copy verified: {count} files match their SHA-256")
+            return 0
+        if not (args.source and args.out):
+            print("error: give --from DIR and --out DIR (or --verify)", file=sys.stderr)
+            return 2
+        count = build_idrid_copy(args.source, args.out, overwrite=args.overwrite)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {count} files and MANIFEST.sha256 to {args.out}")
     return 0
 
 

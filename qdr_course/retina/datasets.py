@@ -1,4 +1,4 @@
-"""Grading data from one entry point: synthetic, RetinaMNIST, APTOS, EyePACS. See lesson 04.
+"""Grading data from one entry point: synthetic, IDRiD, RetinaMNIST, APTOS, EyePACS. See lesson 04.
 
 See lesson 04.
 
@@ -8,6 +8,10 @@ ICDR grades 0-4.
 
 ================================ =============================================================
 ``"synthetic"``                   :func:`~qdr_course.retina.fundus.synthetic_fundus_dataset`
+``"idrid"``                       IDRiD's 516 graded photographs, shipped with the course
+                                  (CC BY 4.0): its own train / test split, a stratified
+                                  validation split carved from train, DME risk in ``.dme``
+``"idrid:DIR"``                   the same from a copy written by ``qdr-course data idrid``
 ``"retinamnist"``                 MedMNIST's DR set (DeepDRiD), official splits; downloaded
                                   once with pooch, checked against its MD5, cached
 ``"retinamnist:PATH.npz"``        the same from a local file
@@ -54,7 +58,8 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
 
     See lesson 04.
 
-    ``n`` and ``prior`` apply to ``"synthetic"`` only; ``size`` must be 28, 64, 128 or 224 for
+    ``n`` and ``prior`` apply to ``"synthetic"`` only; ``test_fraction`` does not apply to
+    ``"idrid"`` (IDRiD's own test split is used); ``size`` must be 28, 64, 128 or 224 for
     RetinaMNIST (its published sizes); ``on_error`` applies to folders. ``cache=True`` keeps a
     generated synthetic set in ``cache_dir`` (default ``$QDR_COURSE_DATA`` or the user cache
     directory) and reloads it next time; the file name includes a hash of the generator's source,
@@ -77,6 +82,10 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
         return _split_data(images, grades,
                            f"synthetic fundus ({n} images, {size} px, {name} prior, seed {seed}; "
                            "stratified split)", seed, val_fraction, test_fraction)
+    if kind == "idrid":
+        from qdr_course.retina.idrid import load_idrid
+
+        return load_idrid(size=size, seed=seed, val_fraction=val_fraction, root=arg or None)
     if kind == "retinamnist":
         return load_retinamnist(size, path=arg or None, cache_dir=cache_dir)
     if kind in ("aptos", "eyepacs"):
@@ -85,7 +94,7 @@ def load_grading_data(source: str = "synthetic", size: int = 64, n: int = 2000, 
         loader = load_aptos if kind == "aptos" else load_eyepacs
         return loader(arg, size=size, seed=seed, val_fraction=val_fraction,
                       test_fraction=test_fraction, on_error=on_error)
-    raise ValueError(f"unknown data source {source!r}; use 'synthetic', 'retinamnist', "
+    raise ValueError(f"unknown data source {source!r}; use 'synthetic', 'idrid', 'retinamnist', "
                      "'retinamnist:FILE.npz', 'aptos:DIR' or 'eyepacs:DIR'")
 
 

@@ -25,17 +25,27 @@ __all__ = ["GradingData", "NEAR_DUPLICATE_BITS", "Split", "conflicting_groups", 
 
 @dataclass
 class Split:
-    """Images ``uint8 (N, H, W, 3)`` and ICDR grades ``int64 (N,)`` of one split. See lesson 04."""
+    """Images ``uint8 (N, H, W, 3)`` and ICDR grades ``int64 (N,)`` of one split. See lesson 04.
+
+    ``dme``: the risk of diabetic macular edema ``int64 (N,)`` 0-2 where the source grades it
+    (IDRiD), else ``None``.
+    """
 
     images: np.ndarray
     grades: np.ndarray
     ids: list = field(default_factory=list)
+    dme: np.ndarray | None = None
 
     def __post_init__(self):
         _validate_images(self.images)
         self.grades = grade_array(self.grades)
         if len(self.images) != len(self.grades):
             raise ValueError(f"{len(self.images)} images but {len(self.grades)} grades")
+        if self.dme is not None:
+            self.dme = np.asarray(self.dme, dtype=np.int64)
+            if self.dme.shape != self.grades.shape or np.any((self.dme < 0) | (self.dme > 2)):
+                raise ValueError(f"dme must be {len(self.grades)} risks 0-2, one per image, "
+                                 f"got shape {self.dme.shape}")
 
     def __len__(self) -> int:
         return len(self.grades)
