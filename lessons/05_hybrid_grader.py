@@ -28,7 +28,7 @@
 #
 # ## Objectives
 # - Assemble the hybrid grader: CNN → angles → trainable circuit → logits for five grades, and
-#   explain why its angles span a full turn.
+#   explain what the full turn of its angles buys and costs.
 # - Explain why the head must produce proper logits: the floor of the original loss and the cap
 #   it puts on the right grade's probability.
 # - Train with class weights, a learning-rate schedule, early stopping on validation QWK and
@@ -96,18 +96,20 @@ print(data.summary())
 # **Why the angles span a full turn.** Each angle $\alpha = s\tanh z$ enters the circuit through
 # one rotation gate, so every output of the circuit is, in that angle, a Fourier series of
 # degree 1 (lesson 03): $f(\alpha) = a + r\cos(\alpha - \varphi)$, where the trainable gates
-# after the encoding choose $a$, $r$ and the phase $\varphi$. As $z$ runs over all real numbers,
-# $\alpha$ sweeps an arc of length $2s$ of that cosine's circle. With $s = \pi$ the arc is the
-# whole period, so whatever phase training picks, the output still reaches both its extremes
-# $a \pm r$ and no two angles give the same state of the encoding qubit; any larger $s$ wraps round
-# the circle and gives two inputs the same state. With lesson 03's $s = \frac{\pi}{2}$ the arc
-# is half a period: for a bare qubit read out as $\langle Z\rangle = -\sin\alpha$
-# ($\varphi = -\frac{\pi}{2}$) that half is exactly the one-to-one part - lesson 03's reason -
-# but once trainable gates shift the phase, half a period can cover as little as half of the
-# output's range ($\varphi = 0$: $\cos\alpha$ only reaches $(0, 1]$, and $\alpha$ and
-# $-\alpha$ collide). $s = \pi$ is the largest range that never wraps and the only one that
-# leaves every phase its full range (`HybridGrader.angle_scale`; a test checks this arc
-# argument numerically).
+# and the other inputs set $a$, $r$ and the phase $\varphi$. As $z$ runs over all real numbers,
+# $\alpha$ sweeps an arc of length $2s$ of the circle, and the output is that point projected
+# onto one direction. Lesson 03 draws the trade-off this sets. With $s = \frac{\pi}{2}$ (arc
+# $\pi$) the weights *can* choose a phase that makes an output one-to-one and use its whole
+# swing $2r$ - but for other phases the output reaches as little as half of it ($\varphi = 0$:
+# $\cos\alpha$ only covers $(0, 1]$, and $\alpha$ and $-\alpha$ collide). With $s = \pi$ (arc
+# $2\pi$, the whole circle) *every* phase reaches both extremes $a \pm r$, whatever training
+# does to the gates after the encoding - at the price that every output folds: almost every
+# value is taken by two different angles. Beyond $\pi$ the arc wraps round and two inputs give
+# the same *state*. The grader keeps $s = \pi$ (`HybridGrader.angle_scale`): its gates after the
+# encoding are trained, so the phase moves during training, and the three outputs are read
+# together by a head that can undo a fold of one of them. Which range learns better is an
+# empirical question that this arc argument cannot settle (a test checks the argument itself
+# numerically on the grader's circuit).
 #
 # The **honest baseline** is the same network with the circuit replaced by `Linear(3, 3) + tanh`:
 # same input (three angles), same output width, outputs in [-1, 1] like ⟨Z⟩, and a comparable
@@ -1206,8 +1208,9 @@ assert (z_mitigated - z_exact).abs().mean() < (z_device - z_exact).abs().mean()
 # ## Key points
 # - The hybrid grader is CNN → angles → trainable circuit → logits; the circuit is one layer
 #   among others, trained by backpropagation through an exact simulator. Its angles span a full
-#   turn, $\pi\tanh z$: the only range that gives every phase of the circuit's degree-1 Fourier
-#   series its whole range without wrapping.
+#   turn, $\pi\tanh z$: every phase of the circuit's degree-1 Fourier series keeps its whole
+#   range, at the price of folding (lesson 03's half turn can avoid the fold, for the right
+#   phase).
 # - Use proper logits with cross-entropy: the original `cat(p, 1 - p)` of sigmoids caps the
 #   right grade's probability at $e/(e + 1 + 2(K-1)\sqrt e) = 0.161$, so its loss converges to
 #   a floor of 1.83 instead of 0.
