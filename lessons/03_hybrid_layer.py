@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 03 · A hybrid layer in PyTorch
 #
-# **Teaching:** 40 min · **Exercises:** 20 min
+# **Teaching:** 42 min · **Exercises:** 24 min
 #
 # A circuit becomes a neural-network layer when it maps a batch of inputs to outputs and
 # passes gradients back; a CNN with such a layer inside is a **hybrid network**. This lesson
@@ -25,10 +25,10 @@
 # - Use `QuantumLayer` inside any PyTorch model and optimiser; verify it with `gradcheck`.
 # - Know the back ends: an exact batched statevector simulator (for training), a Qiskit
 #   `EstimatorV2` (one call per batch, parameter-shift gradients), a `SamplerV2` (real shots).
-# - Choose an angle encoding for unbounded CNN features, and say why; see a circuit as a Fourier
-#   series in its inputs, whose degree grows with re-uploading.
+# - See a circuit as a Fourier series in its inputs, whose degree grows with re-uploading; choose
+#   the range of an angle encoding for unbounded CNN features from that, and say why.
 # - Train a hybrid and a matched classical model on digits; run the trained hybrid model on a
-#   noisy fake IBM device.
+#   noisy fake IBM device, and tell its readout error's shrink from its shift.
 
 # %%
 import math
@@ -39,9 +39,11 @@ import numpy as np
 import torch
 
 from qdr_course import set_seed
+from qdr_course.utils import figure_style
 
 rng = set_seed(0)
 torch.set_num_threads(1)
+figure_style()
 
 # %% [markdown]
 # ## The layer
@@ -138,12 +140,11 @@ print(f"largest shot-noise error with 2000 shots: {gap:.3f} (std about {1 / math
 #
 # The CNN before the layer outputs any real numbers; the circuit reads them as angles. The
 # original code fed raw outputs in, but angles are periodic: features $z$ and $z + 2\pi$ give
-# **identical** circuit outputs, so the network cannot tell them apart. After $H$ and $R_Y(\alpha)$
-# a qubit has $\langle Z\rangle = -\sin\alpha$, which is one-to-one only on
-# $(-\frac{\pi}{2}, \frac{\pi}{2})$. So we squash first: $\alpha = \frac{\pi}{2}\tanh z$. That is a
-# design choice (a smooth, bounded, one-to-one map), not a law - the experiment below measures
-# it against $\pi\tanh z$, the retinopathy grader's choice. The layer itself accepts any finite
-# angle and rejects NaN and infinity.
+# **identical** circuit outputs, so the network cannot tell them apart. So we squash first:
+# $\alpha = s\tanh z$ maps every real feature into the range $(-s, s)$. The course uses
+# $s = \frac{\pi}{2}$; the next section, on the circuit as a Fourier series, gives the reason for
+# that width, and an experiment measures it against $s = \pi$, the retinopathy grader's choice.
+# The layer itself accepts any finite angle and rejects NaN and infinity.
 
 # %%
 z = torch.tensor([[0.5, -1.0, 2.0]], dtype=torch.float64)
@@ -163,7 +164,7 @@ except ValueError as error:
 # $z_1 \ne z_2$, both in $(0, 3)$ and at least 0.1 apart, that this qubit cannot tell apart, and
 # return them. (After the squashing $\frac{\pi}{2}\tanh z$ no such pair exists.)
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "predict"]
 from qdr_course.checks import check_encoding_collision
 
 
@@ -173,25 +174,6 @@ def collision():
 
 
 check_encoding_collision(collision)
-
-# %% [markdown]
-# ### Concept check 3.1
-
-# %%
-from qdr_course.checks import ask
-
-ask("3.1")
-
-# %% tags=["exercise"]
-from qdr_course.checks import check_concept_3_1
-
-
-def my_choice_3_1():
-    """The letter of your answer to concept check 3.1."""
-    raise NotImplementedError("Exercise: complete this; check_concept_3_1(...) tells you if it is right.")
-
-
-check_concept_3_1(my_choice_3_1)
 
 # %% [markdown]
 # ## A circuit is a Fourier series in its inputs
@@ -223,6 +205,7 @@ def reuploading_circuit(n_uploads):
     return ParameterizedCircuit(qc, [x_in], list(w_in), z_observables(1))
 
 
+# alt: Left, <Z> of a one-qubit circuit against its input x from 0 to 2 pi for 1, 2 and 3 uploads of x, in different line styles, wigglier with more uploads; right, bars of the absolute Fourier coefficients against frequency 0 to 5, hatched per upload count, non-zero only up to the number of uploads.
 xs = np.linspace(0, 2 * np.pi, 64, endpoint=False)
 fig, (ax_f, ax_c) = plt.subplots(1, 2, figsize=(10, 3.3))
 spectra = {}
@@ -232,6 +215,7 @@ for n_uploads in (1, 2, 3):
     spectra[n_uploads] = np.abs(np.fft.rfft(values)) / len(xs)
     ax_f.plot(xs, values, label=f"{n_uploads} upload(s)")
     ax_c.bar(np.arange(6) + 0.25 * (n_uploads - 2), spectra[n_uploads][:6], width=0.25,
+             hatch=["", "//", ".."][n_uploads - 1], edgecolor="black",
              label=f"{n_uploads} upload(s)")
 ax_f.set(xlabel="input x", ylabel="<Z>", title="the model as a function of its input")
 ax_c.set(xlabel="frequency ω", ylabel="|c_ω|", title="its Fourier coefficients")
@@ -250,7 +234,7 @@ print("highest frequency present: 1, 2, 3 for 1, 2, 3 uploads; above it, below 1
 # $\langle Z\rangle$ and return it; the check builds the circuit, samples it at 64 points and
 # reads the spectrum.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "predict"]
 from qdr_course.checks import check_highest_frequency
 
 
@@ -263,13 +247,86 @@ check_highest_frequency(my_prediction)
 
 # %% [markdown]
 # ### What this says about the encoding range
-# With one upload of $\alpha = s\tanh z$ per qubit, a qubit's contribution is
-# $B\cos(s\tanh z) + C\sin(s\tanh z)$: a sinusoid walked along for an arc of length $2s$. With
-# $s = \frac{\pi}{2}$ the arc is half a period, so a single output can rise and fall at most
-# once; with $s = \pi$ it is a whole period - more shapes, but also pairs of features that one
-# output cannot separate. Raw features ($s$ unbounded, no tanh) wrap around again and again.
-# Which matters for learning is an empirical question, so we measure it: the hybrid digit model
-# of the next section on digits 3 vs 8, with the three encodings, three seeds each, 6 epochs.
+#
+# Fix everything but one input: the other inputs, and the weights. If that input enters the
+# circuit through **one** rotation $R(\alpha)$, lesson 02's argument makes every output a
+# sinusoid of period $2\pi$ in $\alpha$,
+#
+# $$f(\alpha) = A + B\cos\alpha + C\sin\alpha = A + R\cos(\alpha - \varphi),$$
+#
+# whatever the circuit, with $A$, $R$ and the phase $\varphi$ set by the weights and the other
+# inputs. Geometrically the encoding walks the point $(\cos\alpha, \sin\alpha)$ along an arc of
+# the unit circle, and the output is that point projected onto one direction (the angle
+# $\varphi$). With $\alpha = s\tanh z$, the arc has length $2s$. A sinusoid turns (has a maximum
+# or a minimum) every $\pi$, so:
+#
+# 1. **Arc $2s \le \pi$** ($s \le \frac{\pi}{2}$): at most one turning point on the range, and
+#    the weights that put $\varphi$ at an end of the arc make the output **one-to-one** in $z$:
+#    nearby features always give different outputs, and the network can learn to keep it so.
+# 2. **Arc $2s > \pi$** ($s > \frac{\pi}{2}$): *every* phase leaves a turning point strictly
+#    inside the range, so for every setting of the weights some pairs of different features
+#    give the same output - the range **folds**. At $s = \pi$ the arc is the whole circle: two
+#    turning points, and (almost) every output value is taken twice.
+# 3. **Raw $z$**: an unbounded arc, wound round and round: infinitely many folds.
+#
+# A wider range does **not** add frequencies - those come from the number of uploads (the
+# degree); it only makes the one frequency fold. So $s = \frac{\pi}{2}$ is the widest range
+# that folding does not force, and the narrowest that still lets an output use its whole
+# swing $2R$ (a narrower arc reaches only $2R\sin s$). With $L$ uploads of the same angle the
+# frequencies reach $L$, turning points come every $\pi/L$, and the same reasoning gives
+# $s = \frac{\pi}{2L}$. None of this says which range *learns* better - a CNN before the circuit
+# also chooses where its features fall - so that is measured below.
+#
+# Sanity check of points 1 and 2 on the 3-qubit circuit of this lesson: 200 random settings of
+# the weights and of the other two inputs; each output's turning points in input 0, counted on
+# a fine grid over $(-s, s)$.
+
+# %%
+def turning_points(values):
+    """How many times a sampled curve changes direction (strict sign changes of its slope)."""
+    slope = np.sign(np.diff(values, axis=0))
+    return (slope[1:] * slope[:-1] < 0).sum(axis=0)
+
+
+grid_rng = np.random.default_rng(3)
+worst = {}
+for name, s_range in (("pi/2", math.pi / 2), ("pi", math.pi)):
+    alphas = np.linspace(-s_range, s_range, 801)[1:-1]  # the open range (-s, s)
+    counts = []
+    for _ in range(200):
+        w_rand = grid_rng.uniform(0, 2 * np.pi, circuit.num_weights)
+        others = grid_rng.uniform(-s_range, s_range, 2)
+        inputs = np.column_stack([alphas, np.tile(others, (len(alphas), 1))])
+        counts.append(turning_points(expectation_values(circuit, inputs, w_rand)))
+    counts = np.concatenate(counts)
+    worst[name] = (counts.min(), counts.max())
+    print(f"s = {name:<4}: turning points per output, over 600 curves: "
+          f"min {counts.min()}, max {counts.max()}")
+assert worst["pi/2"][1] <= 1 and worst["pi"][0] >= 1
+# the weights can make an output one-to-one at s = pi/2: put the phase at the end of the arc
+alphas = np.linspace(-math.pi / 2, math.pi / 2, 801)[1:-1]
+assert turning_points(np.cos(alphas + math.pi / 2)) == 0  # phi = -pi/2: monotone
+assert all(turning_points(np.cos(np.linspace(-math.pi, math.pi, 801)[1:-1] - phi)) >= 1
+           for phi in np.linspace(0, 2 * np.pi, 73))  # at s = pi, no phase avoids a turn
+
+# %% [markdown]
+# ### Concept check 3.1 - a wider range
+
+# %%
+from qdr_course.checks import ask
+
+ask("3.1")
+
+# %% tags=["exercise", "concept"]
+from qdr_course.checks import check_concept_3_1
+
+
+def my_choice_3_1():
+    """The letter of your answer to concept check 3.1."""
+    raise NotImplementedError("Exercise: complete this; check_concept_3_1(...) tells you if it is right.")
+
+
+check_concept_3_1(my_choice_3_1)
 
 # %% [markdown]
 # ## Digits: the textbook experiment, done right
@@ -288,6 +345,7 @@ from qdr_course.quantum import (accuracy, classical_digit_net, fit, hybrid_digit
 x_train, y_train, x_test, y_test = load_digit_tensors((0, 1), seed=0)
 print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}, "
       f"share of 1s: {y_train.float().mean():.2f} / {y_test.float().mean():.2f}")
+# alt: Eight 8x8 grey-scale training images of the digits 0 and 1, each titled with its label.
 fig, axes = plt.subplots(1, 8, figsize=(8, 1.3))
 for ax, image, label in zip(axes, x_train, y_train):
     ax.imshow(image[0], cmap="gray_r")
@@ -306,10 +364,13 @@ print(f"classical: {count(classical)} parameters, bottleneck {count(classical.bo
 
 # %% [markdown]
 # ### Exercise 3.3 - one training step
-# Complete `train_step`: clear the gradients, compute the cross-entropy of `model(x)` against
-# `y`, back-propagate, update; return the loss as a float.
+# Complete `train_step` so that one call makes one step of the optimiser on the cross-entropy of
+# `model(x)` against the labels `y` (`model` returns logits), and returns that loss, before the
+# update, as a Python float. The check calls it twice in a row and compares the parameters with
+# a correct step: it spots the classic PyTorch slips, such as gradients that pile up from call
+# to call or a loss returned as a tensor.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "implement"]
 from qdr_course.checks import check_train_step
 
 
@@ -335,6 +396,7 @@ for name, h in (("hybrid", history_h), ("classical", history_c)):
           f"test accuracy {h['test_accuracy'][-1]:.3f}")
 
 # %%
+# alt: Left, the training loss of the hybrid and the classical model against the epoch 1 to 6, both falling; right, their test accuracy on digits 0 vs 1 against the epoch, both reaching 1; the two models in different line styles with circle markers and a legend.
 fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3))
 for name, h in (("hybrid", history_h), ("classical", history_c)):
     epochs = np.arange(1, len(h["loss"]) + 1)
@@ -409,26 +471,11 @@ print(f"largest gap between the encodings' mean accuracies: below {3 / len(y3_te
 # %% [markdown]
 # So on this task the range does not decide the accuracy: periodicity and collisions are real
 # (exercise 3.1), but a CNN that also learns *where* to put its features can steer around them.
-# The course keeps $\frac{\pi}{2}\tanh$ in `qdr_course.quantum.encode_angles` because each
-# qubit's reading is then one-to-one; the retinopathy grader keeps $\pi\tanh$, and lesson 05 says
-# why. The Fourier view tells you what to vary when it does matter: the number of uploads (the
-# degree) and the range (how much of each period the data walks along).
-#
-# ### Concept check 3.2
-
-# %%
-ask("3.2")
-
-# %% tags=["exercise"]
-from qdr_course.checks import check_concept_3_2
-
-
-def my_choice_3_2():
-    """The letter of your answer to concept check 3.2."""
-    raise NotImplementedError("Exercise: complete this; check_concept_3_2(...) tells you if it is right.")
-
-
-check_concept_3_2(my_choice_3_2)
+# The course keeps $\frac{\pi}{2}\tanh$ in `qdr_course.quantum.encode_angles` for the reason
+# above: it is the widest range at which no output is forced to fold; the retinopathy grader
+# keeps $\pi\tanh$, and lesson 05 weighs that choice with the same argument. The Fourier view
+# tells you what to vary when it does matter: the number of uploads (the degree) and the range
+# (how much of each period the data walks along).
 
 # %% [markdown]
 #
@@ -459,12 +506,85 @@ print(f"test accuracy exact: {accuracy(hybrid, x_test, y_test):.3f}, "
       f"on the noisy device: {accuracy(on_device, x_test, y_test):.3f}")
 
 # %% [markdown]
-# Noise (gate errors, decoherence, readout errors) moves the expectation values by about a tenth
-# on average here - mostly damping them towards 0 - but the decision is robust because the
-# classes are far apart. On a real device this is also the
-# moment to count the cost: every test image needs its own circuit execution, and training by
-# parameter shift would need $2 \times 9$ more per image per step - which is why we train on the
-# exact simulator and use hardware for inference.
+# ### Readout error: a shrink *and* a shift
+#
+# Noise moved the expectation values by about a tenth on average. Part of that is the readout:
+# a qubit in $|0\rangle$ is read as 1 with probability $p_{01}$, a qubit in $|1\rangle$ is read as
+# 0 with probability $p_{10}$. Write $P_0 = (1 + \langle Z\rangle)/2$ and $P_1 = (1 - \langle
+# Z\rangle)/2$ for the true probabilities; the reading is 0 with probability
+# $P_0(1 - p_{01}) + P_1 p_{10}$, and so
+#
+# $$\langle Z\rangle_\text{read} = (1 - p_{01} - p_{10})\,\langle Z\rangle + (p_{10} - p_{01}) .$$
+#
+# A **shrink** towards 0 by the factor $1 - p_{01} - p_{10}$, and a **shift** by $p_{10} - p_{01}$.
+# On real devices a 1 decays to 0 during the measurement more often than the reverse
+# ($p_{10} > p_{01}$), so the shift is positive: readings drift towards $+1$. Gate errors add
+# more shrink (a depolarised qubit has $\langle Z\rangle = 0$) and relaxation during the circuit
+# a further shift towards $+1$. So the device's line is *not* through the origin. The cell
+# below fits $\langle Z\rangle_\text{noisy} = a\,\langle Z\rangle_\text{exact} + b$ over the test
+# set, for all outputs together and for each qubit, beside what the device reports for the
+# physical qubit that carries it (the transpiler's layout).
+
+# %%
+exact_np, noisy_np = exact_out.numpy(), noisy_out.numpy()
+shrink_all, shift_all = np.polyfit(exact_np.ravel(), noisy_np.ravel(), 1)
+print(f"all outputs: noisy = {shrink_all:.3f} exact + {shift_all:.3f}")
+properties = device.properties()
+physical = on_device.bottleneck.executed_circuit.layout.final_index_layout()[:exact_np.shape[1]]
+print(f"{'output':>6} {'qubit':>5} {'p01':>6} {'p10':>6} {'1-p01-p10':>10} {'fit a':>6}"
+      f" {'p10-p01':>8} {'fit b':>6}")
+readout_rows = []
+for k, q in enumerate(physical):
+    p01 = properties.qubit_property(q)["prob_meas1_prep0"][0]
+    p10 = properties.qubit_property(q)["prob_meas0_prep1"][0]
+    a_k, b_k = np.polyfit(exact_np[:, k], noisy_np[:, k], 1)
+    readout_rows.append((p01, p10, a_k, b_k))
+    print(f"{k:>6} {q:>5} {p01:>6.3f} {p10:>6.3f} {1 - p01 - p10:>10.3f} {a_k:>6.3f}"
+          f" {p10 - p01:>8.3f} {b_k:>6.3f}")
+
+# %% [markdown]
+# In our run the fit over all outputs was $\langle Z\rangle_\text{noisy} \approx
+# 0.85\,\langle Z\rangle_\text{exact} + 0.04$, and each qubit's shift is close to its own
+# $p_{10} - p_{01}$, while its shrink is below $1 - p_{01} - p_{10}$ (the gates shrink too).
+# Sanity check of those claims, with tolerances for shot noise (4000 shots) and training:
+
+# %%
+assert 0.75 < shrink_all < 0.95 and 0.02 < shift_all < 0.07, (shrink_all, shift_all)
+for p01, p10, a_k, b_k in readout_rows:
+    assert abs(b_k - (p10 - p01)) < 0.015, "the shift is about p10 - p01"
+    assert a_k < 1 - p01 - p10 + 0.02, "gates add shrink to the readout's"
+print("shift ~ p10 - p01 on every qubit (within 0.015); shrink at most 1 - p01 - p10 (+0.02)")
+
+# %% [markdown]
+# A shift matters more than a shrink: a shrink keeps the sign of $\langle Z\rangle$, and so the
+# decision of a classifier that thresholds at 0; a shift can flip a small $\langle Z\rangle$.
+# Knowing $p_{01}, p_{10}$ (measured with two calibration circuits) undoes both: lesson 05
+# mitigates the grader's readout this way, and lesson 09 uses IBM's TREX, which randomly flips
+# qubits before measuring and flips the bits back, so that the bias averages into a pure
+# shrink that one calibration factor removes.
+#
+# ### Concept check 3.2 - what the device reads
+# Compute before you choose: the numbers are made up, but of the size of real devices'.
+
+# %%
+ask("3.2")
+
+# %% tags=["exercise", "concept"]
+from qdr_course.checks import check_concept_3_2
+
+
+def my_choice_3_2():
+    """The letter of your answer to concept check 3.2."""
+    raise NotImplementedError("Exercise: complete this; check_concept_3_2(...) tells you if it is right.")
+
+
+check_concept_3_2(my_choice_3_2)
+
+# %% [markdown]
+# The decision is robust here because the classes are far apart. On a real device this is also
+# the moment to count the cost: every test image needs its own circuit execution, and training
+# by parameter shift would need $2 \times 9$ more per image per step - which is why we train on
+# the exact simulator and use hardware for inference.
 #
 # ## Key points
 # - `QuantumLayer` is an `nn.Module`: batch in, expectation values out, `nn.Parameter` weights,
@@ -472,14 +592,17 @@ print(f"test accuracy exact: {accuracy(hybrid, x_test, y_test):.3f}, "
 # - The exact torch statevector back end trains fast; a Qiskit `EstimatorV2` back end gives the
 #   same numbers with one call per forward batch and one per backward pass (parameter shift); a
 #   `SamplerV2` adds real shot noise.
-# - Angles are periodic: squash unbounded features, e.g. $\frac{\pi}{2}\tanh z$, before encoding.
+# - Angles are periodic: squash unbounded features before encoding. With one upload, every output
+#   is a sinusoid in each angle; a range of length $\pi$ ($\frac{\pi}{2}\tanh z$) is the widest
+#   on which the weights can keep it one-to-one; wider ranges fold it and add no frequency.
 # - A circuit is a Fourier series in each input: one encoding gate gives degree 1, re-uploading
 #   $L$ times gives frequencies up to $L$; the encoding range chooses how much of a period the
 #   data covers (on digits 3 vs 8, $\frac{\pi}{2}\tanh$ and $\pi\tanh$ train equally well).
 # - On easy data (digits 0 vs 1) any model is perfect; compare against a matched classical
 #   bottleneck before crediting the circuit.
-# - A trained model runs unchanged on a noisy fake IBM device (transpiled once); noise damps
-#   expectation values.
+# - A trained model runs unchanged on a noisy fake IBM device (transpiled once). Readout error
+#   shrinks *and* shifts: $\langle Z\rangle_\text{read} = (1 - p_{01} - p_{10})\langle Z\rangle +
+#   (p_{10} - p_{01})$; gate errors shrink further.
 #
 # ## Further reading
 # - Schuld, Sweke & Meyer 2021, "Effect of data encoding on the expressive power of variational

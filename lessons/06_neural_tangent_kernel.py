@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 06 · The neural tangent kernel
 #
-# **Teaching:** 50 min · **Exercises:** 20 min
+# **Teaching:** 65 min · **Exercises:** 30 min
 #
 # A neural network with millions of weights, trained by gradient descent, sounds like the
 # opposite of a simple model. Yet when the network is *wide enough*, its training is exactly
@@ -28,8 +28,9 @@
 # - Train finite networks of growing width and watch them approach `neural_tangents`' prediction.
 # - Build the paper's data and fully connected erf network with its exact constants
 #   (erf_scale, mu) and its depth L = 0.1 L_conv.
-# - Derive and implement the closed-form NTK recursion and check it against `neural_tangents`.
-# - Explain why the direct NTK computation loses precision like 1.2257^depth and how the stable
+# - Derive the NTK recursion from the chain rule, define the NNGP kernel beside it, implement
+#   the closed form and check both against `neural_tangents`.
+# - Explain why the direct NTK computation loses precision at large depth and how the stable
 #   recursion avoids it.
 
 # %%
@@ -38,13 +39,15 @@ import time
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
+import neural_tangents as nt
 import numpy as np
 
 from qdr_course import ntk, set_seed
-from qdr_course.checks import check_convergence_depth, check_erf_ntk
+from qdr_course.checks import ask, check_depth_growth, check_erf_ntk, check_width_gap_prediction
+from qdr_course.utils import figure_style
 
-nt = ntk.import_neural_tangents()  # = `import neural_tangents as nt`, without its TensorFlow converters
 jax.config.update("jax_enable_x64", True)  # float64 throughout: deep NTKs need it
+figure_style()
 rng = set_seed(0)
 
 # %% [markdown]
@@ -87,6 +90,9 @@ def rbf(a, b, length=0.3):
     return np.exp(-((a[:, None] - b[None, :]) ** 2) / (2 * length**2))
 
 
+# alt: Kernel ridge regression of 12 noisy samples of sin(3x) on x from -1 to 1: with a tiny
+#      ridge the curve passes through every training point (dots); with ridge 0.1 it is smoother
+#      and misses them slightly; the dotted curve is sin(3x).
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(x_toy, y_toy, "ko", ms=4, label="training points")
 for ridge in (1e-6, 0.1):
@@ -141,6 +147,20 @@ assert not set(data.index_train) & set(data.index_test)
 # `apply_fn` and `kernel_fn` in `jax.jit`, as neural-tangents recommends: each is then compiled
 # once per input shape as one program instead of operation by operation - faster, and it
 # needs less memory.
+#
+# ### Exercise 1 - predict, then run
+# At initialisation a finite network's output is a sum over `width` hidden units, each term
+# scaled by 1/√width. The cell after this one trains widths 64, 256, 1024 and 4096 and prints the
+# root-mean-square difference between each trained network and the kernel prediction. *Predict*
+# the factor by which that difference shrinks from width 64 to width 4096, then run.
+
+# %% tags=["exercise", "predict"]
+def my_prediction():
+    """The factor by which the RMS difference falls from width 64 to width 4096."""
+    raise NotImplementedError("Exercise: complete this; check_width_gap_prediction(...) tells you if it is right.")
+
+
+check_width_gap_prediction(my_prediction)
 
 # %%
 _, apply_fn, kernel_fn = ntk.fc_erf_network(depth=1)  # apply_fn works for every width
@@ -185,6 +205,8 @@ for width in widths:
     print(f"width {width:5d}: RMS(network - NTK prediction) on test = {gaps[-1]:.4f}")
 
 # %%
+# alt: RMS difference between trained finite networks and the NTK prediction against width on
+#      log axes: the points fall from width 64 to 4096, close to the dashed 1/sqrt(width) line.
 fig, ax = plt.subplots(figsize=(4.5, 3.2))
 ax.loglog(widths, gaps, "o-", label="trained network vs NTK")
 ax.loglog(widths, gaps[0] * np.sqrt(widths[0] / np.array(widths)), "k--", label=r"$\propto 1/\sqrt{\mathrm{width}}$")
@@ -194,8 +216,9 @@ ax.legend()
 fig.tight_layout()
 
 # %%
-# Sanity check: the gap shrinks steadily with the width (about like 1/sqrt(width)).
+# Sanity check: the gap shrinks steadily with the width.
 assert gaps[-1] < gaps[0] / 3 and all(a > b for a, b in zip(gaps, gaps[1:]))
+print(f"measured factor from width 64 to 4096: {gaps[0] / gaps[-1]:.0f} (in our run)")
 
 # %% [markdown]
 # The wider the network, the closer its trained outputs are to the kernel prediction; the
@@ -254,16 +277,18 @@ assert abs(1 - np.mean(z * erf(z) / np.sqrt(ntk.ERF_SCALE)) ** 2 - ntk.MU) < 3e-
 # off-diagonal entries to fall below a 1/n fraction of the diagonal gives a depth ∝ ln(n/δ)/μ;
 # 8 is the constant of the paper's bound. The code then uses depth = round(0.1 L_conv).
 #
-# ### Exercise 1 - the convergence depth
-# Complete `convergence_depth(n, delta)`. Use `ntk.MU`.
+# ### Exercise 2 - how fast does the depth grow?
+# Without computing L_conv itself: how many layers does L_conv gain when the training set
+# doubles (n → 2n, same δ)? And when the two closest training images get twice as close
+# (δ → δ/2, same n)? Use `ntk.MU` (printed above as mu).
 
-# %% tags=["exercise"]
-def convergence_depth(n, delta):
-    """Return L_conv = 8 ln(n / delta) / mu."""
-    raise NotImplementedError("Exercise: complete this; check_convergence_depth(...) tells you if it is right.")
+# %% tags=["exercise", "predict"]
+def my_prediction():
+    """(layers gained when n doubles, layers gained when delta halves)."""
+    raise NotImplementedError("Exercise: complete this; check_depth_growth(...) tells you if it is right.")
 
 
-check_convergence_depth(convergence_depth)
+check_depth_growth(my_prediction)
 
 # %%
 delta = ntk.min_margin(data.x_train)
@@ -284,27 +309,112 @@ print(f"n = {data.n}, delta = {delta:.4f}, L_conv = {l_conv:.1f}, paper's depth 
 # $$T(q) = E[\mathrm{erf}(u)\,\mathrm{erf}(v)] = \frac{2}{\pi}\arcsin\frac{2q_{12}}{\sqrt{(1+2q_{11})(1+2q_{22})}},
 # \qquad \dot T(q) = E[\mathrm{erf}'(u)\,\mathrm{erf}'(v)] = \frac{4}{\pi}\,\frac{1}{\sqrt{(1+2q_{11})(1+2q_{22}) - 4q_{12}^2}}.$$
 #
-# With w² = 1 / erf_scale and inputs of dimension d, the NNGP kernel Σ and the NTK Θ follow the
-# recursion
+# Check both against sampled Gaussian pairs before using them:
+
+# %%
+q11, q22, q12 = 0.8, 1.3, 0.6
+pairs = np.random.default_rng(2).multivariate_normal([0, 0], [[q11, q12], [q12, q22]], 400_000)
+from scipy.special import erf as erf_fn  # noqa: E402
+
+erf_prime = lambda u: 2 / np.sqrt(np.pi) * np.exp(-u**2)  # noqa: E731
+t_sampled = np.mean(erf_fn(pairs[:, 0]) * erf_fn(pairs[:, 1]))
+tdot_sampled = np.mean(erf_prime(pairs[:, 0]) * erf_prime(pairs[:, 1]))
+print(f"T: closed form {float(ntk.erf_nngp_map(q11, q22, q12)):.3f}, sampled {t_sampled:.3f};  "
+      f"T-dot: closed form {float(ntk.erf_derivative_map(q11, q22, q12)):.3f}, sampled "
+      f"{tdot_sampled:.3f}")
+
+# %%
+# Sanity check: the closed forms agree with 400 000 sampled pairs to the sampling error.
+assert abs(t_sampled - ntk.erf_nngp_map(q11, q22, q12)) < 5e-3
+assert abs(tdot_sampled - ntk.erf_derivative_map(q11, q22, q12)) < 5e-3
+
+# %% [markdown]
+# **The NNGP kernel.** Before any training, the pre-activations of an infinitely wide layer
+# are a Gaussian process over inputs (Neal 1996; Lee et al. 2018): each unit h_l(x) sums many
+# independent random terms. Its covariance Σ_l(x, x') = E[h_l(x) h_l(x')] over the random
+# initialisation is the **NNGP kernel** (neural-network Gaussian process). With w² = 1/erf_scale
+# and inputs of dimension d: Σ₁(x, x') = w² x·x'/d after the first Dense layer, and each
+# [Erf, Dense] step gives Σ_{l+1} = w² T(Σ_l) (an erf of Gaussian inputs, then a Dense layer of
+# variance w²/width per weight summed over the width).
 #
-# - first Dense layer: Σ₁(x, x') = w² x·x' / d and Θ₁ = Σ₁;
+# **The NTK recursion, by the chain rule.** Write the network as h_{l+1} = W_{l+1} erf(h_l) · w/√N
+# (N the width, W with unit-variance entries: the NTK parameterisation) and let Θ_l be the NTK
+# of the pre-activations h_l, i.e. ∇_θ h_l(x)·∇_θ h_l(x') summed over the parameters θ of layers
+# 1 … l. The parameters of layers 1 … l+1 split into two groups:
+#
+# 1. the new weights W_{l+1}: ∂h_{l+1}(x)/∂W_{l+1,ij} = (w/√N) erf(h_{l,j}(x)), so they contribute
+#    (w²/N) Σ_j erf(h_{l,j}(x)) erf(h_{l,j}(x')) → w² T(Σ_l) = Σ_{l+1} (law of large numbers);
+# 2. the earlier weights θ, through the chain rule:
+#    ∂h_{l+1}(x)/∂θ = (w/√N) Σ_j W_{l+1,j} erf'(h_{l,j}(x)) ∂h_{l,j}(x)/∂θ, so they contribute
+#    (w²/N) Σ_{j,k} W_j W_k erf'(h_j(x)) erf'(h_k(x')) ∇_θ h_j(x)·∇_θ h_k(x');
+# 3. at infinite width different units j ≠ k have independent gradients, so
+#    ∇_θ h_j(x)·∇_θ h_k(x') → δ_jk Θ_l(x, x'), and W_j² averages to 1 over the N units:
+#    the sum becomes w² E[erf'(u) erf'(v)] Θ_l = w² Ṫ(Σ_l) Θ_l.
+#
+# Adding the two groups:
+#
+# - first Dense layer: Σ₁(x, x') = w² x·x' / d and Θ₁ = Σ₁ (only group 1 exists);
 # - each of the `depth` [Erf, Dense] steps: Σ_{l+1} = w² T(Σ_l), Θ_{l+1} = Σ_{l+1} + w² Ṫ(Σ_l) Θ_l.
 #
+# The NTK is the NNGP kernel *plus* every earlier layer's contribution, carried forward by Ṫ.
+# `neural_tangents`' `kernel_fn(x1, x2, "nngp")` gives the network's NNGP kernel; our recursion
+# for Σ alone (three arrays: the two variance vectors and the covariance) should match it:
+
+# %%
+def nngp_recursion(x1, x2, depth):
+    """Sigma of depth x [Dense, Erf] + Dense(1) by the recursion above."""
+    w2, d = ntk.W_STD**2, x1.shape[1]
+    q1, q2 = w2 * np.sum(x1 * x1, axis=1) / d, w2 * np.sum(x2 * x2, axis=1) / d
+    cov = w2 * x1 @ x2.T / d
+    for _ in range(depth):
+        cov = w2 * ntk.erf_nngp_map(q1[:, None], q2[None, :], cov)
+        q1, q2 = w2 * ntk.erf_nngp_map(q1, q1, q1), w2 * ntk.erf_nngp_map(q2, q2, q2)
+    return cov
+
+
+nngp_nt = np.asarray(ntk.fc_erf_network(4)[2](data.x_test[:6], data.x_train, "nngp"))
+nngp_gap = np.abs(nngp_recursion(data.x_test[:6], data.x_train, 4) - nngp_nt).max()
+print(f"depth 4: NNGP recursion vs neural-tangents' kernel_fn(..., 'nngp'): "
+      f"{'below 1e-12' if nngp_gap < 1e-12 else 'ABOVE 1e-12'}")
+
+# %%
+# Sanity check: the NNGP recursion is neural-tangents' NNGP kernel.
+assert nngp_gap < 1e-12
+
+# %% [markdown]
 # The functions `ntk.erf_nngp_map(q11, q22, q12)` and `ntk.erf_derivative_map(q11, q22, q12)` give
 # T and Ṫ (vectorised).
 #
-# ### Exercise 2 - the closed-form NTK
+# ### Exercise 3 - the closed-form NTK
 # Complete `my_erf_ntk(x1, x2, depth)`, returning Θ(x1, x2) of shape (len(x1), len(x2)). Keep
 # three arrays through the layers: the variances q1 of the rows of x1, q2 of the rows of x2, and
 # the covariance matrix. Careful: Θ's update uses the covariance *before* it is updated.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "implement"]
 def my_erf_ntk(x1, x2, depth):
     """Return the NTK of depth x [Dense, Erf] + Dense(1) (W_std = sqrt(1/erf_scale), no bias)."""
     raise NotImplementedError("Exercise: complete this; check_erf_ntk(...) tells you if it is right.")
 
 
 check_erf_ntk(my_erf_ntk)
+
+# %% [markdown]
+# ### Concept check 6.1
+# Return the letter of your answer from `my_choice`; the check answers at once.
+
+# %%
+ask("6.1")
+
+# %% tags=["exercise", "concept"]
+from qdr_course.checks import check_concept_6_1  # noqa: E402
+
+
+def my_choice():
+    """The letter of your answer to concept check 6.1."""
+    raise NotImplementedError("Exercise: complete this; check_concept_6_1(...) tells you if it is right.")
+
+
+check_concept_6_1(my_choice)
 
 # %% [markdown]
 # The package's version, `ntk.erf_ntk`, is the same recursion with one more idea (next section).
@@ -331,6 +441,25 @@ assert rel < 1e-9
 # %% [markdown]
 # ## 6. A numerical trap: the diagonal at large depth
 #
+# Computed by `neural_tangents`, the diagonal Θ(x, x) goes wrong at large depth. Before
+# reading why, commit to an explanation:
+
+# %%
+ask("6.2")
+
+# %% tags=["exercise", "concept"]
+from qdr_course.checks import check_concept_6_2  # noqa: E402
+
+
+def my_choice():
+    """The letter of your answer to concept check 6.2."""
+    raise NotImplementedError("Exercise: complete this; check_concept_6_2(...) tells you if it is right.")
+
+
+check_concept_6_2(my_choice)
+
+# %% [markdown]
+#
 # On the diagonal (x = x') the correlation is exactly 1 and every layer multiplies Θ by
 # w² Ṫ = (1/erf_scale)(4/π)/√5 ≈ 1.2257. The correlation map has the *same* slope 1.2257 at
 # correlation 1, so a rounding error of 10⁻¹⁶ in a diagonal correlation is also amplified by
@@ -352,6 +481,9 @@ for L in depths:
     print(f"depth {L:3d}: relative error of neural-tangents' diagonal {errors[-1]:.1e}")
 
 # %%
+# alt: Relative error of neural-tangents' NTK diagonal against depth on a log scale: the points
+#      rise by orders of magnitude from depth 20 to 140 along the dashed fitted line c x 1.2257^L,
+#      which crosses the 5 % line near depth 150.
 fig, ax = plt.subplots(figsize=(4.5, 3.2))
 ax.semilogy(depths, np.maximum(errors, 1e-17), "o", label="neural-tangents' diagonal")
 grid = np.arange(0, 330, 10)
@@ -398,10 +530,12 @@ ratios = []
 for L in layers:
     k = ntk.erf_ntk(data.x_train, None, int(L))
     ratios.append(np.max(np.abs(k - np.diag(np.diag(k)))) / np.min(np.diag(k)))
+# alt: Largest off-diagonal over diagonal of the NTK against depth on a log scale: the points
+#      fall steadily, parallel to the dashed 0.745^L line; a vertical line marks the paper's depth.
 fig, ax = plt.subplots(figsize=(4.5, 3.2))
 ax.semilogy(layers, ratios, ".", label="largest off-diagonal / diagonal")
 ax.semilogy(layers, ratios[-1] * 0.745 ** (layers - layers[-1]), "k--", label=r"$\propto 0.745^L$")
-ax.axvline(depth, color="grey", lw=0.8)
+ax.axvline(depth, color="grey", lw=0.8, ls=":")
 ax.set_xlabel("depth L")
 ax.legend()
 fig.tight_layout()
@@ -416,20 +550,30 @@ print(f"at the paper's depth {depth}: off-diagonal / diagonal = {ratios[np.searc
 # %%
 from qdr_course.widgets import explore_depth_factor  # noqa: E402
 
+# alt: At depth factor 0.1: a heat map (with colour bar) of the normalised NTK of 24 training
+#      images, bright on the diagonal and dim elsewhere, beside curves of its mean off-diagonal
+#      and condition number kappa falling as the depth factor grows.
 explore_depth_factor(data.x_train[:24])
 
 # %% [markdown]
 # ### Discussion
-# The paper proves its speed-up for networks deeper than L_conv, but its code uses 0.1 L_conv.
-# What would you expect kernel regression with a nearly-identity NTK to predict?
-#
+# The NTK describes a network whose kernel never changes while it trains: its hidden layers do
+# not learn new features, only the output moves. Networks trained in practice are finite, use
+# larger steps, and their first layers do adapt to the data. On digit images, would you expect a
+# finite trained network to classify better or worse than its NTK, and how would you test it with
+# this lesson's tools (widths, steps, seeds)?
+
+# %% [markdown] tags=["exercise", "discuss"]
 # *Write your answer here.*
-#
+
+# %% [markdown]
 # ## Key points
 # - Gradient descent on a wide network is kernel regression with its NTK: f(x_*) = k_*ᵀ K⁻¹ y at
 #   convergence; finite networks approach it like 1/sqrt(width).
 # - The paper's network uses the exact constants erf_scale = (2/π) arcsin(2/3) and
 #   μ = 1 - 4/(3π erf_scale), and depth round(0.1 L_conv) with L_conv = 8 ln(n/δ)/μ.
+# - The NNGP kernel Σ is the covariance of the untrained network's outputs; the chain rule gives
+#   Θ_{l+1} = Σ_{l+1} + w² Ṫ(Σ_l) Θ_l, the NNGP kernel plus every earlier layer's contribution.
 # - The NTK of the erf network has a closed-form recursion; it equals `neural_tangents`' kernel
 #   (to 1e-10 at moderate depth) and is hundreds of times faster than its un-compiled `kernel_fn`.
 # - Computed directly, the NTK diagonal loses precision like 1.2257^L (float64 fails past about
@@ -451,3 +595,19 @@ explore_depth_factor(data.x_train[:24])
 # - Zlokapa, Neven, Lloyd (2021), [arXiv:2107.09200](https://arxiv.org/abs/2107.09200).
 # - Rasmussen, Williams (2006), *Gaussian Processes for Machine Learning*, chapter 2 (kernel
 #   regression), [gaussianprocess.org/gpml](http://gaussianprocess.org/gpml/).
+# - Lee et al. (2018), *Deep neural networks as Gaussian processes* (the NNGP kernel),
+#   [arXiv:1711.00165](https://arxiv.org/abs/1711.00165).
+# - Poole et al. (2016), *Exponential expressivity in deep neural networks through transient
+#   chaos*, [arXiv:1606.05340](https://arxiv.org/abs/1606.05340) (the variance and correlation
+#   maps of section 4).
+# - Schoenholz et al. (2017), *Deep information propagation*,
+#   [arXiv:1611.01232](https://arxiv.org/abs/1611.01232) (how deep correlations decay: the
+#   depth scales behind L_conv).
+# - Xiao, Pennington, Schoenholz (2020), *Disentangling trainability and generalization in deep
+#   neural networks*, [arXiv:1912.13053](https://arxiv.org/abs/1912.13053) (deep NTKs approach a
+#   constant-plus-identity kernel).
+# - Agarwal, Awasthi, Kale (2021), *A deep conditioning treatment of neural networks*,
+#   [arXiv:2002.01523](https://arxiv.org/abs/2002.01523) (depth improves the NTK's condition
+#   number, the property lesson 07 relies on).
+# - Lee et al. (2020), *Finite versus infinite neural networks: an empirical study*,
+#   [arXiv:2007.15801](https://arxiv.org/abs/2007.15801).

@@ -21,6 +21,7 @@ import jupytext
 import nbformat
 from jupytext.config import JupytextConfiguration
 
+from qdr_course.course_map import refresh_map
 from qdr_course.lesson_index import refresh_readme
 from qdr_course.lesson_source import AuthoringError, lesson_summary, validate_lesson_shape
 from qdr_course.schedule import refresh_guide
@@ -314,7 +315,11 @@ def stale_solution_notebook(stored: nbformat.NotebookNode | None,
         return [(c.cell_type, c.source) for c in nb.cells]
 
     if cells(stored) != cells(expected):
-        return "its cells differ from the source"
+        # Only code makes outputs: a changed markdown cell (a generated course map, a corrected
+        # sentence) is copied into the stored notebook without executing it again.
+        code = [(c.cell_type, c.source if c.cell_type == "code" else "") for c in expected.cells]
+        if [(c.cell_type, c.source if c.cell_type == "code" else "") for c in stored.cells] != code:
+            return "its cells differ from the source"
     if any(c.cell_type == "code" and c.source.strip() and c.execution_count is None
            for c in stored.cells):
         return "it is not executed"
@@ -407,10 +412,13 @@ def build(root: Path, only: list[Path] | None = None, execute_notebooks: bool = 
                                  "(expected solutions/NN_topic.py).")
         sources = [s for s in sources if s.resolve() in wanted]
     problems = orphans(course) if check else []
+    if not check:  # lesson 00's map first, so that lesson 00 is built with it
+        refresh_map(course.root, [lesson_summary(s) for s in course.sources()], check, log)
     for source in sources:
         problems += build_one(course, source, execute_notebook=execute_notebooks, check=check,
                               log=log)
     lessons = [lesson_summary(s) for s in course.sources()]
     problems += refresh_guide(course.root, lessons, check, log)
+    problems += refresh_map(course.root, lessons, check, log)
     problems += refresh_readme(course.root, check, log)
     return problems

@@ -11,16 +11,18 @@ import sys
 from dataclasses import dataclass
 
 #: (distribution, import name, the version range the course is tested with, why it is needed)
+#: (distribution, import name, the version range the course is tested with, why it is needed);
+#: the lessons that need each one are read off the lessons' imports (see ``why_needed``).
 REQUIREMENTS = [
     ("numpy", "numpy", ">=1.26", "arrays everywhere"),
-    ("scipy", "scipy", ">=1.11", "linear algebra (lesson 07)"),
+    ("scipy", "scipy", ">=1.11", "linear algebra and statistics"),
     ("scikit-learn", "sklearn", ">=1.4", "metrics and the bundled digits"),
     ("matplotlib", "matplotlib", ">=3.8", "figures"),
-    ("torch", "torch", ">=2.2", "the hybrid networks (lessons 03-05)"),
-    ("qiskit", "qiskit", ">=2.0,<3", "circuits and V2 primitives (lessons 01-03, 07)"),
+    ("torch", "torch", ">=2.2", "the hybrid networks and the batched simulator"),
+    ("qiskit", "qiskit", ">=2.0,<3", "circuits and V2 primitives"),
     ("qiskit-aer", "qiskit_aer", ">=0.17", "fast simulators and noise models"),
     ("qiskit-ibm-runtime", "qiskit_ibm_runtime", ">=0.40", "offline fake IBM devices"),
-    ("jax", "jax", ">=0.4.30,<0.6", "neural tangent kernels (lessons 06-07)"),
+    ("jax", "jax", ">=0.4.30,<0.6", "neural tangent kernels"),
     ("neural-tangents", "neural_tangents", ">=0.6.5,<0.7", "infinite-width kernels"),
     ("jupyterlab", "jupyterlab", ">=4", "running the lessons"),
     ("jupytext", "jupytext", ">=1.16", "lessons stored as .py scripts"),
@@ -135,12 +137,30 @@ def _cgroup_memory_limit() -> int | None:
     return None
 
 
+def why_needed(module: str, why: str, needing: dict[str, list[str]] | None = None) -> str:
+    """``why`` followed by the lessons that import ``module`` (directly or through the course's
+    own modules), read off the lessons' sources when they are there."""
+    if needing is None:
+        from qdr_course.course_map import lessons_needing
+
+        needing = lessons_needing()
+    from qdr_course.course_map import lesson_span
+
+    span = lesson_span(needing.get(module.split(".")[0], []))
+    return f"{why} ({span})" if span else why
+
+
 def diagnose(isolated: bool = True) -> list[Finding]:
     """Check every key package; with ``isolated``, each import runs in a fresh interpreter."""
+    from qdr_course.course_map import lessons_needing
+
+    needing = lessons_needing()
+    rows = [(dist, module, spec, why_needed(module, why, needing))
+            for dist, module, spec, why in REQUIREMENTS]
     if not isolated:
-        return [inspect_package(*row) for row in REQUIREMENTS]
+        return [inspect_package(*row) for row in rows]
     findings = []
-    for dist, module, spec, why in REQUIREMENTS:
+    for dist, module, spec, why in rows:
         code = ("import json, qdr_course.doctor as d; "
                 f"f = d.inspect_package({dist!r}, {module!r}, {spec!r}, {why!r}); "
                 "print(json.dumps(f.__dict__))")

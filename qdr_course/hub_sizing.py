@@ -19,6 +19,8 @@ import re
 import statistics
 from pathlib import Path
 
+from qdr_course.validate import positive_number
+
 SERVER_GB = 0.25
 HEADROOM_GB = 0.5
 STEP_GB = 0.25
@@ -44,7 +46,10 @@ def _round_up(gb: float) -> float:
 
 def per_user(peaks: dict[str, float]) -> dict[str, float]:
     """Memory (GB) and CPU guarantees and limits for one learner's server."""
-    values = list(peaks.values())
+    if not peaks:
+        raise ValueError("peaks is empty: give each lesson's peak memory in GB, e.g. "
+                         "{'01': 0.5}")
+    values = [positive_number(f"the peak memory of lesson {k}", v) for k, v in peaks.items()]
     return {"mem_limit_gb": _round_up(max(values) + HEADROOM_GB),
             "mem_guarantee_gb": _round_up(statistics.median(values) + SERVER_GB),
             "cpu_limit": CPU_LIMIT, "cpu_guarantee": CPU_GUARANTEE}
@@ -52,9 +57,13 @@ def per_user(peaks: dict[str, float]) -> dict[str, float]:
 
 def learners_per_node(cores: float, gb: float, user: dict[str, float]) -> int:
     """How many learners' guarantees fit on a node once its reserve is set aside."""
+    positive_number("cores", cores)
+    positive_number("gb", gb)
+    for key in ("cpu_guarantee", "mem_guarantee_gb"):
+        positive_number(f"user[{key!r}]", user[key])
     by_cpu = (cores - NODE_RESERVE[0]) / user["cpu_guarantee"]
     by_memory = (gb - NODE_RESERVE[1]) / user["mem_guarantee_gb"]
-    return int(math.floor(min(by_cpu, by_memory) + 1e-9))
+    return max(0, int(math.floor(min(by_cpu, by_memory) + 1e-9)))  # a node below its reserve: 0
 
 
 def sizing_table(user: dict[str, float]) -> str:

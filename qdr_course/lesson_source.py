@@ -54,6 +54,7 @@ class LessonSummary:
     teaching: int
     exercises: int
     objectives: list[str]
+    stem: str = ""  # the source's file name without .py, e.g. "01_circuits"
 
     @property
     def minutes(self) -> int:
@@ -72,4 +73,4 @@ def lesson_summary(source: Path) -> LessonSummary:
             objectives.append(line[2:].strip())
         elif line.startswith("  ") and objectives:  # a wrapped bullet
             objectives[-1] += " " + line.strip()
-    return LessonSummary(number, title.strip(), teaching, exercises, objectives)
+    return LessonSummary(number, title.strip(), teaching, exercises, objectives, Path(source).stem)

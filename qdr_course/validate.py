@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["digit_pair", "integer", "int_at_least", "is_integer", "non_negative_int",
-           "positive_int", "shots"]
+           "positive_int", "positive_number", "shots"]
 
 
 def is_integer(value, numpy: bool = True) -> bool:
@@ -43,6 +43,14 @@ def non_negative_int(name: str, value, numpy: bool = True):
 def int_at_least(name: str, value, minimum: int = 1, numpy: bool = False):
     """An integer >= ``minimum``: "{name} must be an integer >= {minimum}, got ..." otherwise."""
     return integer(name, value, minimum, f"an integer >= {minimum}", numpy)
+
+
+def positive_number(name: str, value) -> float:
+    """A finite real number > 0: "{name} must be a positive finite number, got ..." otherwise."""
+    if is_integer(value) or (isinstance(value, (float, np.floating)) and np.isfinite(value)):
+        if value > 0:
+            return float(value)
+    raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
 def shots(value, allow_none: bool = False):

@@ -5,9 +5,10 @@ See lesson 01.
 Each explorer draws with a figure function that takes a list of slider values and returns one
 matplotlib figure with a panel per value. In a live Jupyter frontend with ipywidgets the
 explorer shows a slider and redraws the figure for its value; without ipywidgets, outside
-IPython (a plain Python run) or when ``QDR_STATIC_WIDGETS`` is set (``qdr-course build
---execute`` and nbval set it: nobody can move a slider there) it shows the figure for a few
-fixed values instead, so the same cell teaches in both cases.
+IPython (a plain Python run), in a kernel no live frontend started (a headless run:
+:func:`live_frontend`) or when ``QDR_STATIC_WIDGETS`` is set (``qdr-course build --execute``
+and nbval set it: nobody can move a slider there) it shows the figure for a few fixed values
+instead, so the same cell teaches in both cases.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from qdr_course.utils import OKABE_ITO
 
 __all__ = [
     "widgets_available",
@@ -32,9 +35,28 @@ STATIC_ENV = "QDR_STATIC_WIDGETS"
 SHOTS_CHOICES = (10, 30, 100, 300, 1000, 3000, 10000)
 
 
+#: Set in a kernel's environment by a live frontend: jupyter_server (JupyterLab, Notebook 7,
+#: JupyterHub, Binder) names the notebook's session; VS Code runs its kernels under its own PID.
+#: ``QDR_LIVE_WIDGETS=1`` asks for sliders anywhere else.
+LIVE_FRONTEND_ENV = ("JPY_SESSION_NAME", "VSCODE_PID", "QDR_LIVE_WIDGETS")
+
+
+def live_frontend() -> bool:
+    """True when a person's frontend started this kernel, not a headless runner.
+
+    A headless run (nbclient, ``jupyter nbconvert --execute``, papermill) starts its kernel without
+    a session name. There nobody can move a slider, and a live widget only adds a burst of comm
+    messages around the cell's reply: under load that burst once let nbclient's wait for the
+    reply miss its wake-up and sit out the whole cell timeout (pyzmq's poller then re-polls at
+    the deadline and finds the reply), so a headless run draws the static figures instead.
+    """
+    return any(os.environ.get(name) for name in LIVE_FRONTEND_ENV)
+
+
 def widgets_available() -> bool:
-    """True in a Jupyter kernel with ipywidgets installed, unless QDR_STATIC_WIDGETS is set."""
-    if os.environ.get(STATIC_ENV):
+    """True in a live Jupyter frontend's kernel with ipywidgets installed, unless
+    QDR_STATIC_WIDGETS is set."""
+    if os.environ.get(STATIC_ENV) or not live_frontend():
         return False
     try:
         import ipywidgets  # noqa: F401
@@ -43,6 +65,10 @@ def widgets_available() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+#: Okabe-Ito colours of the two gradient estimates (lesson 02), each also drawn its own way.
+SHIFT_VS_FD = {"shift": OKABE_ITO[4], "fd": OKABE_ITO[5]}
 
 
 def _plt():
@@ -101,17 +127,23 @@ def shots_gradient_figure(shots_values: Sequence[int], theta: float = 0.5, h: fl
         shift = _gradient_samples(shots, math.pi / 2, rng, theta, repeats)
         fd = _gradient_samples(shots, h, rng, theta, repeats)
         bins = np.linspace(exact - 4 * max(fd.std(), 1e-3), exact + 4 * max(fd.std(), 1e-3), 41)
-        ax.hist(np.clip(fd, bins[0], bins[-1]), bins, alpha=0.6, label=f"finite diff. h = {h}")
-        ax.hist(np.clip(shift, bins[0], bins[-1]), bins, alpha=0.6, label="parameter shift")
-        ax.axvline(exact, color="k", lw=1, label="exact")
+        # told apart by fill and hatching as well as by colour (Okabe-Ito)
+        ax.hist(np.clip(fd, bins[0], bins[-1]), bins, histtype="stepfilled", alpha=0.5,
+                color=SHIFT_VS_FD["fd"], hatch="///", edgecolor=SHIFT_VS_FD["fd"],
+                label=f"finite diff. h = {h}")
+        ax.hist(np.clip(shift, bins[0], bins[-1]), bins, histtype="step", linewidth=2,
+                color=SHIFT_VS_FD["shift"], label="parameter shift")
+        ax.axvline(exact, color="k", lw=1, ls="-.", label="exact")
         ax.set(title=f"N = {shots} shots per run", xlabel="gradient estimate",
                ylabel=f"count of {repeats} runs")
     axes[0].legend(fontsize=8)
     grid = np.array(SHOTS_CHOICES)
     var = (2 - math.cos(theta + math.pi / 2) ** 2 - math.cos(theta - math.pi / 2) ** 2) / 4
     var_fd = (2 - math.cos(theta + h) ** 2 - math.cos(theta - h) ** 2) / (4 * h**2)
-    axes[-1].loglog(grid, np.sqrt(var / grid), marker="o", label="parameter shift")
-    axes[-1].loglog(grid, np.sqrt(var_fd / grid), marker="s", label=f"finite diff. h = {h}")
+    axes[-1].loglog(grid, np.sqrt(var / grid), marker="o", ls="-", color=SHIFT_VS_FD["shift"],
+                    label="parameter shift")
+    axes[-1].loglog(grid, np.sqrt(var_fd / grid), marker="s", ls="--", color=SHIFT_VS_FD["fd"],
+                    label=f"finite diff. h = {h}")
     for shots in shots_values:
         axes[-1].axvline(shots, color="grey", ls=":")
     axes[-1].set(title="standard deviation of the gradient", xlabel="shots per run N",

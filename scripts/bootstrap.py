@@ -14,6 +14,8 @@ instead of requirements.txt: the same pins plus the test packages (pytest, nbval
 ruff ...). The three files are written by scripts/lock.py.
 
     python3 scripts/bootstrap.py pip-check         # that `pip check`, for this interpreter's env
+    python3 scripts/bootstrap.py neural-tangents-hook  # plain `import neural_tangents` without
+                                                   # TensorFlow, in this interpreter's env
 
 Where torch comes from: on Linux and Windows PyTorch's small CPU-only index
 (https://download.pytorch.org/whl/cpu), as on Binder; on macOS pip's default index (its torch is
@@ -228,6 +230,7 @@ def set_up(packages: str = "learner") -> None:
         note = ("" if used == requested else f"; {requested} was unreachable at set-up: "
                 f"delete {STAMP.relative_to(ROOT)} to retry it")
         print(f"environment {VENV} is up to date (torch from {used or DEFAULT_INDEX}{note})")
+        run(venv_bin("python"), Path(__file__).resolve(), "neural-tangents-hook")  # older venvs
         return
     index, reason = torch_source(requested)
     if reason:
@@ -244,6 +247,7 @@ def set_up(packages: str = "learner") -> None:
     error = check_dependencies(venv_bin("python"))
     if error:
         sys.exit(error)
+    run(venv_bin("python"), Path(__file__).resolve(), "neural-tangents-hook")
     install_jupyter_settings(VENV)
     STAMP.write_text(stamp_text(requested, index, packages))
 
@@ -272,9 +276,28 @@ def install_jupyter_settings(prefix: Path) -> None:
     config.write_text(json.dumps(theirs, indent=2) + "\n")
 
 
+def install_neural_tangents_hook() -> Path:
+    """Let a plain `import neural_tangents` work without TensorFlow in this interpreter's env.
+
+    Writes qdr_course/ntk/_neural_tangents.py's start-up file into site-packages; run with the
+    environment's python, after qdr-course is installed there.
+    """
+    import sysconfig
+
+    sys.path.insert(0, str(ROOT))
+    from qdr_course.ntk._neural_tangents import install_hook
+
+    target = install_hook(sysconfig.get_paths()["purelib"])
+    print(f"neural-tangents without TensorFlow: {target}")
+    return target
+
+
 def main(argv: list[str]) -> int:
     if argv == ["jupyter-settings"]:  # binder/postBuild: this interpreter's environment
         install_jupyter_settings(Path(sys.prefix))
+        return 0
+    if argv == ["neural-tangents-hook"]:  # set_up, binder/postBuild, deploy/tljh/setup.sh
+        install_neural_tangents_hook()
         return 0
     if argv == ["pip-check"]:  # binder/postBuild, deploy/tljh/setup.sh: this interpreter's env
         error = check_dependencies(sys.executable)

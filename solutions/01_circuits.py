@@ -11,13 +11,14 @@
 # %% [markdown]
 # # 01 · Parameterised circuits
 #
-# **Teaching:** 35 min · **Exercises:** 25 min
+# **Teaching:** 42 min · **Exercises:** 32 min
 #
 # A hybrid network hands a few numbers to a quantum circuit as *rotation angles*, and reads back
 # *expectation values*. This lesson builds that circuit from the ground up, with Qiskit 2.x.
 #
 # ## Objectives
-# - Write a qubit's state and a rotation as a vector and a matrix; picture it on the Bloch
+# - Write a qubit's state and a rotation as a vector and a matrix, and two qubits' state as their
+#   tensor product, with Qiskit's order of the four amplitudes; picture it on the Bloch
 #   sphere; know the gates H, X, CNOT (CX) and CZ, and measuring in the X basis.
 # - Tell entanglement from a classical correlation with $\langle ZZ\rangle$, $\langle XX\rangle$
 #   and $\langle YY\rangle$.
@@ -32,9 +33,11 @@
 import numpy as np
 
 from qdr_course import set_seed
+from qdr_course.utils import figure_style
 
 rng = set_seed(0)
 np.set_printoptions(precision=4, suppress=True)
+figure_style()
 
 # %% [markdown]
 # ## A qubit and a rotation
@@ -57,22 +60,26 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # $$\langle Z\rangle = |\alpha|^2 - |\beta|^2 = \cos\theta \quad\text{for } R_Y(\theta)|0\rangle.$$
 #
-# ### Exercise 1.1 - the RY matrix
-# Complete `ry_matrix(theta)`: return the $2\times2$ NumPy array above.
+# ### Exercise 1.1 - a qubit that starts in $|1\rangle$
+# The formula above is for a qubit that starts in $|0\rangle$. Now it starts in $|1\rangle$.
+# Think first: which way does $\langle Z\rangle$ move as $\theta$ grows from 0, and what is it
+# at $\theta = \pi$? Then complete `z_after_ry_on_one(theta)`: return $\langle Z\rangle$ of
+# $R_Y(\theta)|1\rangle$ (work with the matrix, a NumPy array, or find a closed form).
 
-# %% tags=["exercise"]
-from qdr_course.checks import check_ry_matrix
+# %% tags=["exercise", "implement"]
+from qdr_course.checks import check_z_after_ry_on_one
 
 
-def ry_matrix(theta):
-    """The 2x2 matrix of RY(theta)."""
+def z_after_ry_on_one(theta):
+    """<Z> of RY(theta)|1>."""
     ### BEGIN SOLUTION
     c, s = np.cos(theta / 2), np.sin(theta / 2)
-    return np.array([[c, -s], [s, c]])
+    alpha, beta = np.array([[c, -s], [s, c]]) @ np.array([0.0, 1.0])
+    return alpha**2 - beta**2  # = -cos(theta)
     ### END SOLUTION
 
 
-check_ry_matrix(ry_matrix)
+check_z_after_ry_on_one(z_after_ry_on_one)
 
 # %% [markdown]
 # Sanity check: Qiskit's gate has that matrix, and $\langle Z\rangle = \cos\theta$ after it.
@@ -104,6 +111,7 @@ print(f"<Z> = {z_exact:.6f} = cos({theta}) = {np.cos(theta):.6f}")
 # %%
 from qdr_course.widgets import bloch_figure, explore_bloch
 
+# alt: Four Bloch spheres for theta = 0, pi/2, 0.8 and pi, each with the state's arrow turned by theta from the north pole |0> about the y axis and titled with <Z> = cos theta and P(1) = sin^2(theta/2).
 explore_bloch(start=0.8)
 
 # %% [markdown]
@@ -114,6 +122,7 @@ explore_bloch(start=0.8)
 bloch = [state.expectation_value(SparsePauliOp(p)).real for p in "XYZ"]
 assert np.allclose(bloch, [np.sin(theta), 0, np.cos(theta)], atol=1e-12)
 print("(<X>, <Y>, <Z>) =", np.round(bloch, 4))
+# alt: One Bloch sphere with the arrow of RY(0.8)|0>, 0.8 radians from the north pole towards +x, titled <Z> = cos 0.8 = +0.70 and P(1) = 0.15.
 fig = bloch_figure([theta])  # one sphere, for this theta
 
 # %% [markdown]
@@ -123,7 +132,7 @@ fig = bloch_figure([theta])  # one sphere, for this theta
 # to within 0.01 in $\langle Z\rangle$ (the slider's step of 0.1 gets you close; finish with a
 # little trigonometry).
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "predict"]
 from qdr_course.checks import check_bloch_angle
 
 
@@ -135,6 +144,68 @@ def my_angle():
 
 
 check_bloch_angle(my_angle)
+
+# %% [markdown]
+# ## Two qubits: the tensor product and the order of the amplitudes
+#
+# Two qubits, each in its own state $|q_1\rangle = a_0|0\rangle + a_1|1\rangle$ and
+# $|q_0\rangle = b_0|0\rangle + b_1|1\rangle$, make a joint state with **four** amplitudes, one per
+# pair of readings $00, 01, 10, 11$. When the qubits are independent, the amplitude of a pair is
+# the product of the two qubits' amplitudes: that is the **tensor product**
+# $|q_1\rangle \otimes |q_0\rangle$, written $|q_1 q_0\rangle$,
+#
+# $$|q_1\rangle\otimes|q_0\rangle = a_0 b_0\,|00\rangle + a_0 b_1\,|01\rangle + a_1 b_0\,|10\rangle
+#   + a_1 b_1\,|11\rangle, \qquad \text{in NumPy: } \texttt{np.kron(q1, q0)} .$$
+#
+# The four amplitudes are stored in the order of the bit string read as a binary number: the
+# amplitude of $|q_1 q_0\rangle$ sits at **index $2q_1 + q_0$**. Qiskit numbers qubits
+# **little-endian**: qubit 0 is the *rightmost* bit of a label, so the state it calls `"10"` has
+# qubit 1 in $|1\rangle$ and qubit 0 in $|0\rangle$, at index 2. With $n$ qubits there are $2^n$
+# amplitudes, and the amplitude of $|q_{n-1}\dots q_1 q_0\rangle$ sits at index
+# $\sum_k 2^k q_k$. Gates combine the same way: a gate $A$ on qubit 1 and $B$ on qubit 0 is the
+# $4\times4$ matrix $A \otimes B$ (`np.kron(A, B)`), which Qiskit writes
+# `Operator(A).tensor(Operator(B))` - the left factor acts on the higher-numbered qubit.
+# Sanity check of all three statements against Qiskit:
+
+# %%
+zero, one = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+for q1_bit, q1 in ((0, zero), (1, one)):
+    for q0_bit, q0 in ((0, zero), (1, one)):
+        product = np.kron(q1, q0)  # |q1> (x) |q0>
+        index = 2 * q1_bit + q0_bit
+        assert product[index] == 1 and product.sum() == 1
+        assert np.allclose(Statevector.from_label(f"{q1_bit}{q0_bit}").data, product)
+        print(f"|q1 q0> = |{q1_bit}{q0_bit}>: amplitude 1 at index {index}")
+from qiskit import QuantumCircuit
+from qiskit.circuit.library import HGate
+
+gate_a, gate_b = RYGate(0.8).to_matrix(), HGate().to_matrix()
+two_gates = QuantumCircuit(2)
+two_gates.ry(0.8, 1)  # A on qubit 1
+two_gates.h(0)  # B on qubit 0
+assert np.allclose(Operator(two_gates).data, np.kron(gate_a, gate_b))
+assert Operator(RYGate(0.8)).tensor(Operator(HGate())).equiv(Operator(two_gates))
+print("a gate on qubit 1 and one on qubit 0 = np.kron(A, B) = Operator(A).tensor(Operator(B))")
+
+# %% [markdown]
+# ### Exercise 1.3 - predict, then run: four amplitudes
+# Qubit 1 is put in $R_Y(\pi/2)|0\rangle$ and qubit 0 in $|1\rangle$ (an $X$ gate). On paper,
+# write the two one-qubit states, multiply, and place the four amplitudes of $|q_1 q_0\rangle$
+# at their indices. Return them as a list of four numbers in Qiskit's order (two decimals are
+# enough); the check compares them with Qiskit's `Statevector` of that circuit.
+
+# %% tags=["exercise", "predict"]
+from qdr_course.checks import check_product_amplitudes
+
+
+def my_amplitudes():
+    """The four amplitudes of |q1 q0>, q1 = RY(pi/2)|0>, q0 = |1>, at indices 0, 1, 2, 3."""
+    ### BEGIN SOLUTION
+    return [0.0, 0.71, 0.0, 0.71]
+    ### END SOLUTION
+
+
+check_product_amplitudes(my_amplitudes)
 
 # %% [markdown]
 # ## The other gates of this course
@@ -174,13 +245,14 @@ assert np.isclose(plus.evolve(x_basis).expectation_value(SparsePauliOp("Z")).rea
 print("X, H, CX and CZ act as the table says; <X> of |+> = <Z> after H = 1")
 
 # %% [markdown]
-# ## Many qubits, and Qiskit's bit order
+# ## Many qubits, and entanglement
 #
-# $n$ qubits live in a $2^n$-dimensional space. Qiskit numbers qubits **little-endian**: in the
-# label `"011"`, qubit 0 is the *rightmost* character. A `SparsePauliOp("IIZ")` is $Z$ on
-# qubit 0. Entangling gates make the qubits' fates depend on each other. The circuit below applies
-# $H$ to qubit 0, giving $|+\rangle|0\rangle$, then CX with qubit 0 as control: the $|1\rangle$
-# half of qubit 0 flips qubit 1, which gives the **Bell state** $(|00\rangle + |11\rangle)/\sqrt2$.
+# A `SparsePauliOp("IIZ")` is $Z$ on qubit 0 (the rightmost letter, like the rightmost bit).
+# Not every two-qubit state is a product of two one-qubit states: entangling gates make the
+# qubits' fates depend on each other. The circuit below applies $H$ to qubit 0, giving
+# $|0\rangle \otimes |+\rangle$, then CX with qubit 0 as control: the $|1\rangle$ half of qubit 0
+# flips qubit 1, which gives the **Bell state** $(|00\rangle + |11\rangle)/\sqrt2$ - and no
+# choice of $a_0, a_1, b_0, b_1$ makes $a_0 b_0 = a_1 b_1 = 1/\sqrt2$ with $a_0 b_1 = a_1 b_0 = 0$.
 
 # %%
 bell = QuantumCircuit(2)
@@ -217,13 +289,13 @@ assert np.isclose(correlations["Bell"], 3) and np.isclose(correlations["mixture"
 # arrange. That is entanglement, and it is what lets a circuit compute functions that mix its
 # inputs.
 #
-# ### Exercise 1.3 - a state from its correlations (tweak and observe)
+# ### Exercise 1.4 - a state from its correlations (tweak and observe)
 # Build a 2-qubit circuit (no measurements) whose state has $\langle Z_0\rangle = \langle Z_1\rangle
 # = 0$, $\langle Z_1 Z_0\rangle = -1$ (the qubits always *disagree* in $Z$) and
 # $\langle X_1 X_0\rangle = +1$. Start from the Bell circuit above and experiment; the check
 # tells you which correlation is still off.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "implement"]
 from qdr_course.checks import check_anticorrelated_bell
 
 
@@ -241,7 +313,7 @@ def build_circuit():
 check_anticorrelated_bell(build_circuit)
 
 # %% [markdown]
-# ### Concept check 1.1
+# ### Concept check 1.1 - what a correlation proves
 # Return the letter of your answer from `my_choice`; the check answers at once.
 
 # %%
@@ -249,14 +321,14 @@ from qdr_course.checks import ask
 
 ask("1.1")
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "concept"]
 from qdr_course.checks import check_concept_1_1
 
 
 def my_choice():
     """The letter of your answer to concept check 1.1."""
     ### BEGIN SOLUTION
-    return "c"
+    return "b"
     ### END SOLUTION
 
 
@@ -285,6 +357,7 @@ print("outputs:", qc.output_names)
 qc.draw()
 
 # %%
+# alt: The 3-qubit retinopathy circuit drawn as gates on three wires: a Hadamard and an RY input angle x on each qubit, then two layers of a CZ chain and trainable RY weights w.
 qc.draw("mpl")
 
 # %% [markdown]
@@ -344,11 +417,11 @@ assert np.allclose(result.data.evs, expectation_values(qc, xs, w), atol=1e-12)
 # $\widehat{\langle Z\rangle} = (N_0 - N_1)/N$, an average of $\pm1$ outcomes with variance
 # $(1 - \langle Z\rangle^2)/N$. The V2 `Sampler` returns those shots.
 #
-# ### Exercise 1.4 - $\langle Z\rangle$ from counts
+# ### Exercise 1.5 - $\langle Z\rangle$ from counts
 # `counts` maps bit strings such as `"011"` to how often they were seen (qubit 0 is the
 # **rightmost** character). Return the estimate of $\langle Z_q\rangle$ for qubit `qubit`.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "implement"]
 from qdr_course.checks import check_z_expectation_from_counts
 
 
@@ -400,12 +473,12 @@ print(seed)
 seed.draw()
 
 # %% [markdown]
-# ### Concept check 1.2
+# ### Concept check 1.2 - what more shots buy
 
 # %%
 ask("1.2")
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "concept"]
 from qdr_course.checks import check_concept_1_2
 
 
@@ -460,8 +533,10 @@ print("P(1) =", np.round(p_one, 4))
 #   when the control is 1; CZ puts a minus sign on $|11\rangle$.
 # - A correlation in one basis ($\langle ZZ\rangle = 1$) is not entanglement - a coin gives it too;
 #   $|\langle XX\rangle| + |\langle YY\rangle| + |\langle ZZ\rangle| > 1$ is.
+# - Independent qubits combine by the tensor product, $|q_1 q_0\rangle = |q_1\rangle \otimes
+#   |q_0\rangle$ (`np.kron`); gates on separate qubits by $A \otimes B$ (`Operator.tensor`).
 # - Qiskit orders qubits little-endian: qubit 0 is the rightmost character of a bit string or
-#   Pauli label.
+#   Pauli label, and the amplitude of $|q_{n-1}\dots q_0\rangle$ sits at index $\sum_k 2^k q_k$.
 # - A hybrid circuit separates data **inputs** from trainable **weights**; its outputs are
 #   expectation values of observables such as $Z_i$.
 # - Qiskit 2.x uses V2 primitives: the `Estimator` for expectation values (exact or with a set

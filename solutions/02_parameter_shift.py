@@ -11,13 +11,14 @@
 # %% [markdown]
 # # 02 · The parameter-shift rule
 #
-# **Teaching:** 35 min · **Exercises:** 25 min (+ 10 min for the stretch exercise 2.4)
+# **Teaching:** 37 min · **Exercises:** 37 min (+ 10 min for the stretch exercise 2.4)
 #
 # To train a circuit we need $\partial\langle O\rangle/\partial\theta$. On hardware there is no
 # autograd, only the ability to run the circuit at other angles. The **parameter-shift rule**
-# turns two such runs into an *exact* derivative. The original retinopathy code (and the old
-# Qiskit textbook it copied) got it wrong twice; this lesson derives it, generalises it, and
-# hunts those two bugs.
+# turns two such runs into an *exact* derivative. The original retinopathy code got it wrong
+# twice: it dropped the rule's factor 1/2, as the old Qiskit textbook it copied had done, and it
+# shifted a shared parameter in all its gates at once, which the textbook's one-gate example never
+# had to face. This lesson derives the rule, generalises it, and hunts those two bugs.
 #
 # ## Objectives
 # - Derive the parameter-shift rule $\partial_\theta E = [E(\theta+\frac{\pi}{2}) - E(\theta-\frac{\pi}{2})]/2$
@@ -33,9 +34,11 @@ import numpy as np
 import torch
 
 from qdr_course import set_seed
+from qdr_course.utils import figure_style
 
 rng = set_seed(0)
 np.set_printoptions(precision=5, suppress=True)
+figure_style()
 
 # %% [markdown]
 # ## Deriving the rule
@@ -61,9 +64,7 @@ np.set_printoptions(precision=5, suppress=True)
 #
 # $$\boxed{\;\frac{\partial E}{\partial\theta} = \frac{E(\theta + \frac{\pi}{2}) - E(\theta - \frac{\pi}{2})}{2}\;}$$
 #
-# It is *exact*: not a small step, not an approximation. (More generally, any shift $s$ works
-# with $[E(\theta+s) - E(\theta-s)] / (2\sin s)$; $s = \pi/2$ makes the two runs as different as
-# possible, which is best against shot noise.) It holds for every gate whose generator has two
+# It is *exact*: not a small step, not an approximation. It holds for every gate whose generator has two
 # eigenvalues $\pm\frac12$: $R_X, R_Y, R_Z, R_{XX}, R_{ZZ}, \ldots$, and for the phase gates $P$ and
 # $CP$ up to a global phase.
 #
@@ -100,6 +101,7 @@ print(f"E(t) = {A:.4f} + {B:.4f} cos t + {C:.4f} sin t  (checked at 5 random ang
 # %%
 import matplotlib.pyplot as plt
 
+# alt: The expectation value E(theta) as a sinusoid against the weight theta, with the point at theta = 0.6, the two shifted runs a quarter period either side of it as markers, and a dashed tangent line whose slope is half the difference of the two runs.
 t_grid = np.linspace(-np.pi, 2 * np.pi, 300)
 t_at = 0.6
 e_at, slope = energy_of_w0(t_at), (energy_of_w0(t_at + np.pi / 2)
@@ -120,22 +122,37 @@ h_small = 1e-6
 assert abs(slope - (energy_of_w0(t_at + h_small) - energy_of_w0(t_at - h_small)) / (2 * h_small)) < 1e-8
 
 # %% [markdown]
-# ### Exercise 2.1 - the shift rule
-# Complete `shift_gradient(f, theta)`: the derivative of a one-angle expectation value `f` at
-# `theta`, by the parameter-shift rule.
+# ### Exercise 2.1 - a shift rule for any shift
+# Why $\pi/2$? Redo the derivation above with a shift $s$ instead: compute
+# $E(\theta + s) - E(\theta - s)$ for $E = A + B\cos\theta + C\sin\theta$ (the angle-sum
+# formulas do it in two lines), and complete `any_shift_gradient(f, theta, s)` so that it returns
+# the **exact** derivative from the two runs at $\theta \pm s$, for any $s$ that is not a multiple
+# of $\pi$. The check tries five shifts.
 
-# %% tags=["exercise"]
-from qdr_course.checks import check_shift_gradient
+# %% tags=["exercise", "implement"]
+from qdr_course.checks import check_any_shift_gradient
 
 
-def shift_gradient(f, theta):
-    """Return df/dtheta by the parameter-shift rule."""
+def any_shift_gradient(f, theta, s):
+    """Exact df/dtheta of a sinusoid f from the two runs f(theta + s) and f(theta - s)."""
     ### BEGIN SOLUTION
-    return (f(theta + np.pi / 2) - f(theta - np.pi / 2)) / 2
+    return (f(theta + s) - f(theta - s)) / (2 * np.sin(s))
     ### END SOLUTION
 
 
-check_shift_gradient(shift_gradient)
+check_any_shift_gradient(any_shift_gradient)
+
+# %% [markdown]
+# So every shift $s$ gives an exact rule, $E' = [E(\theta+s) - E(\theta-s)]/(2\sin s)$, and
+# $s = \pi/2$ is the one that makes the divisor $2\sin s$ largest: the two runs are as different
+# as possible, which is best against shot noise (the last section measures it). Sanity check on
+# the circuit's own $E$, at three shifts:
+
+# %%
+for s_shift in (0.3, np.pi / 2, 2.5):
+    general = (energy_of_w0(t_at + s_shift) - energy_of_w0(t_at - s_shift)) / (2 * np.sin(s_shift))
+    assert abs(general - slope) < 1e-12
+print("the same exact slope from shifts 0.3, pi/2 and 2.5")
 
 # %% [markdown]
 # ## Shift rule, finite differences and autograd
@@ -185,6 +202,7 @@ for h in (1e-1, 1e-3, 1e-5, 1e-8, 1e-11):
 # compared across machines.)
 
 # %%
+# alt: Log-log plot of the error of the finite-difference derivative against the step h, from 1e-12 to 1: measured points follow a dotted rounding line falling as eps/h for small h and a dashed truncation line rising as h^2 for large h, a U with its minimum near h = 1e-5.
 hs = np.logspace(-12, 0, 49)
 measured_error = [abs(finite_difference_gradient(energy_of_w0, t0, h) - auto) for h in hs]
 fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -201,17 +219,20 @@ assert all(e > abs(auto) * h**2 / 12 for h, e in zip(hs[hs > 1e-2], big))  # tru
 # %% [markdown]
 # ### Exercise 2.2 - the best step (predict, then look)
 # Before reading the figure closely: at which step $h$ is the total error smallest? Predict it
-# from the two error terms (where do the lines cross?), return it, and compare with the dip of
+# from the two error terms (the minimum of their sum, close to where the lines cross), return it,
+# and compare with the dip of
 # the U. The check accepts any $h$ within a factor 10 of the best.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "predict"]
 from qdr_course.checks import check_best_step
 
 
 def best_step():
     """The finite-difference step h with the smallest total error, roughly."""
     ### BEGIN SOLUTION
-    return (3 * np.finfo(float).eps / 0.5) ** (1 / 3)  # h^2 |E'| / 6 = eps / h, |E'| ~ 1/2
+    # minimum of h^2 |E'|/6 + eps/h: d/dh = 0 at h = (3 eps / |E'|)^(1/3), here |E'| ~ 1/2
+    # (where the lines cross, h^2 |E'|/6 = eps/h, is (6 eps/|E'|)^(1/3): 2^(1/3) larger)
+    return (3 * np.finfo(float).eps / 0.5) ** (1 / 3)
     ### END SOLUTION
 
 
@@ -318,7 +339,7 @@ from qdr_course.checks import ask
 ask("2.1")
 ask("2.2")
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "concept"]
 from qdr_course.checks import check_concept_2_1
 
 
@@ -331,14 +352,14 @@ def my_choice_2_1():
 
 check_concept_2_1(my_choice_2_1)
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "concept"]
 from qdr_course.checks import check_concept_2_2
 
 
 def my_choice_2_2():
     """The letter of your answer to concept check 2.2."""
     ### BEGIN SOLUTION
-    return "b"
+    return "c"
     ### END SOLUTION
 
 
@@ -350,7 +371,7 @@ check_concept_2_2(my_choice_2_2)
 # `energy(angles)` evaluates the circuit given the angles of the `n_gates` gates that share
 # $\theta$ (all other angles fixed). Return $\partial E/\partial\theta$, the correct way.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "implement"]
 from qdr_course.checks import check_shared_parameter_gradient
 
 
@@ -408,7 +429,7 @@ assert abs(four_terms - true_slope) < 1e-12 and abs(ps_gradient(f, 0.3) - true_s
 # $E = \sin\theta$ at $\theta = 0$ (two linear equations), then write `four_term(f, theta)`. The
 # check tries it on random polynomials of both frequencies.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "implement"]
 from qdr_course.checks import check_four_term_gradient
 
 
@@ -445,7 +466,7 @@ check_four_term_gradient(four_term)
 # with $h = 0.1$ need to be exactly as precise (the same standard deviation)? Use the two
 # variances above; the check accepts 10 %.
 
-# %% tags=["exercise"]
+# %% tags=["exercise", "predict"]
 from qdr_course.checks import check_fd_shots_to_match
 
 
@@ -507,6 +528,7 @@ print(f"shots for a shift-rule std of 0.01: {shots_for_gradient(e_p, e_m, 0.01)}
 # %%
 from qdr_course.widgets import explore_shots
 
+# alt: Two histograms of 400 gradient estimates each, from 100 and from 10000 shots per run, the finite difference with h = 0.1 spread far wider around the exact value (a black vertical line) than the parameter-shift rule; a third, log-log panel shows both predicted standard deviations (circle and square markers) falling as 1/sqrt(N) against the shots per run.
 explore_shots(start=100)
 
 # %% [markdown]

@@ -230,3 +230,19 @@ def test_any_lock_changing_makes_the_environment_out_of_date(tmp_path, monkeypat
     before = bootstrap.fingerprint("https://idx", "https://idx")
     (tmp_path / changed).write_text("pytest==1.0\n")
     assert bootstrap.fingerprint("https://idx", "https://idx") != before
+
+
+def test_neural_tangents_hook_command_writes_the_start_up_file(tmp_path, monkeypatch, capsys):
+    """`bootstrap.py neural-tangents-hook` (run by the bootstrap, postBuild and TLJH) writes the
+    course's .pth file into this interpreter's site-packages - here a temporary one."""
+    import sysconfig
+
+    from qdr_course.ntk import _neural_tangents
+
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"purelib": str(tmp_path)})
+    assert bootstrap.main(["neural-tangents-hook"]) == 0
+    written = tmp_path / _neural_tangents.PTH_NAME
+    assert written.read_text() == _neural_tangents.pth_text()
+    assert str(written) in capsys.readouterr().out
+    source = (ROOT / "scripts" / "bootstrap.py").read_text()
+    assert source.count('"neural-tangents-hook")') == 2  # fresh and up-to-date environments

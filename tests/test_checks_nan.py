@@ -8,6 +8,8 @@ checks are found by name, so a new check without a right answer below fails this
 
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
@@ -16,8 +18,8 @@ from scipy.ndimage import gaussian_filter
 from qdr_course import checks
 from qdr_course.checks import exercise_check
 from qdr_course.checks._core import non_finite_kind
-from qdr_course.ntk import convergence_depth, erf_ntk, readout_overlap, sparsity_pattern
-from qdr_course.quantum.hhl import rotation_angles
+from qdr_course.ntk import MU, erf_ntk, sparsity_pattern
+from qdr_course.quantum.hhl import clock_reading
 from qdr_course.retina.metrics import confusion, qwk_from_confusion
 from qdr_course.retina.models import lesion_enrichment, saliency_map, sigmoid_pair_loss_floor
 from qdr_course.retina.splits import stratified_split
@@ -42,9 +44,13 @@ from test_quantum_checks import ry, shared, shift, shots, train_step, z_from_cou
 #: A right answer for every check (each must pass with it, so a poisoned copy tests the guard).
 RIGHT = {
     "check_probability_of_one": lambda t: np.sin(t / 2) ** 2,
+    "check_p1_predictions": lambda: [0.5, 1.0, 0.5, 0.0],
     "check_ry_matrix": ry,
+    "check_z_after_ry_on_one": lambda t: -np.cos(t),
+    "check_product_amplitudes": lambda: [0.0, np.sqrt(0.5), 0.0, np.sqrt(0.5)],
     "check_z_expectation_from_counts": z_from_counts,
     "check_shift_gradient": shift,
+    "check_any_shift_gradient": lambda f, t, s: (f(t + s) - f(t - s)) / (2 * np.sin(s)),
     "check_shared_parameter_gradient": shared,
     "check_shots_needed": shots,
     "check_encode_angles": lambda z: (np.pi / 2) * torch.tanh(z),
@@ -55,16 +61,20 @@ RIGHT = {
     "check_stratified_split": _split,
     "check_qwk": lambda a, b: qwk_from_confusion(confusion(a, b)),
     "check_ben_graham": _ben_graham,
+    "check_qwk_prediction": lambda: (0.8, 0.45),
+    "check_copy_prediction": lambda: "c",
     "check_sigmoid_pair_floor": sigmoid_pair_loss_floor,
     "check_saliency_map": saliency_map,
     "check_lesion_enrichment": lesion_enrichment,
     "check_temperature_prediction": lambda: 0,
     "check_saliency_prediction": lambda: "filter",
-    "check_convergence_depth": convergence_depth,
     "check_erf_ntk": lambda x1, x2, depth: erf_ntk(x1, x2, depth),
     "check_sparsity_pattern": sparsity_pattern,
-    "check_rotation_angles": rotation_angles,
-    "check_readout_overlap": readout_overlap,
+    "check_max_factor": lambda k: (np.abs(k).max() / np.abs(k).max(axis=1)) ** 2,
+    "check_clock_reading": clock_reading,
+    "check_depth_growth": lambda: (8 * math.log(2) / MU, 8 * math.log(2) / MU),
+    "check_width_gap_prediction": lambda: 8.0,
+    "check_success_prediction": lambda: (0.01, 1.0),
     **issue_12.RIGHT,
 }
 
@@ -139,5 +149,72 @@ def test_values_and_containers_are_looked_at(capsys):
     assert non_finite_kind(torch.tensor([1.0, float("nan")])) == "NaN"
     assert non_finite_kind(complex(0, math.nan)) == "NaN"
     assert non_finite_kind(np.float32("-inf")) == "an infinite value"
-    for finite in (None, "nan", True, 3, np.arange(4), torch.arange(3), {"x": 1.0}, [1e308]):
+    for finite in (None, "b", "No_DR", True, 3, np.arange(4), torch.arange(3), {"x": 1.0},
+                   [1e308], "1.5", jnp.arange(3.0)):
         assert non_finite_kind(finite) is None
+    # issue 27: routes by which a NaN used to reach a check unseen
+    assert non_finite_kind(jnp.array([1.0, jnp.nan])) == "NaN"
+    assert non_finite_kind("nan") == "NaN" and non_finite_kind(" -inf") == "an infinite value"
+    assert non_finite_kind({"a": "NaN"}) == "NaN"
+    assert non_finite_kind(torch.tensor([1j, complex("nan")])) == "NaN"
+
+
+class _CallableObject:
+    """An answer that is an object with ``__call__``, not a function."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+
+def nan_routes(right):
+    """Ways a learner's answer can carry NaN: each a callable like the right answer."""
+    nan = math.nan
+    return {
+        "numpy float": lambda *a, **k: np.float64(nan),
+        "jax array": lambda *a, **k: jnp.array([nan])[0],
+        "jax array in a right-shaped answer": lambda *a, **k: _as_jax(poison(right(*a, **k), nan)),
+        "torch tensor": lambda *a, **k: torch.tensor(nan),
+        'the string "nan"': lambda *a, **k: "nan",
+        "np.vectorize": np.vectorize(lambda *a, **k: nan),
+        "jax.jit": jax.jit(lambda *a: jnp.nan),
+        "object with __call__": _CallableObject(poisoned(right, nan)),
+    }
+
+
+def _as_jax(value):
+    """``value`` with its arrays as JAX arrays (left alone where JAX has no such dtype)."""
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return jnp.asarray(np.asarray(value))
+    if isinstance(value, tuple):
+        return tuple(_as_jax(v) for v in value)
+    return value
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_no_route_of_nan_earns_a_tick(name, capsys):
+    """Issue 27: a NaN as a JAX array, a string, or through a callable that is not a plain
+    function (np.vectorize, jax.jit, an object with __call__) is never praised."""
+    check = getattr(checks, name)
+    for route, answer in nan_routes(RIGHT[name]).items():
+        passed = check(answer)
+        out = capsys.readouterr().out
+        assert not passed and "✅" not in out and "Correct" not in out, (route, out)
+
+
+@pytest.mark.parametrize("answer", [np.vectorize(lambda k: np.nan), lambda: "nan"])
+def test_the_issue_27_repros(answer, capsys):
+    check = (checks.check_sigmoid_pair_floor if isinstance(answer, np.vectorize)
+             else checks.check_bloch_angle)
+    assert not check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("❌ Not yet") and "NaN" in out, out
+
+
+def test_a_check_that_cannot_read_the_answer_does_not_blame_the_learners_code(capsys):
+    assert not checks.check_bloch_angle(lambda: [0.1, 0.2])
+    out = capsys.readouterr().out
+    assert "the check could not use what your function returned" in out, out
+    assert "your code raised" not in out

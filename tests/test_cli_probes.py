@@ -6,6 +6,7 @@ is left behind. Faults that cannot be caused from outside (a full disk, Ctrl-C a
 are simulated in-process by monkeypatching. Data are tiny (60 images of 32 px, 1 epoch).
 """
 
+import builtins
 import errno
 import json
 import os
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from qdr_course.cli import main
 from qdr_course.utils import REPO_ROOT
@@ -149,21 +149,31 @@ def test_out_with_tilde_that_exists_names_the_expanded_folder(tmp_path):
     assert not (tmp_path / "~").exists()
 
 
-def test_full_disk_while_saving_the_checkpoint_leaves_nothing(tmp_path, monkeypatch, capsys):
-    def save_until_full(obj, f, *args, **kwargs):
-        Path(f).write_bytes(b"PK\x03\x04 half")  # a partial file, then the disk is full
-        raise OSError(errno.ENOSPC, "No space left on device", str(f))
+def _open_until_full(path, mode="r", *args, **kwargs):
+    """``open`` on a disk that fills during the first write: a partial file, then ENOSPC."""
+    file = builtins.open(path, mode, *args, **kwargs)
+    if "w" not in mode:
+        return file
+    file.write(b"PK\x03\x04 half" if "b" in mode else "half")
+    file.close()
+    raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(torch, "save", save_until_full)
+
+def test_full_disk_while_saving_the_first_checkpoint_leaves_nothing(tmp_path, monkeypatch,
+                                                                   capsys):
+    from qdr_course.retina import training
+
+    monkeypatch.setattr(training, "open", _open_until_full, raising=False)
     out = tmp_path / "deep" / "run"
     assert main(["train", "--model", "classical", "--out", str(out), *TINY]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "no space left on the disk" in err and "free some space" in err
-    assert not (tmp_path / "deep").exists()  # the run folder and the parent it made are gone
+    assert not (tmp_path / "deep").exists()  # no finished epoch: the folders it made are gone
 
 
-def test_full_disk_while_writing_the_figures_leaves_nothing(tmp_path, monkeypatch, capsys):
+def test_full_disk_while_writing_the_figures_keeps_the_finished_run(tmp_path, monkeypatch,
+                                                                    capsys):
     from matplotlib.figure import Figure
 
     def savefig_until_full(self, fname, *args, **kwargs):
@@ -173,23 +183,22 @@ def test_full_disk_while_writing_the_figures_leaves_nothing(tmp_path, monkeypatc
     monkeypatch.setattr(Figure, "savefig", savefig_until_full)
     out = tmp_path / "run"
     assert main(["train", "--model", "classical", "--out", str(out), *TINY]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "no space left" in err and "confusion_matrix.png" in err
-    assert not out.exists()
+    captured = capsys.readouterr()
+    assert "QWK" in captured.out  # the test results were printed before any figure
+    keep, error = captured.err.strip().splitlines()
+    assert "no space left" in error and "confusion_matrix.png" in error
+    assert keep.startswith("the disk is full") and f"train --resume {out}" in keep
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "settings.json"]
 
 
-def test_torch_write_failure_is_reported_as_a_write_error(tmp_path, monkeypatch):
+def test_a_checkpoint_on_a_full_disk_is_an_os_error_and_leaves_no_file(tmp_path, monkeypatch):
+    from qdr_course.retina import training
     from qdr_course.retina.models import ClassicalGrader
-    from qdr_course.retina.training import save_checkpoint
 
-    def failing_save(obj, f, *args, **kwargs):
-        Path(f).write_bytes(b"half")
-        raise RuntimeError("[enforce fail at inline_container.cc:603] . PytorchStreamWriter failed "
-                           "writing file data/3: file write failed")
-
-    monkeypatch.setattr(torch, "save", failing_save)
-    with pytest.raises(OSError, match="is the disk full"):
-        save_checkpoint(tmp_path / "c.pt", ClassicalGrader(image_size=32))
+    monkeypatch.setattr(training, "open", _open_until_full, raising=False)
+    with pytest.raises(OSError) as caught:
+        training.save_checkpoint(tmp_path / "c.pt", ClassicalGrader(image_size=32))
+    assert caught.value.errno == errno.ENOSPC  # serialised in memory: not torch's RuntimeError
     assert list(tmp_path.iterdir()) == []
 
 

@@ -67,3 +67,24 @@ def test_ben_graham(capsys):
     assert check_ben_graham(right)
     assert not check_ben_graham(overflow)
     assert "wraps around" in capsys.readouterr().out
+
+
+def test_qwk_prediction_judges_against_the_measured_kappas(capsys):
+    from qdr_course.checks import check_qwk_prediction
+
+    assert check_qwk_prediction(lambda: (0.8, 0.45))   # measured 0.795 and 0.453
+    assert not check_qwk_prediction(lambda: (0.13, 0.87))  # the accuracies, not the kappas
+    assert "wrong way round" in capsys.readouterr().out
+    assert not check_qwk_prediction(lambda: (0.99, 0.1))
+    out = capsys.readouterr().out
+    assert "more than 0.15 away" in out and "0.79" not in out and "0.45" not in out
+    assert not check_qwk_prediction(lambda: 0.5)
+
+
+def test_copy_prediction_names_the_largest_median(capsys):
+    from qdr_course.checks import check_copy_prediction
+
+    assert check_copy_prediction(lambda: "c")
+    for wrong in "abd":
+        assert not check_copy_prediction(lambda w=wrong: w)
+    assert not check_copy_prediction(lambda: "e")

@@ -164,7 +164,7 @@ def test_wrong_npz_formats(tmp_path):
     with pytest.raises(ValueError, match="0-4"):
         load_retinamnist(path=tmp_path / "labels.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(ValueError, match="is not a RetinaMNIST .npz file"):
         load_retinamnist(path=tmp_path / "junk.npz")
 
 

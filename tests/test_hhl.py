@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -124,17 +125,81 @@ def test_shot_estimate_of_the_readout_overlap():
 # ------------------------------------------------------------------ cost model
 def test_cost_formulas():
     assert qlsa_cost.hhl_queries(256, 6, 3, 0.01) == pytest.approx(8 * 36 * 9 / 0.01)
+    assert qlsa_cost.hhl_run_queries(256, 6, 3, 0.01) == pytest.approx(8 * 36 * 3 / 0.01)
     assert qlsa_cost.cks_queries(256, 6, 3, 0.01) == pytest.approx(18 * math.log2(1800) ** 2)
     assert qlsa_cost.cg_queries(256, 6, 4, 0.01) == pytest.approx(256 * 6 * 2 * math.log(200))
     assert qlsa_cost.dense_queries(300) == pytest.approx(9e6)
-    assert qlsa_cost.quantum_queries(256, 6, 3, 10, 4, 0.01, "cks") == pytest.approx(
-        5 * (qlsa_cost.cks_queries(256, 6, 3, 0.01) + 10))
+    assert qlsa_cost.worst_success_probability(4) == pytest.approx(1 / 16)
     for bad in (dict(n=1, s=1, kappa=1), dict(n=8, s=9, kappa=1), dict(n=8, s=2, kappa=0.5)):
         with pytest.raises(ValueError):
             qlsa_cost.hhl_queries(**bad)
     with pytest.raises(ValueError, match="solver"):
         qlsa_cost.quantum_queries(8, 2, 2, 2, 1, solver="grover")
-    assert "QRAM" in qlsa_cost.ASSUMPTIONS
+    with pytest.raises(ValueError, match="N/P"):
+        qlsa_cost.sampler_queries(0.5, 3)
+    assert "QRAM" in qlsa_cost.ASSUMPTIONS and "equal access" in qlsa_cost.ASSUMPTIONS
+
+
+def test_cost_model_equal_access_and_amplification():
+    """The model's formulas, term by term (issue 24.1): N/P = 10, 1/o^2 = 5, kappa = 3."""
+    n, s, kappa, prep, readout = 256, 6, 3.0, 10.0, 4.0
+    run = 8 * 36 * 3 / 0.01  # one HHL run: log2(n) s^2 kappa / eps
+    # plain: (N/P) kappa^2 / o^2 Hadamard-test shots (p_succ = 1/kappa^2), each a run + 1 query
+    assert qlsa_cost.quantum_queries(n, s, kappa, prep, readout) == pytest.approx(
+        10 * 9 * 5 * (run + 1))
+    cks = 18 * math.log2(1800) ** 2
+    assert qlsa_cost.quantum_queries(n, s, kappa, prep, readout, solver="cks") == pytest.approx(
+        10 * 9 * 5 * (cks + 1))
+    # best case: amplitude estimation (1/|o| rounds) of the amplified solver + sqrt(N/P)
+    assert qlsa_cost.quantum_queries(n, s, kappa, prep, readout, amplified=True) == \
+        pytest.approx(math.sqrt(5) * (3 * run + math.sqrt(10)))
+    assert qlsa_cost.quantum_queries(n, s, kappa, prep, readout, solver="cks",
+                                     amplified=True) == pytest.approx(math.sqrt(5) * (
+                                         cks + math.sqrt(10)))
+    # diagonal NTK: the quantum readout and the classical sampler share the oracle
+    assert qlsa_cost.quantum_readout_queries(prep, readout) == pytest.approx(10 * 5 * 2)
+    assert qlsa_cost.quantum_readout_queries(prep, readout, amplified=True) == pytest.approx(
+        math.sqrt(5) * (math.sqrt(10) + 1))
+    assert qlsa_cost.sampler_queries(prep, readout) == pytest.approx(5 * 11)
+    assert qlsa_cost.tree_sampler_queries(n, readout) == pytest.approx(256 + 5 * 9)
+    # equal access: the plain quantum readout and the classical sampler are within a factor 2
+    ratio = qlsa_cost.quantum_readout_queries(prep, readout) / qlsa_cost.sampler_queries(
+        prep, readout)
+    assert 1 <= ratio <= 2
+
+
+def test_rejection_sampling_costs_n_over_p_per_draw():
+    """The shared oracle: N / P proposals per draw, draws distributed as k_i^2 / ||k||^2."""
+    rng = np.random.default_rng(5)
+    k = rng.uniform(-1, 1, size=32)
+    k /= np.abs(k).max()
+    draws = 20000
+    idx, proposals = ntk.rejection_sample(k, draws, rng=1)
+    n_over_p = float(ntk.state_preparation_measurements(k[None, :], "global")[0])
+    assert proposals / draws == pytest.approx(n_over_p, rel=0.03)
+    freq = np.bincount(idx, minlength=32) / draws
+    np.testing.assert_allclose(freq, k**2 / np.sum(k**2), atol=4 * np.sqrt(0.1 / draws))
+    with pytest.raises(ValueError, match="bound"):
+        ntk.rejection_sample(2 * k, 10)
+
+
+def test_hhl_success_probability_formula_and_worst_case():
+    """P(ancilla = 1) = sum_j beta_j^2 (C / lambda_j)^2 against the simulated circuit; b along
+    lambda_max gives (C / lambda_max)^2 = 1 / kappa^2 when C = lambda_min (eigenvalues on grid)."""
+    q, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(4, 4)))
+    lam = np.array([1.0, 2.0, 4.0, 6.0])  # on the grid of t = 2 pi / 16, 5 clock qubits
+    a = (q * lam) @ q.T
+    solver = hhl.HHL(a, num_clock=5, t=2 * np.pi / 16)
+    assert solver.c == pytest.approx(1.0)
+    for b in (np.ones(4), np.array([1.0, -2.0, 0.5, 3.0]), q[:, 3]):
+        simulated = solver.solve(b).success_probability
+        assert simulated == pytest.approx(hhl.success_probability(a, b, solver.c), abs=1e-9)
+    worst = solver.solve(q[:, 3]).success_probability  # b along lambda_max = 6
+    assert worst == pytest.approx(1 / 36, abs=1e-9)
+    assert worst == pytest.approx(qlsa_cost.worst_success_probability(solver.condition_number))
+    with pytest.raises(ValueError, match="C must be"):
+        hhl.success_probability(a, np.ones(4), 0.0)
+    assert hhl.success_probability(a, q[:, 0], 2.0) == pytest.approx(1.0)  # capped, as RY is
 
 
 def test_cost_table_from_a_sweep():
@@ -156,3 +221,16 @@ def test_docstring_examples_run():
     for module in (hhl, ntk):
         failures, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert failures == 0, module.__name__
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"matrix": np.diag([1.0, 2.0, 3.0, 4.0]), "lambda_max": 1.0},
+     "lambda_max = 1 is below A's largest |eigenvalue| 4"),
+    ({"matrix": np.diag([1.0, 2.0, 3.0, 4.0]), "lambda_min": 2.0},
+     "lambda_min = 2 is above A's smallest |eigenvalue| 1"),
+    ({"matrix": np.diag([1.0, 1e-9])}, "below half the clock's resolution"),
+])
+def test_bounds_that_would_give_a_wrong_answer_are_refused(kwargs, words):
+    """Issue 27.11: lambda_max = 1 for a true 4 gave fidelity 0.058, diag(1, 1e-9) gave 0.0."""
+    with pytest.raises(ValueError, match=re.escape(words)):
+        hhl.HHL(**kwargs)

@@ -62,9 +62,18 @@ def test_grading_data_keeps_idrids_split_and_carves_a_stratified_validation(data
     assert data.test.ids == test_ids
     np.testing.assert_array_equal(data.test.grades, test_grades)
     np.testing.assert_array_equal(data.test.dme, test_dme)
-    assert sorted(data.train.ids + data.val.ids) == sorted(train_ids)
+    # IDRiD's training IDRiD_118 is its test IDRiD_064, byte for byte: left out of training
+    assert sorted(data.train.ids + data.val.ids) == sorted(set(train_ids) - {"IDRiD_118"})
+    assert data.skipped == ["train/IDRiD_118: a copy of test/IDRiD_064 (left out of training)"]
     assert not set(data.train.ids) & set(data.val.ids)
-    assert len(data.val) == pytest.approx(0.15 * 413, abs=5)
+    assert len(data.val) == pytest.approx(0.15 * 412, abs=5)
+    # copies within the training set stay in one split; the graded-differently ones are listed
+    conflicts = {tuple(names) for names, _ in data.conflicts}
+    assert ("train/IDRiD_028", "train/IDRiD_327") in conflicts
+    assert ("train/IDRiD_118", "test/IDRiD_064") in conflicts
+    for group in (("IDRiD_028", "IDRiD_327"), ("IDRiD_013", "IDRiD_397"),
+                  ("IDRiD_021", "IDRiD_391")):
+        assert set(group) <= set(data.train.ids) or set(group) <= set(data.val.ids)
     by_id = dict(zip(train_ids, zip(train_grades, train_dme)))
     for split in (data.train, data.val):
         assert split.images.shape[1:] == (32, 32, 3) and split.images.dtype == np.uint8
@@ -188,3 +197,39 @@ def test_cli_verifies_the_shipped_copy(capsys):
     assert main(["data", "idrid", "--verify"]) == 0
     assert "files match their SHA-256" in capsys.readouterr().out
     assert main(["data", "idrid", "--from", "x"]) == 2
+
+
+def test_field_of_view_box_survives_recompression():
+    from qdr_course.retina.copies import realistic_copy
+    from qdr_course.retina.preprocessing import fov_box
+
+    _, photos = idrid.load_idrid_photographs("train", ids=[f"IDRiD_{i:03d}" for i in range(1, 31)])
+    shifts = [np.abs(np.subtract(fov_box(realistic_copy(p, f"jpeg {q}")), fov_box(p))).max()
+              for p in photos for q in (50, 70, 90)]
+    assert max(shifts) <= 2, max(shifts)
+
+
+def test_field_of_view_circle_ignores_a_clipped_rim():
+    from qdr_course.retina.copies import realistic_copy
+    from qdr_course.retina.preprocessing import fov_box, fov_circle
+
+    _, photos = idrid.load_idrid_photographs("test", ids=["IDRiD_001", "IDRiD_050"])
+    for p in photos:
+        row, col, radius = fov_circle(p)
+        top, bottom, left, right = fov_box(p)
+        assert radius == pytest.approx((right - left) / 2, abs=3)  # IDRiD's field: clipped at
+        assert bottom - top < 2 * radius - 20                      # top and bottom, not sides
+        sides = fov_circle(realistic_copy(p, "sides clipped 8 %"))
+        cut = round(0.08 * (right - left))
+        assert sides == pytest.approx((row, col - left - cut, radius), abs=2)
+
+
+def test_near_duplicate_threshold_on_real_photographs():
+    from qdr_course.retina.copies import COPY_KINDS, copy_distances, hashes_of, pairwise_distances
+    from qdr_course.retina.splits import NEAR_DUPLICATE_BITS
+
+    _, photos = idrid.load_idrid_photographs("train", ids=[f"IDRiD_{i:03d}" for i in range(1, 61)])
+    different = pairwise_distances(hashes_of(photos))  # IDRiD_001-060: no two of one eye
+    assert different.min() > NEAR_DUPLICATE_BITS
+    copies = copy_distances(photos[::3], kinds=COPY_KINDS)
+    assert max(d.max() for d in copies.values()) <= NEAR_DUPLICATE_BITS

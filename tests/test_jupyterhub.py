@@ -65,3 +65,28 @@ def test_docs_sizing_table_and_numbers_are_the_computed_ones(user):
     hundred = next(row for row in block.splitlines() if "32 cores" in row)
     assert int(hundred.split("|")[2]) >= 100  # the VM named for 100 learners on TLJH holds them
     assert learners_per_node(1, 2, user) == 0  # a node that is all reserve holds nobody
+
+
+@pytest.mark.parametrize("cores, gb, words", [
+    (-4, 64, "cores must be a positive finite number"),
+    (4, float("nan"), "gb must be a positive finite number"),
+])
+def test_learners_per_node_refuses_impossible_nodes(cores, gb, words):
+    from qdr_course.hub_sizing import learners_per_node
+
+    user = {"cpu_guarantee": 0.25, "mem_guarantee_gb": 0.75}
+    with pytest.raises(ValueError, match=words):
+        learners_per_node(cores, gb, user)
+    assert learners_per_node(1, 64, user) == 0 == learners_per_node(8, 2, user)  # never negative
+
+
+@pytest.mark.parametrize("peaks, words", [
+    ({}, "peaks is empty"),
+    ({"01": -0.5}, "lesson 01 must be a positive finite number"),
+    ({"01": 0.0}, "must be a positive"),
+])
+def test_per_user_refuses_empty_or_negative_peaks(peaks, words):
+    from qdr_course.hub_sizing import per_user
+
+    with pytest.raises(ValueError, match=words):
+        per_user(peaks)

@@ -179,3 +179,19 @@ def test_non_diagonal_observables_on_statevector_and_estimator(batch):
     b = QuantumLayer(pc, backend=aer_estimator(), observables=obs, init_weights=a.weights.detach())
     assert a.out_features == 2
     assert (a(batch) - b(batch)).abs().max() < 1e-10
+
+
+def test_nan_weights_after_a_diverged_step_are_refused_not_propagated():
+    """Issue 27.13: inputs and initial weights were checked, the live weights were not."""
+    from qdr_course.quantum.circuits import retinopathy_circuit
+
+    layer = QuantumLayer(retinopathy_circuit(2, 1))
+    x = torch.zeros(3, layer.in_features)
+    assert torch.isfinite(layer(x)).all()
+    with torch.no_grad():
+        layer.weights[1] = float("nan")  # what an optimiser step with an inf gradient leaves
+    with pytest.raises(ValueError, match="weights contain NaN or infinity \\(first at index 1\\)"):
+        layer(x)
+    with torch.no_grad():
+        layer.weights[1] = 0.3
+    assert torch.isfinite(layer(x)).all()

@@ -60,7 +60,7 @@ def test_hash_separates_copies_from_other_eyes():
     a, b = _eye(2, 1), _eye(2, 2)
     h = np.array([perceptual_hash(x) for x in (a, _near_copy(a), a, b)])
     (_, d), = hamming_distances(h)
-    assert h.shape == (4, 143) and d[0, 2] == 0
+    assert h.shape == (4, 255) and d[0, 2] == 0
     assert d[0, 1] <= NEAR_DUPLICATE_BITS < d[0, 3]
     with pytest.raises(ValueError, match="uint8 \\(H, W, 3\\)"):
         perceptual_hash(a.astype(float))
@@ -115,3 +115,22 @@ def test_aptos_folder_keeps_duplicates_together_and_reports_conflicts(tmp_path):
         assert split[original] == split[copy]
     assert data.conflicts == [(["img03", "dupC"], [0, 3])]
     assert data.groups == len(GRADES)
+
+
+@pytest.mark.parametrize("grades, groups, ids, words", [
+    ([0, 1, 2], [0, 0], None, "3 grades but 2 group labels"),
+    ([0, 1], [0, 0, 1], None, "2 grades but 3 group labels"),
+    ([0, 1], [0, 0], ["a"], "2 grades but 1 ids"),
+])
+def test_conflicting_groups_refuses_lengths_that_do_not_match(grades, groups, ids, words):
+    """Issue 27.14: an extra grade was silently ignored."""
+    with pytest.raises(ValueError, match=words):
+        conflicting_groups(grades, groups, ids)
+
+
+def test_hash_of_a_frame_without_a_field_of_view():
+    black = np.zeros((40, 60, 3), np.uint8)
+    bright = np.full((40, 60, 3), 200, np.uint8)
+    for image in (black, bright):
+        bits = perceptual_hash(image)
+        assert bits.shape == (255,) and bits.dtype == bool

@@ -172,11 +172,17 @@ def test_without_tensorflow_installed_the_kernels_are_the_same(probe, probe_with
     assert len(blocked["kernel"]) == 6 and len(blocked["prediction"]) == 2
 
 
+def without_site_hooks(code: str) -> list[str]:
+    """A command running ``code`` with this sys.path but no .pth start-up file (python -S)."""
+    return [sys.executable, "-S", "-c", f"import sys; sys.path[:] = {sys.path!r}\n{code}"]
+
+
 def test_the_refusing_finder_really_refuses():
-    """The simulation is real: under it, a plain ``import neural_tangents`` (no stand-in) fails
-    the way a release importing TensorFlow from another module would make the probe fail."""
+    """The simulation is real: under it, a plain ``import neural_tangents`` (no stand-in, no
+    start-up hook) fails the way a release importing TensorFlow from another module would make
+    the probe fail."""
     code = WITHOUT_TENSORFLOW + "import neural_tangents\n"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    result = subprocess.run(without_site_hooks(code), capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 1
     assert "neural_tangents/experimental" in result.stderr  # the converters' import chain
@@ -186,3 +192,77 @@ def test_the_refusing_finder_really_refuses():
     assert missing and missing.group(1) in {"tensorflow", "tf2jax", "absl"}, result.stderr[-500:]
     if missing.group(1) == "tensorflow":
         assert "(refused by the test)" in result.stderr
+
+
+PLAIN_IMPORT = """
+import json, sys
+import numpy as np
+import neural_tangents as nt
+init_fn, apply_fn, kernel_fn = nt.stax.serial(nt.stax.Dense(1), nt.stax.Erf(), nt.stax.Dense(1))
+x = np.random.default_rng(0).normal(size=(3, 5))
+try:
+    from neural_tangents.experimental import empirical_ntk_fn_tf  # noqa: F401
+    message = None
+except ImportError as error:
+    message = str(error)
+print(json.dumps({"loaded": [m for m in ("tensorflow", "tf2jax", "jax.experimental.jax2tf")
+                             if m in sys.modules],
+                  "kernel": np.asarray(kernel_fn(x, None, "ntk")).tolist(), "message": message,
+                  "tried": getattr(sys.meta_path[0], "tried", None)}))
+"""
+
+
+def test_the_course_environment_carries_the_current_hook():
+    """The start-up file the bootstrap, Binder and TLJH install is in this environment and is
+    the one qdr_course/ntk/_neural_tangents.py writes today."""
+    import sysconfig
+
+    installed = Path(sysconfig.get_paths()["purelib"]) / _neural_tangents.PTH_NAME
+    assert installed.exists(), (f"{installed} is missing: run `python scripts/bootstrap.py "
+                                "neural-tangents-hook` with this environment's python")
+    assert installed.read_text(encoding="utf-8") == _neural_tangents.pth_text(), (
+        f"{installed} is out of date: run `python scripts/bootstrap.py neural-tangents-hook`")
+    for installer in ("binder/postBuild", "deploy/tljh/setup.sh"):
+        assert "bootstrap.py\" neural-tangents-hook" in (REPO_ROOT / installer).read_text() or \
+            "bootstrap.py neural-tangents-hook" in (REPO_ROOT / installer).read_text(), installer
+
+
+@pytest.mark.parametrize("prelude", ["", WITHOUT_TENSORFLOW], ids=["env", "without-tensorflow"])
+def test_a_plain_import_works_in_a_fresh_interpreter(prelude, tmp_path):
+    """`import neural_tangents as nt` in a fresh interpreter of the course's environment (no
+    qdr_course import first): stax works, no TensorFlow module is loaded or even tried, and the
+    converters say why they are missing. Without the hook the same code fails (the control)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", prelude + PLAIN_IMPORT], capture_output=True,
+                            text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-800:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    # the hook only asks whether tensorflow exists (find_spec), once; it loads nothing
+    assert found["loaded"] == [] and found["tried"] in (None, ["tensorflow"])
+    assert len(found["kernel"]) == 3 and found["kernel"][0][0] > 0
+    assert "TensorFlow is not installed" in found["message"]
+    control = subprocess.run(without_site_hooks(prelude + "import neural_tangents\n"),
+                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert control.returncode == 1 and "neural_tangents/experimental" in control.stderr
+
+
+def test_the_hook_defers_to_an_installed_tensorflow(tmp_path):
+    """Where `tensorflow` can be found, the finder steps aside (neural-tangents as published)."""
+    (tmp_path / "tensorflow").mkdir()
+    (tmp_path / "tensorflow" / "__init__.py").write_text("")
+    namespace: dict = {}
+    exec(_neural_tangents.HOOK_SOURCE, namespace)  # noqa: S102
+    finder = namespace["QdrNeuralTangentsFinder"]()
+    assert finder.find_spec("neural_tangents.stax") is None
+    assert finder.find_spec("neural_tangents.experimental") is not None
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert finder.find_spec("neural_tangents.experimental") is None
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_install_hook_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="site-packages"):
+        _neural_tangents.install_hook(tmp_path / "nowhere")
+    assert _neural_tangents.install_hook(tmp_path).read_text() == _neural_tangents.pth_text()

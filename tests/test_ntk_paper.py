@@ -77,9 +77,10 @@ def test_growth_exponent():
 
 def test_the_repeated_values_bug_shrinks_but_does_not_zero_the_error_bar():
     values = np.array([3.0, 5.0, 4.0, 9.0, 6.0, 2.0, 7.0, 4.5])
-    buggy = ntk.original_replicated_values(values, n_bootstrap=10)
-    assert len(buggy) == len(values) ** 2 * 10
+    buggy = ntk.original_replicated_values(values, patterns=3)
+    assert len(buggy) == (len(values) * 3) ** 2
     assert set(np.unique(buggy)) == set(values)
+    assert np.all(np.unique(buggy, return_counts=True)[1] == len(values) * 3**2)  # T * B^2
     honest = ntk.bootstrap_interval(values)
     shrunk = ntk.bootstrap_interval(buggy)
     assert shrunk[0] == honest[0]  # same median
@@ -140,5 +141,5 @@ def test_cost_model_uses_max_sparsity_and_dequantised_cost():
     row = qlsa_cost.cost_table(records, n_predictions=10)[0]
     assert row["s"] == 5
     assert row["cg"] == pytest.approx(qlsa_cost.cg_queries(16, 5, 2.0) + 10 * 16)
-    assert row["dequantised"] == pytest.approx(10 * 13.0 * math.log2(16))
+    assert row["sampler"] == pytest.approx(10 * 13.0 * 21.0)  # 1/o^2 draws of N/P + 1 queries
     assert row["hhl"] == pytest.approx(10 * qlsa_cost.quantum_queries(16, 5, 2.0, 20.0, 15.0))

@@ -40,6 +40,19 @@ def test_fit_recovers_the_constant_and_reports_the_worst_ratio():
 
 
 def test_batched_kernel_equals_the_direct_one_on_cpu():
+    # rtol 1e-9 needs float64: say so here, not rely on another test having imported a module
+    # that switched JAX to 64-bit (alone, this test compared float32 kernels and failed)
+    import jax
+
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        _compare_batched_and_direct()
+    finally:
+        jax.config.update("jax_enable_x64", before)
+
+
+def _compare_batched_and_direct():
     x1, x2 = images(4, 16, seed=1), images(2, 16, seed=2)
     _, _, kernel_fn = paper_cnn(conv_per_block=1)
     batched = batched_kernel_fn(conv_per_block=1, batch_size=2, device_count=0)
@@ -77,3 +90,31 @@ def test_full_experiment_command_runs_on_two_cpu_devices(tmp_path):
         capture_output=True, text=True, env=env, timeout=300)
     assert refused.returncode == 1 and "divisible by 4" in refused.stderr
     assert not (tmp_path / "no.npz").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--out", "/proc/x.npz"], "cannot write there"),
+    (["--out", "{afile}/x.npz"], "is not an existing folder"),
+    (["--out", "{taken}"], "already exists"),
+    (["--out", "k.txt"], "ending in .npz"),
+    (["--batch-size", "0"], "argument --batch-size: '0' is not a positive integer"),
+    (["--c", "nan"], "argument --c: 'nan' is not a positive finite number"),
+    (["--n", "-5"], "argument --n: '-5' is not a positive integer"),
+])
+def test_run_refuses_bad_options_before_computing_anything(tmp_path, capsys, monkeypatch, args,
+                                                           words):
+    """Issue 27.4, 27.8, 27.14: the output is checked before hours of kernels, not after."""
+    from qdr_course.ntk import scaling
+
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "taken.npz").write_bytes(b"a user's file")
+    args = [a.format(afile=tmp_path / "afile", taken=tmp_path / "taken.npz") for a in args]
+    monkeypatch.setattr(scaling, "batched_kernel_fn", lambda *a, **k: pytest.fail("computed"))
+    try:
+        code = scaling.main(["run", "--source", "digits", "--n", "8", "--n-test", "4", *args])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = exit_.code
+    assert code in (1, 2)
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err, err
+    assert (tmp_path / "taken.npz").read_bytes() == b"a user's file"

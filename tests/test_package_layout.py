@@ -19,7 +19,8 @@ RANK = {"foundation": 0, "quantum": 1, "retina": 2, "ntk": 2, "machinery": 3}
 FOUNDATION = {"qdr_course", "qdr_course.utils", "qdr_course.validate", "qdr_course.progress",
               "qdr_course.threads"}
 TOP_LEVEL = {"__init__", "utils", "validate", "progress", "cli", "doctor", "authoring", "schedule",
-             "widgets", "lesson_source", "lesson_index", "site", "hub_sizing", "threads"}
+             "widgets", "lesson_source", "lesson_index", "course_map", "site", "hub_sizing",
+             "threads"}
 
 
 def part(module: str) -> str:

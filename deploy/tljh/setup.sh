@@ -25,6 +25,8 @@ TORCH_VERSION=$(sed 's/#.*//' "$COURSE/binder/torch-version.txt" | tr -d '[:spac
 "$PIP" install --no-cache-dir --no-deps -r "$COURSE/binder/requirements-no-deps.txt"
 "$PIP" install --no-cache-dir --no-deps "$COURSE"
 "$PREFIX/venv/bin/python" "$COURSE/scripts/bootstrap.py" pip-check
+# A plain `import neural_tangents` without TensorFlow (qdr_course/ntk/_neural_tangents.py).
+"$PREFIX/venv/bin/python" "$COURSE/scripts/bootstrap.py" neural-tangents-hook
 
 # Every learner's python3 kernel is the course's venv (TLJH's server looks in /opt/tljh/user).
 "$PREFIX/venv/bin/python" -m ipykernel install --prefix /opt/tljh/user --name python3 \

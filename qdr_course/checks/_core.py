@@ -7,12 +7,14 @@ it prints what is right or wrong and returns a :class:`CheckResult`, true when t
 from __future__ import annotations
 
 import functools
-import inspect
-import math
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
+
+_CHECKS_DIR = Path(__file__).resolve().parent  # the checks' own code, as opposed to a learner's
 PASS, FAIL, TODO = "✅", "❌", "⏳"
 # The verdict in words beside each symbol: for screen readers, and readable without an emoji font.
 VERDICT = {PASS: "Correct", FAIL: "Not yet", TODO: "Not attempted yet"}
@@ -55,31 +57,39 @@ _NOT_FINITE_ADVICE = ("a right answer is always finite: look for a division by z
 
 
 def non_finite_kind(value, _depth: int = 0) -> str | None:
-    """``"NaN"`` or ``"an infinite value"`` if a number, array, tensor or container holds one."""
-    if _depth > 4 or isinstance(value, (str, bytes, bool)) or value is None:
+    """``"NaN"`` or ``"an infinite value"`` if an answer holds one, by any route it can arrive.
+
+    Numbers, NumPy, torch and JAX arrays (anything with ``__array__``), containers, and strings
+    that a check's own ``float()`` would read as NaN or infinity (``"nan"``, ``"-inf"``) are all
+    turned into NumPy first and looked at in one place.
+    """
+    if _depth > 4 or isinstance(value, (bool, bytes)) or value is None:
         return None
-    if isinstance(value, (int, float, complex)):
-        z = complex(value)
-        if math.isnan(z.real) or math.isnan(z.imag):
-            return "NaN"
-        return "an infinite value" if math.isinf(z.real) or math.isinf(z.imag) else None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None  # a name or a letter, not a number
     if isinstance(value, dict):
         value = list(value.values())
     if isinstance(value, (list, tuple)):
         return next((k for k in (non_finite_kind(v, _depth + 1) for v in value) if k), None)
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
-        if not (value.is_floating_point() or value.is_complex()):
+        value = value.detach().cpu().resolve_conj().resolve_neg().numpy()
+    if not isinstance(value, (int, float, complex, np.ndarray, np.generic)):
+        if not hasattr(value, "__array__"):  # a JAX array, a pandas object, ...
             return None
-        value = value.detach().cpu().numpy()
-    numpy = sys.modules.get("numpy")
-    if numpy is not None and isinstance(value, (numpy.ndarray, numpy.generic)):
-        if value.dtype.kind not in "fc":
+        try:
+            value = np.asarray(value)
+        except Exception:  # noqa: BLE001 - not an array after all: nothing to judge here
             return None
-        if numpy.isnan(value).any():
-            return "NaN"
-        return "an infinite value" if numpy.isinf(value).any() else None
-    return None
+    array = np.asarray(value)
+    if array.dtype.kind not in "fc":
+        return None
+    if np.isnan(array).any():
+        return "NaN"
+    return "an infinite value" if np.isinf(array).any() else None
 
 
 class _FiniteWatch:
@@ -94,9 +104,9 @@ class _FiniteWatch:
         return f"{self.where} {self.found}; {_NOT_FINITE_ADVICE}"
 
     def wrap(self, value):
-        """A learner's plain function, watched; anything else (classes, modules) unchanged."""
-        if not (inspect.isfunction(value) or inspect.ismethod(value) or inspect.isbuiltin(value)
-                or isinstance(value, functools.partial)):
+        """A learner's callable, watched: a function, ``np.vectorize(f)``, ``jax.jit(f)``, an
+        object with ``__call__``; classes, modules and plain values pass unchanged."""
+        if not callable(value) or isinstance(value, type):
             return value
 
         @functools.wraps(value)
@@ -153,6 +163,12 @@ def exercise_check(title: str) -> Callable[[Callable[..., str | None]], Callable
                     print(f"{FAIL} {VERDICT[FAIL]} - {title}: {watch.verdict()}")
                     return CheckResult(False)
                 frame = traceback.extract_tb(error.__traceback__)[-1]
+                if Path(frame.filename).resolve().is_relative_to(_CHECKS_DIR):
+                    # the check itself could not read the answer: not a crash of the learner's
+                    print(f"{FAIL} {VERDICT[FAIL]} - {title}: the check could not use what your "
+                          f"function returned ({type(error).__name__}: {error}); return the "
+                          "kind of value the exercise asks for (a number, an array ...)")
+                    return CheckResult(False)
                 print(f"{FAIL} {VERDICT[FAIL]} - {title}: your code raised "
                       f"{type(error).__name__}: {error} (line {frame.lineno}: {frame.line})")
                 return CheckResult(False)

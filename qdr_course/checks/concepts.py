@@ -31,99 +31,190 @@ class ConceptQuestion:
 
 
 QUESTIONS: dict[str, ConceptQuestion] = {
+    "0.1": ConceptQuestion(
+        "RY(pi/2) turns |0> into (|0> + |1>)/sqrt 2; measured 1000 times, it gives 1 about 500 "
+        "times. Which statement is right?",
+        {"a": "Before each measurement the qubit already was 0 or 1, half the time each; "
+              "measuring only reveals which.",
+         "b": "A fair coin gives the same counts; only another measurement (after another gate) "
+              "can tell this state from a coin.",
+         "c": "P(1) = sin(pi/4) = 0.71, so about 710 of the 1000 results are 1.",
+         "d": "Each measurement returns 0.5, the average of 0 and 1."},
+        "b",
+        {"a": "that is a coin (a classical mixture), not a superposition: apply RY(-pi/2) "
+              "before measuring and the superposition gives 0 every time, the coin still half "
+              "the time.",
+         "b": "right: in one basis the counts are the same; a gate before the measurement "
+              "(RY(-pi/2), or H) tells them apart, because amplitudes interfere and coin "
+              "probabilities do not.",
+         "c": "a probability is the amplitude squared: sin^2(pi/4) = 1/2.",
+         "d": "a measurement of one qubit always returns 0 or 1; 1/2 is the average of many."}),
+    "0.2": ConceptQuestion(
+        "You call set_seed(0), draw three random numbers, then draw three more without "
+        "re-seeding. What do you get?",
+        {"a": "The same three numbers again: the seed fixes every draw.",
+         "b": "Numbers that differ from run to run of the notebook: a second draw is no longer "
+              "seeded.",
+         "c": "Three other numbers, but the same six numbers on every run of the notebook.",
+         "d": "The same numbers only if you run on the same kind of CPU."},
+        "c",
+        {"a": "a seed fixes the start of a sequence, not each draw: the generator moves on "
+              "after every draw, so the second three differ from the first.",
+         "b": "the whole sequence after a seed is fixed, however many draws you make: the second "
+              "three are the same on every run.",
+         "c": "right: a seed fixes the whole sequence; re-seeding restarts it. Run the cell "
+              "after this check to see both.",
+         "d": "NumPy's generator gives the same integers and normal draws on every CPU; what "
+              "differs across CPUs is the rounding of long floating-point computations, later."}),
     "1.1": ConceptQuestion(
-        "H then CX makes (|00> + |11>)/sqrt 2, with <Z_0> = <Z_1> = 0 and <Z_1 Z_0> = +1. "
-        "Which observation shows that these two qubits are entangled?",
-        {"a": "<Z_1 Z_0> = +1: the two qubits always agree.",
-         "b": "<Z_0> = <Z_1> = 0: each qubit alone is random.",
-         "c": "<X_1 X_0> = +1 and <Y_1 Y_0> = -1 as well as <Z_1 Z_0> = +1.",
-         "d": "The amplitudes are real numbers."},
-        "c",
-        {"a": "the classical mixture 1/2 (|00><00| + |11><11|) (a coin decides 00 or 11) "
-              "also has <Z_1 Z_0> = +1: agreement in one basis is a classical correlation. "
-              "This was the course's own old claim.",
-         "b": "a single random qubit, or two independent coins, have <Z> = 0 too.",
-         "c": "right: |<XX>| + |<YY>| + |<ZZ>| = 3 here, and every unentangled (separable) "
-              "state has at most 1. The mixture has <XX> = <YY> = 0.",
-         "d": "real amplitudes say nothing about entanglement: |00> has real amplitudes too."}),
+        "A two-qubit state has <Z_1 Z_0> = +1, <X_1 X_0> = 0 and <Y_1 Y_0> = 0. What do these "
+        "three numbers tell you about entanglement?",
+        {"a": "It is entangled: its qubits always agree in Z, and independent qubits cannot.",
+         "b": "Nothing either way: a coin choosing |00> or |11> gives exactly these numbers, so "
+              "they do not show entanglement.",
+         "c": "It is entangled: <X_1 X_0> = 0 means the X readings are random, and randomness "
+              "is what makes it quantum.",
+         "d": "It cannot be entangled: an entangled state has <Z_1 Z_0> = -1."},
+        "b",
+        {"a": "agreement in one basis is a classical correlation: the coin (the mixture "
+              "1/2 (|00><00| + |11><11|)) agrees in Z every time too. This was the course's own "
+              "old claim.",
+         "b": "right: |<XX>| + |<YY>| + |<ZZ>| = 1 here, within the bound every separable state "
+              "obeys, and the coin mixture has these values; a witness above 1 would prove "
+              "entanglement, one at or below 1 proves nothing.",
+         "c": "random readings in one basis happen for a coin as well; entanglement shows as "
+              "correlation in several bases at once, not as randomness.",
+         "d": "(|00> + |11>)/sqrt 2 is entangled and has <Z_1 Z_0> = +1; the sign of one "
+              "correlation does not decide it."}),
     "1.2": ConceptQuestion(
-        "The original retinopathy circuit took all seven of its angles from the CNN. How many "
-        "trainable weights did its 'quantum layer' have?",
-        {"a": "7: one per rotation angle.", "b": "0.", "c": "9, as in Xia & Kais.",
-         "d": "3: one per qubit."},
+        "From 1000 shots you estimate <Z> = 0.10 with a standard deviation of about 0.03. How "
+        "many shots make that standard deviation 0.015?",
+        {"a": "2000: twice the shots, half the error.",
+         "b": "4000.",
+         "c": "About 1400 (sqrt 2 times as many).",
+         "d": "No number of shots: shot noise is a fixed error of the device."},
         "b",
-        {"a": "angles computed by the CNN are inputs, not weights of the circuit: the optimiser "
-              "trains the CNN, and the circuit maps whatever it gets in a fixed way.",
-         "b": "right: every angle came from the CNN, so the circuit was a fixed feature map - "
-              "nothing inside it was trained.",
-         "c": "Xia & Kais's circuit has 9 weights, but the seed did not copy that part.",
-         "d": "no gate of the seed's circuit had an angle of its own."}),
+        {"a": "the standard deviation falls like 1/sqrt(N), not 1/N: doubling the shots divides "
+              "it by sqrt 2 only.",
+         "b": "right: sqrt((1 - <Z>^2)/N) halves when N grows four times; ten times the precision "
+              "costs a hundred times the shots.",
+         "c": "sqrt 2 times the shots divides the standard deviation by 2^(1/4) only: solve "
+              "sqrt(1/N') = sqrt(1/N)/2 for N'.",
+         "d": "shot noise is the spread of an average of +-1 readings: it shrinks with more "
+              "shots. A device's bias (e.g. readout error) is what more shots do not remove."}),
     "2.1": ConceptQuestion(
-        "The original code computed the gradient of E(t) for an RY(t) gate as "
-        "E(t + pi/2) - E(t - pi/2). Compared with the true derivative, its result is ...",
-        {"a": "exact: the parameter-shift rule has no step size.",
-         "b": "an approximation with error about h^2/6, like any finite difference (a 'nudge').",
-         "c": "twice the true derivative.",
-         "d": "half the true derivative."},
+        "A weight t enters a circuit only as the angle 2t of one RY gate, so E(t) = A + "
+        "B cos 2t + C sin 2t. You apply the rule [E(t + pi/2) - E(t - pi/2)] / 2 to t. "
+        "What do you get?",
+        {"a": "The exact derivative: the rule is exact and has no step size.",
+         "b": "Half the derivative: the chain rule's factor 2 is missing, nothing else.",
+         "c": "Zero, at every t.",
+         "d": "A finite-difference approximation of the derivative, with error of order "
+              "(pi/2)^2."},
         "c",
-        {"a": "the rule is exact only with its factor: the difference of the two runs is "
-              "2 E'(t) for every sinusoid A + B cos t + C sin t.",
-         "b": "calling the shift 'a nudge' is the seed's confusion: pi/2 is not a small step, and "
-              "the rule has no truncation error at all; the error here is a constant factor.",
-         "c": "right: E(t + pi/2) - E(t - pi/2) = 2 E'(t); the missing 1/2 doubles every "
-              "gradient.",
-         "d": "the difference is larger than the derivative, not smaller: write "
-              "E = A + B cos t + C sin t and subtract."}),
+        {"a": "the rule is exact for frequency 1 only: shifting t by pi/2 shifts the gate's "
+              "angle 2t by pi, a different rule.",
+         "b": "that would hold for a small step; with this one, E(t + pi/2) = E(t - pi/2) "
+              "exactly (both move 2t by pi, and cos and sin have period 2 pi).",
+         "c": "right: both runs shift the angle 2t by +-pi, which lands on the same point of the "
+              "sinusoid; the fix is the chain rule, a shift of pi/2 of the gate's angle times "
+              "d(2t)/dt = 2.",
+         "d": "the shift rule is not a finite difference (that is the seed's 'nudge' "
+              "confusion); here its result does not depend on E at all: it is 0."}),
     "2.2": ConceptQuestion(
-        "An angle t0 sits in three RY gates. How do you get dE/dt0 with parameter shifts?",
-        {"a": "Shift t0 by +-pi/2 in all three gates at once and halve the difference.",
-         "b": "Shift one gate at a time by +-pi/2 (the others keep t0), halve each difference and "
-              "add the three terms.",
-         "c": "Shift all three gates at once by +-pi/6, a third of pi/2 each.",
-         "d": "It cannot be done: the parameter-shift rule needs one gate per parameter."},
-        "b",
-        {"a": "that was the seed's second bug: E is not a single sinusoid of t0 when t0 is in "
-              "three gates (it has frequencies up to 3), so one shift of all gates is wrong even "
-              "with the 1/2.",
-         "b": "right: the chain rule sums the per-gate derivatives, and each gate's shift rule is "
-              "exact.",
-         "c": "a smaller shift of all gates is neither the chain rule nor a valid shift rule for "
-              "frequency 3; it is wrong by an amount that depends on the angles.",
-         "d": "it can: every occurrence gets its own angle and the chain rule adds the terms."}),
-    "3.1": ConceptQuestion(
-        "The original CNN fed its seven raw (unsquashed) outputs to the circuit as angles. What "
-        "goes wrong?",
-        {"a": "Nothing: any real number is a valid angle, and a wider range is more expressive.",
-         "b": "Qiskit rejects angles larger than 2 pi.",
-         "c": "Features z and z + 2 pi give identical circuit outputs, so the circuit cannot tell "
-              "them apart and the head sees a folded, many-to-one feature.",
-         "d": "The gradients become exactly zero outside (-pi, pi)."},
+        "On a real device each run of the circuit is an average of 1000 shots. Which gradient "
+        "estimate has the smallest standard deviation?",
+        {"a": "A central finite difference with h = 0.001: the smallest step is the most "
+              "accurate.",
+         "b": "All the same: every one of them averages two runs of 1000 shots.",
+         "c": "The parameter-shift rule.",
+         "d": "A central finite difference with h = 0.1: small enough to be accurate, large "
+              "enough to be precise."},
         "c",
-        {"a": "that is what the seed did: the angle is valid, but the circuit is periodic in it, "
-              "so distant features collide; more range is not more information.",
-         "b": "Qiskit accepts any finite angle; the problem is the circuit's periodicity, not an "
-              "error.",
-         "c": "right: angles are periodic, so squash first (a bounded, one-to-one map such as a "
-              "scaled tanh).",
-         "d": "the gradient of a periodic function is periodic too: it does not vanish outside "
-              "(-pi, pi)."}),
-    "3.2": ConceptQuestion(
-        "The original hybrid reached 99.85 % test accuracy on MNIST 0 vs 1 after one epoch. "
-        "What does that tell you about its quantum layer?",
-        {"a": "It gives an advantage: classical networks rarely reach 99.85 %.",
-         "b": "Little, until a matched classical model (same network, classical bottleneck of "
-              "the same shape) is trained the same way on the same data.",
-         "c": "That the parameter-shift gradients were right.",
-         "d": "That 1000 shots per evaluation are enough for any task."},
+        {"a": "a small step is accurate in exact arithmetic only: the difference of two noisy "
+              "runs is divided by 2h, so the noise grows like 1/h (the rounding line of the "
+              "U, with shot noise in place of rounding).",
+         "b": "the two runs have the same noise, but the estimate divides their difference by "
+              "2h (finite difference) or by 2 (shift rule): the divisor decides.",
+         "c": "right: the shift rule divides the difference of its two runs by 2, a finite "
+              "difference by 2h; and the shift rule has no bias either.",
+         "d": "dividing by 2h = 0.2 instead of 2 multiplies the standard deviation by about "
+              "10: a finite difference needs about 100 times the shots to match (exercise 2.5 "
+              "works it out)."}),
+    "3.1": ConceptQuestion(
+        "A colleague encodes each CNN feature once, as alpha = 2 pi tanh z, 'to use the whole "
+        "rotation'. Compared with (pi/2) tanh z, what does the circuit gain or lose?",
+        {"a": "It gains: a wider angle range adds higher frequencies, so the model can fit more "
+              "functions of z.",
+         "b": "It loses: for every setting of the weights each output folds, taking equal values "
+              "at different features, while its frequencies stay the same.",
+         "c": "Nothing changes: angles are periodic, so any range gives the same outputs.",
+         "d": "It loses: the gradient with respect to z vanishes outside (-pi, pi)."},
         "b",
-        {"a": "0 vs 1 is easy: a tiny classical model separates them perfectly, as this lesson "
-              "shows.",
-         "b": "right: credit the circuit only after an honest comparison with a matched classical "
-              "bottleneck (and several seeds; lesson 05).",
-         "c": "the seed's gradients were twice too large and wrong for the shared angle, and it "
-              "still learned: an easy task forgives wrong gradients.",
-         "d": "shot noise adds a standard deviation of about 0.016 per probability; an easy task "
-              "hides it, a harder one may not."}),
+        {"a": "frequencies come from the number of uploads, not the range: one upload is a "
+              "sinusoid of degree 1 in alpha, whatever the range; a wider range walks it "
+              "further round.",
+         "b": "right: the arc has length 4 pi, two whole periods, so every output turns at least "
+              "three times on it; at (pi/2) tanh the arc is pi and the weights can keep an "
+              "output one-to-one.",
+         "c": "periodicity is exactly why the range matters: the range decides how much of a "
+              "period, or how many periods, the features walk along.",
+         "d": "the gradient of a sinusoid of alpha = 2 pi tanh z does not vanish at large "
+              "alpha; it vanishes only where tanh saturates (large |z|), for every s alike."}),
+    "3.2": ConceptQuestion(
+        "A device qubit reads 0 as 1 with probability p01 = 0.02 and 1 as 0 with p10 = 0.06. "
+        "The exact <Z> of your circuit on it is -0.03 (no gate errors). What does the device "
+        "read, averaged over many shots?",
+        {"a": "About -0.028: readout error shrinks <Z> towards 0 by 1 - p01 - p10 = 0.92.",
+         "b": "About +0.012: the sign flips.",
+         "c": "-0.03: the errors average out over many shots.",
+         "d": "About -0.07: it is shifted by p01 - p10 = -0.04."},
+        "b",
+        {"a": "that is only half of it: readout error also shifts <Z> by p10 - p01, because 1s "
+              "are misread more often than 0s.",
+         "b": "right: 0.92 x (-0.03) + (0.06 - 0.02) = +0.012. A shift can flip a small <Z>, "
+              "and with it the decision of anything that thresholds at 0.",
+         "c": "more shots shrink the random error, not a bias: the average converges to the "
+              "biased value.",
+         "d": "the shift has the other sign: reading 1 as 0 (p10) pushes <Z> up, towards +1, "
+              "and the shrink applies too."}),
+    "4.1": ConceptQuestion(
+        "A fundus photograph shows a few microaneurysms and a ring of hard exudates half a disc "
+        "diameter from the fovea, and nothing else. Under the ICDR rules, what is the eye's DR "
+        "grade, and is it referable?",
+        {"a": "Mild NPDR (grade 1): exudates belong to macular edema, a separate axis, so the DR "
+              "grade stays 1 and a 'grade >= 2' rule would not refer it.",
+         "b": "Moderate NPDR (grade 2): exudates are more than microaneurysms; it is referable, "
+              "for DR and for DME.",
+         "c": "No DR (grade 0): macular edema is not retinopathy.",
+         "d": "Severe NPDR (grade 3): exudates this close to the fovea threaten sight."},
+        "b",
+        {"a": "grade 1 is 'microaneurysms only': any other lesion - an exudate included - makes "
+              "the eye at least moderate. This course's own earlier text made this mistake.",
+         "b": "right: exudates make it moderate NPDR, and exudates within one disc diameter of "
+              "the fovea are referable DME as well.",
+         "c": "the exudates and microaneurysms are lesions of diabetic retinopathy: the grade "
+              "cannot be 0.",
+         "d": "severe NPDR needs a criterion of the 4-2-1 rule (hemorrhages in 4 quadrants, "
+              "venous beading in 2, IRMA in 1); a threat to sight is DME's axis, not the DR "
+              "grade."}),
+    "4.2": ConceptQuestion(
+        "IDRiD publishes no patient ids; its 413 training and 103 test photographs are separate "
+        "files in separate folders. What does that tell you about a leak between its training "
+        "and test sets?",
+        {"a": "There is none: no file is in both folders.",
+         "b": "Nothing yet: a copy or the same eye can hide under another name; compare the "
+              "images themselves (e.g. perceptual hashes), knowing what that comparison can miss.",
+         "c": "There must be one: any split of 516 photographs puts some patients on both sides.",
+         "d": "There is none: the data set's authors made the split, and published it."},
+        "b",
+        {"a": "names say nothing about content: APTOS 2019 holds copies of one photograph under "
+              "different ids, and IDRiD's own training set holds identical files under two names.",
+         "b": "right: only the content can show copies; and a hash finds copies of one "
+              "photograph, not always a second photograph of the same eye.",
+         "c": "if every patient gave one photograph there would be no patient on both sides; "
+              "you cannot conclude a leak without looking.",
+         "d": "a published split can still hold copies (APTOS's did); check it."}),
     "5.1": ConceptQuestion(
         "Five paired seeds of the hybrid grader and its twin, tested on the same 150 eyes, give "
         "a mean QWK difference of -0.007 with a 95 % t interval over the seeds of [-0.03, +0.02]. "
@@ -163,6 +254,122 @@ QUESTIONS: dict[str, ConceptQuestion] = {
          "d": "the truth does not depend on the grader's answer: that would count every miss as "
               "a non-referable eye."}),
 
+    "6.1": ConceptQuestion(
+        "An infinitely wide network is trained by gradient descent on the squared loss until it "
+        "converges. Which kernel does its prediction k_*^T K^-1 y use?",
+        {"a": "The NNGP kernel: the covariance of the network's outputs at initialisation.",
+         "b": "The neural tangent kernel: the inner product of the output's gradients with "
+              "respect to all weights, grad f(x) . grad f(x').",
+         "c": "Whatever kernel the NTK has become at the end of training: it keeps changing "
+              "while the weights move.",
+         "d": "Both equally: the NNGP kernel and the NTK are the same function."},
+        "b",
+        {"a": "the NNGP kernel is what a Bayesian posterior with the random network as prior "
+              "(or training only the last layer) uses; gradient descent on every layer moves "
+              "the outputs along the gradients, so its kernel is the NTK.",
+         "b": "right: df/dt = -Theta (f - y) / n with Theta = grad f . grad f, constant at "
+              "infinite width, so training converges to kernel regression with Theta.",
+         "c": "at finite width it does change; as the width grows it freezes at its initial, "
+              "deterministic value - that is Jacot et al.'s theorem.",
+         "d": "Theta = Sigma + (derivative terms): the NTK adds every hidden layer's "
+              "contribution to the NNGP kernel of the last one, so they differ (section 5)."}),
+    "6.2": ConceptQuestion(
+        "neural-tangents' NTK diagonal is 5 % wrong near depth 150 and not-a-number beyond "
+        "about 200 layers, while the closed-form recursion stays exact. Why?",
+        {"a": "JAX computes in float32 by default, and the lesson forgot to switch to float64.",
+         "b": "erf overflows once the pre-activations grow with depth.",
+         "c": "At correlation 1 every layer multiplies a rounding error in the diagonal "
+              "correlation by the slope of the correlation map, about 1.2257, so it grows like "
+              "1.2257^L.",
+         "d": "The NTK matrix becomes singular at large depth."},
+        "c",
+        {"a": "a real trap in JAX, but not this one: the lesson sets jax_enable_x64 before any "
+              "kernel, and float64 still fails - only later.",
+         "b": "erf is bounded by 1 and the variance stays at its fixed point 1: nothing "
+              "overflows before the error does.",
+         "c": "right: the closed form follows the diagonal with its own recursion at "
+              "correlation exactly 1, so there is no rounding error to amplify.",
+         "d": "deep erf NTKs approach a multiple of the identity: they get better conditioned, "
+              "not singular."}),
+    "7.1": ConceptQuestion(
+        "Rejection sampling loads |k_*> by rotating an ancilla to amplitude k_i / B for a bound "
+        "B >= max_i |k_i| and keeping the run when the ancilla reads 1. The paper takes B = the "
+        "largest entry of the WHOLE test-kernel matrix; taking each test image's own row maximum "
+        "gives an N/P several times smaller. Which B may a quantum algorithm use?",
+        {"a": "Any: |k_*> is normalised, so dividing k_* by a constant does not change the state "
+              "or its cost.",
+         "b": "The row maximum: it is the tightest valid bound, so it gives the true cost.",
+         "c": "Only a bound fixed before the state is prepared; the row maximum or the global "
+              "maximum is usable only if it is known in advance, otherwise finding it is a "
+              "classical pass over the kernel that costs more than the speed-up.",
+         "d": "Either: the median over test images comes out the same with both."},
+        "c",
+        {"a": "the state is the same, but the success probability P / N is not: a larger B makes "
+              "every amplitude k_i / B smaller and the ancilla reads 1 less often.",
+         "b": "tightest, yes, but the circuit's rotation angles must be set from B before any "
+              "k_i is seen; knowing every row's maximum means having computed the row.",
+         "c": "right: the cost is decided by what is known in advance. The paper's global "
+              "maximum was computed after evaluating the whole test kernel, and the only bound "
+              "stated in advance (the clip at k_thresh) costs 10^6 tries or more here.",
+         "d": "they differ image by image by (global max / row max)^2, and so do their medians: "
+              "the lesson measured the factor."}),
+    "7.2": ConceptQuestion(
+        "In the original analysis every N/P value at n = 16 appears 144 times (16 trials x 3 "
+        "patterns x 3 patterns) in the array whose median and Poisson-bootstrap spread it plots. "
+        "What does the replication do to the figure?",
+        {"a": "It changes the plotted medians, so the N/P points themselves are wrong.",
+         "b": "Nothing: copies carry no new information, so every statistic stays the same.",
+         "c": "The medians stay the same, but the error bar treats the 144 copies as independent "
+              "observations and comes out roughly sqrt(144) = 12 times too narrow.",
+         "d": "It widens the error bars, because repeated values add variance."},
+        "c",
+        {"a": "every value is repeated the same number of times, so the median (and the mean) is "
+              "unchanged: the points are right.",
+         "b": "the centre is unchanged, but a bootstrap draws (or weights) entries one by one: "
+              "with 144 copies each value is drawn about 144 times and the resampled medians "
+              "barely move.",
+         "c": "right: copies look like data to a resampling method. Even without copies, the 256 "
+              "test images of one trial share a training set, so the independent units are the "
+              "16 trials, not 16 x 256 images.",
+         "d": "copies of a value add no spread around it: the sample variance stays about the "
+              "same while the count grows, so standard errors shrink."}),
+    "8.1": ConceptQuestion(
+        "HHL rotates its ancilla so that the |1> amplitude is C / lambda_j, with C = lambda_min. "
+        "In the worst case for b, how does its success probability P(ancilla = 1) scale with the "
+        "condition number kappa?",
+        {"a": "Like 1 / kappa.",
+         "b": "Like 1 / kappa^2.",
+         "c": "It does not depend on kappa: phase estimation finds every eigenvalue.",
+         "d": "Like 1 / sqrt(kappa)."},
+        "b",
+        {"a": "1 / kappa is the largest *amplitude* for b along lambda_max, not the "
+              "probability (an earlier version of this lesson drew that line); amplitude "
+              "amplification needs about kappa rounds, not kappa^2, which is where a 1 / kappa "
+              "often slips in.",
+         "b": "right: P = sum_j beta_j^2 (C / lambda_j)^2, and with b along lambda_max it is "
+              "(lambda_min / lambda_max)^2 = 1 / kappa^2.",
+         "c": "phase estimation finds the eigenvalues, but the rotation must keep every "
+              "C / lambda_j <= 1, so large eigenvalues get small amplitudes.",
+         "d": "no amplitude or probability in HHL scales like a square root of kappa."}),
+    "8.2": ConceptQuestion(
+        "The paper estimates overlaps with a magnitude-only test (prepare one state, un-prepare "
+        "the other, count returns to |0>). Can it still read the sign of k_*^T y it classifies "
+        "with?",
+        {"a": "No: a magnitude test measures |<a|b>|^2, which has no sign, so the paper's "
+              "readout cannot classify.",
+         "b": "Yes: split k_* and y into their positive and negative parts; every overlap of two "
+              "non-negative vectors is non-negative, so four magnitudes (with the parts' norms) "
+              "give k_*^T y and its sign.",
+         "c": "Yes: the global phase of the HHL state carries the sign.",
+         "d": "Only on a simulator, by reading the state vector."},
+        "b",
+        {"a": "this lesson used to say so; the paper's appendix (eq. A.38) splits the vectors "
+              "into non-negative parts, and the magnitudes then determine the sign.",
+         "b": "right: four magnitude tests instead of one Hadamard test - the course's choice "
+              "is the Hadamard test, which reads the sign directly.",
+         "c": "a global phase is unobservable: no measurement depends on it.",
+         "d": "a state vector is not available on hardware; both the split readout and the "
+              "Hadamard test work from counts alone."}),
 }
 
 

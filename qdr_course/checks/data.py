@@ -6,7 +6,8 @@ import numpy as np
 
 from qdr_course.checks._core import ExerciseError, exercise_check
 
-__all__ = ["check_ben_graham", "check_label_map", "check_qwk", "check_stratified_split"]
+__all__ = ["check_ben_graham", "check_copy_prediction", "check_label_map", "check_qwk",
+           "check_qwk_prediction", "check_stratified_split"]
 
 _FOLDERS = ["Severe", "Mild", "No_DR", "Proliferate_DR", "Moderate"]
 _TRUE = {"No_DR": 0, "Mild": 1, "Moderate": 2, "Severe": 3, "Proliferate_DR": 4}
@@ -123,3 +124,64 @@ def check_ben_graham(ben_graham) -> str:
                             "* a uint8 array wraps around at 256) and blur each channel "
                             "separately: gaussian_filter(x, sigma=(sigma, sigma, 0))")
     return "Illumination is gone; lesions and vessels stand out on grey."
+
+
+def _prediction_graders():
+    """IDRiD's test grades and the two graders of exercise 4.3."""
+    from qdr_course.retina.idrid import idrid_labels
+
+    grades = idrid_labels("test")[1]
+    one_up = np.minimum(grades + 1, 4)              # A: one grade too high, 4 stays 4
+    pdr_missed = np.where(grades == 4, 0, grades)  # B: right, but proliferative called "no DR"
+    return grades, one_up, pdr_missed
+
+
+@exercise_check("Predict two graders' QWK")
+def check_qwk_prediction(my_prediction) -> str:
+    """``my_prediction() -> (qwk_a, qwk_b)`` within 0.15 of the measured QWKs. See lesson 04."""
+    from qdr_course.retina.metrics import quadratic_weighted_kappa
+
+    answer = my_prediction() if callable(my_prediction) else my_prediction
+    if answer is None:
+        raise ExerciseError("return your two predictions, e.g. (0.5, 0.5)")
+    try:
+        predicted = [float(v) for v in answer]
+    except (TypeError, ValueError):
+        raise ExerciseError("return two numbers (QWK of grader A, QWK of grader B)") from None
+    if len(predicted) != 2 or not all(-1 <= v <= 1 for v in predicted):
+        raise ExerciseError("return two numbers between -1 and 1 (A first, then B)")
+    grades, *graders = _prediction_graders()
+    measured = [quadratic_weighted_kappa(grades, g) for g in graders]
+    if (predicted[0] - predicted[1]) * (measured[0] - measured[1]) < 0:
+        raise ExerciseError("you ranked the two graders the wrong way round; run the next cell "
+                            "and look at which errors QWK charges most")
+    far = [name for name, p, m in zip("AB", predicted, measured) if abs(p - m) > 0.15]
+    if far:
+        raise ExerciseError(f"the ranking is right, but your QWK for grader {' and '.join(far)} "
+                            "is more than 0.15 away; run the next cell and see why")
+    return "both within 0.15, in the right order."
+
+
+_COPY_OPTIONS = {"a": "jpeg 50", "b": "half resolution", "c": "rotated 2 deg",
+                 "d": "brighter 15 %"}
+
+
+@exercise_check("Predict which copy moves the hash most")
+def check_copy_prediction(my_choice) -> str:
+    """``my_choice() -> letter``: the copy with the largest median hash distance. See lesson 04."""
+    from qdr_course.retina.copies import copy_distances
+    from qdr_course.retina.idrid import load_idrid_photographs
+
+    letter = my_choice() if callable(my_choice) else my_choice
+    if letter is None:
+        raise ExerciseError("return one letter, 'a' to 'd'")
+    letter = str(letter).strip().strip("()").lower()
+    if letter not in _COPY_OPTIONS:
+        raise ExerciseError(f"return one of the letters a-d; got {letter!r}")
+    _, photos = load_idrid_photographs("test", ids=[f"IDRiD_{i:03d}" for i in range(1, 101, 8)])
+    medians = {kind: float(np.median(d)) for kind, d in
+               copy_distances(photos, kinds=tuple(_COPY_OPTIONS.values())).items()}
+    if medians[_COPY_OPTIONS[letter]] < max(medians.values()):
+        raise ExerciseError(f"{_COPY_OPTIONS[letter]} is not the copy that moves the hash most; "
+                            "run the measurement below and compare")
+    return "run the measurement below to see by how much."

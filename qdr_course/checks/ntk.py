@@ -8,8 +8,9 @@ import numpy as np
 
 from qdr_course.checks._core import ExerciseError, exercise_check
 
-__all__ = ["check_convergence_depth", "check_erf_ntk", "check_sparsity_pattern",
-           "check_rotation_angles", "check_readout_overlap"]
+__all__ = ["check_erf_ntk", "check_sparsity_pattern", "check_depth_growth",
+           "check_width_gap_prediction", "check_clock_reading", "check_success_prediction",
+           "check_max_factor"]
 
 
 def _digits(n: int = 6, n_test: int = 4):
@@ -17,25 +18,6 @@ def _digits(n: int = 6, n_test: int = 4):
     from qdr_course.ntk import load_digit_pair
 
     return load_digit_pair(n, (8, 9), n_test=n_test, seed=0)
-
-
-@exercise_check("L_conv = 8 ln(n / delta) / mu")
-def check_convergence_depth(convergence_depth) -> str:
-    """Compare the learner's L_conv(n, delta) with the formula on a few values. See lesson 06."""
-    from qdr_course.ntk import ERF_SCALE, MU
-
-    for n, delta in ((16, 0.05), (256, 0.01), (2, 1.0)):
-        got = convergence_depth(n, delta)
-        want = 8.0 * math.log(n / delta) / MU
-        if got is None:
-            raise ExerciseError("your function returned None: did you forget `return`?")
-        if not np.isclose(float(got), want, rtol=1e-9):
-            hint = (" Use mu = 1 - 4 / (3 pi erf_scale), not erf_scale." if np.isclose(
-                float(got), 8.0 * math.log(n / delta) / ERF_SCALE, rtol=1e-6) else "")
-            raise ExerciseError(f"for n = {n}, delta = {delta} you returned {float(got):.6g}, "
-                                f"expected {want:.6g} = 8 ln(n / delta) / mu with mu = "
-                                f"{MU:.7f}.{hint}")
-    return f"For n = 16, delta = 0.05: L_conv = {8 * math.log(16 / 0.05) / MU:.0f} layers."
 
 
 @exercise_check("closed-form NTK of the erf network")
@@ -100,63 +82,126 @@ def check_sparsity_pattern(sparsity_pattern) -> str:
             "drawn, half in the class).")
 
 
-@exercise_check("HHL rotation angles")
-def check_rotation_angles(rotation_angles) -> str:
-    """Compare theta_j = 2 arcsin(C / lambda_j) (0 at lambda = 0) with the reference.
-
-    See lesson 08.
-    """
-    from qdr_course.quantum.hhl import clock_eigenvalues
-    from qdr_course.quantum.hhl import rotation_angles as reference
-
-    lam = clock_eigenvalues(4, 2 * np.pi / 16)  # -8 ... 7 in steps of 1
-    c = 2.0
-    got = rotation_angles(lam, c)
+def _relative_verdict(got, want: float, rel_tol: float, name: str) -> None:
+    """Raise an ExerciseError saying 'too large' or 'too small' (never the answer)."""
     if got is None:
-        raise ExerciseError("your function returned None: did you forget `return`?")
-    got = np.asarray(got, dtype=np.float64)
-    want = reference(lam, c)
-    if got.shape != want.shape:
-        raise ExerciseError(f"expected one angle per clock state, shape {want.shape}, got "
-                            f"{got.shape}")
-    if not np.isfinite(got).all():
-        raise ExerciseError("some angles are nan/inf: clock state 0 (lambda = 0) gets angle 0, and "
-                            "|C / lambda| > 1 must be capped at 1 before arcsin")
-    bad = np.flatnonzero(~np.isclose(got, want, atol=1e-9))
-    if len(bad):
-        j = bad[0]
-        raise ExerciseError(f"for lambda = {lam[j]:g} (clock state {j}) and C = {c} you gave "
-                            f"{got[j]:.6f}, expected {want[j]:.6f}: sin(theta / 2) = C / lambda, "
-                            "keeping the sign")
-    return "sin(theta/2) = C/lambda puts C/lambda on the ancilla's |1> amplitude."
+        raise ExerciseError(f"{name} is None: put your number in it")
+    got = float(got)
+    if abs(got - want) > rel_tol * abs(want):
+        raise ExerciseError(f"{name} is {'too large' if got > want else 'too small'} (more than "
+                            f"{rel_tol:.0%} off)")
 
 
-@exercise_check("readout overlap o")
-def check_readout_overlap(readout_overlap) -> str:
-    """Compare o = <k_*|K^-1 y / ||K^-1 y||> (or <k_*|y>) per test row with the reference.
+def _two_numbers(my_prediction, names: tuple[str, str]) -> tuple:
+    """``my_prediction()`` as two numbers, or a one-line error."""
+    got = my_prediction()
+    if got is None or not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise ExerciseError(f"my_prediction() must return two numbers: ({names[0]}, {names[1]})")
+    return tuple(got)
 
-    See lesson 07.
+
+@exercise_check("how L_conv grows")
+def check_depth_growth(my_prediction) -> str:
+    """``my_prediction()`` = layers L_conv gains when n doubles, and when delta halves.
+
+    See lesson 06.
     """
-    from qdr_course.ntk import erf_ntk
-    from qdr_course.ntk import readout_overlap as reference
+    from qdr_course.ntk import MU
 
-    data = _digits(8, 4)
-    kernel = erf_ntk(data.x_train, None, 3)
-    k_test = erf_ntk(data.x_test, data.x_train, 3)
-    for kern in (None, kernel):
-        got = readout_overlap(k_test, data.y_train, kern)
+    extra_layers_double_n, extra_layers_half_delta = _two_numbers(
+        my_prediction, ("extra_layers_double_n", "extra_layers_half_delta"))
+    want = 8.0 * math.log(2.0) / MU
+    _relative_verdict(extra_layers_double_n, want, 0.05, "extra_layers_double_n")
+    _relative_verdict(extra_layers_half_delta, want, 0.05, "extra_layers_half_delta")
+    return ("L_conv depends on n and delta only through ln(n / delta): doubling n and halving "
+            "delta both add 8 ln 2 / mu layers - about 6 at the paper's depth factor 0.1.")
+
+
+@exercise_check("width against the kernel prediction")
+def check_width_gap_prediction(my_prediction) -> str:
+    """``my_prediction()`` = the factor by which the network-NTK gap falls from width 64 to 4096.
+
+    See lesson 06.
+    """
+    gap_factor = my_prediction()
+    if gap_factor is None:
+        raise ExerciseError("my_prediction() returned None: return your factor")
+    factor = float(gap_factor)
+    if not 8 / 1.6 <= factor <= 8 * 1.6:
+        raise ExerciseError(f"{factor:g} is {'too large' if factor > 8 else 'too small'}: how "
+                            "does the spread of a sum of `width` independent random terms, each "
+                            "scaled by 1/sqrt(width), shrink as the width grows?")
+    return "The fluctuations of a finite network around the kernel fall like 1/sqrt(width)."
+
+
+@exercise_check("clock reading")
+def check_clock_reading(clock_reading) -> str:
+    """The clock value phase estimation most likely reads for an eigenvalue (lesson 08)."""
+    from qdr_course.quantum.hhl import clock_reading as reference
+
+    t = 2 * np.pi / 16
+    cases = [(3.0, t, 4), (-2.0, t, 4), (2.4, t, 4), (-0.3, t, 4), (1.0, 2 * np.pi / 64, 6),
+             (-5.2, 2 * np.pi / 64, 6)]
+    for lam, tt, m in cases:
+        got = clock_reading(lam, tt, m)
+        if got is None:
+            raise ExerciseError("your function returned None: did you forget `return`?")
+        if not isinstance(got, (int, np.integer)) and not float(got).is_integer():
+            raise ExerciseError(f"return a whole clock value j in 0 .. 2^m - 1, got {got!r}")
+        if int(got) != reference(lam, tt, m):
+            sign = "a negative" if lam < 0 else "an off-grid" if not (lam * tt * 2**m / (
+                2 * np.pi)).is_integer() else "an on-grid"
+            raise ExerciseError(f"wrong for {sign} eigenvalue (lambda = {lam}, m = {m}): the "
+                                "phase is lambda t / (2 pi), taken modulo 1, and the clock holds "
+                                "the nearest multiple of 1 / 2^m")
+    return "Negative eigenvalues land in the upper half of the clock: two's complement."
+
+
+@exercise_check("HHL success probability")
+def check_success_prediction(my_prediction) -> str:
+    """``my_prediction()`` = P(ancilla = 1) with b along the largest and the smallest eigenvector.
+
+    See lesson 08. The matrix has eigenvalues 1, 2, 5, 10 and C = 1 (on the clock grid).
+    """
+    p_along_largest, p_along_smallest = _two_numbers(
+        my_prediction, ("p_along_largest", "p_along_smallest"))
+    _relative_verdict(p_along_largest, 0.01, 0.1, "p_along_largest")
+    _relative_verdict(p_along_smallest, 1.0, 0.1, "p_along_smallest")
+    return ("The ancilla's |1> amplitude is C / lambda: 1 / kappa for the largest eigenvalue, so "
+            "the probability is 1 / kappa^2 in the worst case.")
+
+
+@exercise_check("global N/P = per-row N/P x your factor")
+def check_max_factor(max_factor) -> str:
+    """The learner's factor must turn per-row N/P into the paper's global N/P, row by row.
+
+    See lesson 07. Tested on a random kernel with one large entry and on a real test kernel; the
+    expected factors are never printed.
+    """
+    from qdr_course.ntk import erf_ntk, state_preparation_measurements
+
+    data = _digits(8, 6)
+    real = erf_ntk(data.x_test, data.x_train, 3)
+    spiky = np.random.default_rng(1).uniform(-0.3, 0.3, size=(5, 12))
+    spiky[2, 7] = 0.9
+    for name, k in (("a random kernel with one large entry", spiky), ("a real test kernel", real)):
+        got = max_factor(k)
         if got is None:
             raise ExerciseError("your function returned None: did you forget `return`?")
         got = np.asarray(got, dtype=np.float64)
-        want = reference(k_test, data.y_train, kern)
+        want = (state_preparation_measurements(k, "global")
+                / state_preparation_measurements(k, "row"))
         if got.shape != want.shape:
-            raise ExerciseError(f"expected one overlap per test row, shape {want.shape}, got "
+            raise ExerciseError(f"return one factor per test row (shape {want.shape}), got shape "
                                 f"{got.shape}")
-        if not np.allclose(got, want, atol=1e-10):
-            which = "the sparse case"
-            if kern is None:
-                which = "the diagonal case (kernel=None): o = <k_*|y>"
-            raise ExerciseError(f"{which} differs: got {np.round(got[:2], 4)}, expected "
-                                f"{np.round(want[:2], 4)}; normalise both k_* and the solution to "
-                                "unit length")
-    return "Both the diagonal and the linear-system readout overlaps are right."
+        if not np.all(np.isfinite(got)):
+            raise ExerciseError("your factors contain NaN or inf: divide by the rows' maxima of "
+                                "|k|, which are positive")
+        if not np.allclose(got, want, rtol=1e-9):
+            hint = (" Compare squares: P adds up k_i squared." if np.allclose(got**2, want)
+                    else " Should the factor be 1 for the row that holds the global maximum?")
+            raise ExerciseError(f"on {name} your factors do not turn per-row N/P into global "
+                                f"N/P.{hint}")
+    return ("Right: the factor is 1 for the row that holds the largest entry and grows as the "
+            "square of how much smaller a row's own peak is.")
+

@@ -11,8 +11,11 @@ from qdr_course.checks._core import ExerciseError, exercise_check
 
 __all__ = [
     "check_ry_matrix",
+    "check_z_after_ry_on_one",
+    "check_product_amplitudes",
     "check_z_expectation_from_counts",
     "check_shift_gradient",
+    "check_any_shift_gradient",
     "check_shared_parameter_gradient",
     "check_shots_needed",
     "check_encode_angles",
@@ -37,7 +40,50 @@ def _not_none(value, name="your function"):
 
 
 # -- lesson 01 ---------------------------------------------------------------------------------
-@exercise_check("Exercise 1.1 (the RY rotation matrix)")
+@exercise_check("Exercise 1.1 (<Z> after RY on |1>)")
+def check_z_after_ry_on_one(z_after_ry_on_one) -> str:
+    """``z_after_ry_on_one(theta)`` = <Z> of RY(theta)|1>, computed here from Qiskit's matrix."""
+    from qiskit.circuit.library import RYGate
+    for theta in np.linspace(-2 * np.pi, 2 * np.pi, 13):
+        state = RYGate(float(theta)).to_matrix() @ np.array([0.0, 1.0])
+        expected = float(abs(state[0]) ** 2 - abs(state[1]) ** 2)
+        got = float(np.real(_not_none(z_after_ry_on_one(float(theta)))))
+        if not math.isclose(got, expected, abs_tol=1e-9):
+            hint = ("you return <Z> of RY(theta)|0>: here the qubit starts in |1>, the matrix's "
+                    "second column" if math.isclose(got, -expected, abs_tol=1e-9) and
+                    not math.isclose(expected, 0, abs_tol=1e-9) else
+                    "apply the matrix to the column vector (0, 1), then <Z> = |a0|^2 - |a1|^2")
+            raise ExerciseError(f"at theta = {theta:.3f} you return {got:.4f}, which is not "
+                                f"<Z>. Hint: {hint}.")
+    return "<Z> of RY(theta)|1> at 13 angles: the rotation turns |1> the same way it turns |0>."
+
+
+@exercise_check("Exercise 1.3 (the four amplitudes of a product state)")
+def check_product_amplitudes(my_amplitudes) -> str:
+    """``my_amplitudes()``: the amplitudes of |q1 q0> with q1 = RY(pi/2)|0>, q0 = |1>, in
+    Qiskit's order, compared with ``Statevector`` (to 0.01)."""
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Statevector
+    circuit = QuantumCircuit(2)
+    circuit.x(0)
+    circuit.ry(math.pi / 2, 1)
+    expected = Statevector(circuit).data.real
+    got = np.asarray(_not_none(my_amplitudes()), dtype=complex).ravel()
+    if got.size != 4:
+        raise ExerciseError(f"two qubits have 4 amplitudes; you gave {got.size}.")
+    if np.allclose(got, expected, atol=0.01):
+        return "the amplitudes sit at index 2 q1 + q0: qubit 0 is the last (fastest) bit."
+    if np.allclose(got, expected[[0, 2, 1, 3]], atol=0.01):
+        raise ExerciseError("right numbers, wrong places: you wrote the state as |q0 q1>. In "
+                            "Qiskit the index of |q1 q0> is 2 q1 + q0 (qubit 0 on the right).")
+    if not math.isclose(float(np.sum(np.abs(got) ** 2)), 1.0, abs_tol=0.02):
+        raise ExerciseError("the squares of your amplitudes do not add up to 1: a state is a "
+                            "unit vector.")
+    raise ExerciseError("not yet: write each qubit's two amplitudes, multiply them pairwise "
+                        "(np.kron(q1, q0)) and mind which qubit is on the left.")
+
+
+@exercise_check("The RY rotation matrix")
 def check_ry_matrix(ry_matrix) -> str:
     """``ry_matrix(theta)`` must equal Qiskit's RYGate(theta) matrix."""
     from qiskit.circuit.library import RYGate
@@ -58,7 +104,7 @@ def check_ry_matrix(ry_matrix) -> str:
     return "it matches Qiskit's RYGate at 13 angles."
 
 
-@exercise_check("Exercise 1.4 (<Z> from counts)")
+@exercise_check("Exercise 1.5 (<Z> from counts)")
 def check_z_expectation_from_counts(z_expectation_from_counts) -> str:
     """``z_expectation_from_counts(counts, qubit)`` = (N0 - N1) / N for that qubit."""
     counts = {"000": 500, "001": 300, "011": 100, "110": 60, "111": 40}
@@ -78,7 +124,34 @@ def check_z_expectation_from_counts(z_expectation_from_counts) -> str:
 
 
 # -- lesson 02 ---------------------------------------------------------------------------------
-@exercise_check("Exercise 2.1 (the parameter-shift rule)")
+@exercise_check("Exercise 2.1 (a shift rule for any shift s)")
+def check_any_shift_gradient(any_shift_gradient) -> str:
+    """``any_shift_gradient(f, theta, s)`` must be exact for every sinusoid and every shift s
+    that is not a multiple of pi."""
+    rng = np.random.default_rng(1)
+    for s in (0.3, 1.0, math.pi / 2, 2.5, -0.7):
+        a, b, phi, theta = rng.normal(size=4)
+
+        def f(t, a=a, b=b, phi=phi):
+            return a + b * np.cos(t - phi)
+
+        expected = -b * np.sin(theta - phi)
+        got = float(_not_none(any_shift_gradient(f, float(theta), float(s))))
+        if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9):
+            ratio = got / expected if abs(expected) > 1e-6 else float("nan")
+            hint = (" It is right at s = pi/2 only: for another shift the difference "
+                    "E(t + s) - E(t - s) is not 2 E'(t); work it out for E = A + B cos t + "
+                    "C sin t.") if math.isclose(
+                        (f(theta + s) - f(theta - s)) / 2, got, abs_tol=1e-9) else ""
+            if math.isfinite(ratio) and math.isclose(ratio, s / math.sin(s), rel_tol=1e-6):
+                hint = (" That is the finite difference [E(t+s) - E(t-s)]/(2s): exact only as "
+                        "s -> 0; a sinusoid allows an exact factor for every s.")
+            raise ExerciseError(f"for the shift s = {s:.2f} your gradient is not the exact "
+                                f"derivative.{hint}")
+    return "exact for every sinusoid at five shifts: two runs give the exact slope for any s."
+
+
+@exercise_check("The parameter-shift rule")
 def check_shift_gradient(shift_gradient) -> str:
     """``shift_gradient(f, theta)`` must be exact for every E(t) = A + B cos(t - phi)."""
     rng = np.random.default_rng(0)
@@ -237,7 +310,7 @@ def _two_qubit_expectations(circuit) -> dict[str, float]:
             for label in ("IZ", "ZI", "ZZ", "XX", "YY")}
 
 
-@exercise_check("Exercise 1.3 (build a state from its correlations)")
+@exercise_check("Exercise 1.4 (build a state from its correlations)")
 def check_anticorrelated_bell(build_circuit) -> str:
     """``build_circuit()``: <Z_0> = <Z_1> = 0, <Z_1 Z_0> = -1 and <X_1 X_0> = +1."""
     ev = _two_qubit_expectations(_not_none(build_circuit()))
@@ -274,7 +347,10 @@ def check_best_step(best_step) -> str:
     h = float(_not_none(best_step()))
     if not h > 0:
         raise ExerciseError(f"a step must be positive, got {h}")
-    best = (3 * np.finfo(float).eps / 0.5) ** (1 / 3)  # |E'| of order 1/2 in lesson 02
+    # The minimum of the total error h^2 |E'|/6 + eps/h is at h = (3 eps/|E'|)^(1/3), |E'| of
+    # order 1/2 in lesson 02; the two lines cross at (6 eps/|E'|)^(1/3), 2^(1/3) times larger:
+    # both lie well inside the factor 10 accepted here.
+    best = (3 * np.finfo(float).eps / 0.5) ** (1 / 3)
     if h > 10 * best:
         raise ExerciseError(f"h = {h:.0e} is too large: there the truncation error h^2 |E'|/6 "
                             "dominates. Where do the two error lines cross?")

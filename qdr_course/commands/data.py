@@ -72,9 +72,9 @@ def register(subparsers) -> None:
 
     info = sub.add_parser("info", help="images per grade and split of a data source")
     info.add_argument("source",
-                      help="'synthetic', 'retinamnist', 'retinamnist:FILE.npz', 'aptos:DIR' or "
-                      "'eyepacs:DIR'")
-    info.add_argument("--size", type=int, default=64, help="image size (default 64)")
+                      help="'synthetic', 'idrid', 'retinamnist', 'retinamnist:FILE.npz', "
+                      "'aptos:DIR' or 'eyepacs:DIR'")
+    info.add_argument("--size", type=int, default=64, help="image size, 8-512 (default 64)")
     info.add_argument("--n", type=int, default=2000, help="synthetic set size (default 2000)")
     info.add_argument("--skip-bad", action="store_true",
                       help="leave unreadable images out (and list them) "
@@ -168,6 +168,8 @@ def _info(args: argparse.Namespace) -> int:
     from qdr_course.retina.datasets import load_grading_data, validate_synthetic_n
 
     try:
+        if not 8 <= args.size <= 512:  # the size is every image's, in memory at once
+            raise ValueError(f"--size must be from 8 to 512 pixels, got {args.size}")
         if args.source.strip().lower() == "synthetic":
             validate_synthetic_n(args.n, balanced=None)  # this command has no --prior
         data = load_grading_data(args.source, size=args.size, n=args.n,

@@ -65,17 +65,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_verified_model(run_dir: Path, meta: dict):
-    """The run's checkpoint, checked against the SHA-256 and the model the run's metadata record."""
+    """The run's checkpoint: its bytes checked against the SHA-256 in ``metrics.json`` first,
+    then its model against the run's record and the command line's limits, then loaded."""
+    from qdr_course.commands.train import validate_config
     from qdr_course.retina.runs import CHECKPOINT, file_sha256
-    from qdr_course.retina.training import load_checkpoint
+    from qdr_course.retina.training import load_checkpoint, read_checkpoint
 
     path = run_dir / CHECKPOINT
-    model = load_checkpoint(path)  # an empty or truncated file fails here, saying so
-    settings = meta["settings"]
-    if model.kind != settings["kind"] or dict(model.config) != dict(settings["config"]):
-        raise ValueError(f"{path} holds a {model.kind} {model.config}, but metrics.json says the "
-                         f"run trained a {settings['kind']} {settings['config']}: the checkpoint "
-                         "was replaced; restore the run's own checkpoint or train again")
     expected = meta.get("checkpoint_sha256")
     if expected is not None and file_sha256(path) != expected:  # torch does not check zip CRCs
         raise ValueError(f"{path} is not the checkpoint this run wrote: its SHA-256 differs from "
@@ -84,11 +80,23 @@ def _load_verified_model(run_dir: Path, meta: dict):
     if expected is None:
         print(f"note: {run_dir} stores no checkpoint checksum (written by an older qdr-course); "
               "the checkpoint could not be verified")
-    return model
+    payload = read_checkpoint(path)  # weights only, no code; an empty or damaged file says so
+    settings = meta["settings"]
+    if payload["kind"] != settings["kind"] or dict(payload["config"]) != dict(settings["config"]):
+        raise ValueError(f"{path} holds a {payload['kind']} {payload['config']}, but metrics.json "
+                         f"says the run trained a {settings['kind']} {settings['config']}: the "
+                         "checkpoint was replaced; restore the run's own checkpoint or train again")
+    validate_config(payload["config"], path)  # before anything is built from it
+    return load_checkpoint(path)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from qdr_course.commands.train import data_spec_string, format_run_report, parse_data_spec
+    from qdr_course.commands.train import (
+        data_spec_string,
+        format_metric,
+        format_run_report,
+        parse_data_spec,
+    )
     from qdr_course.retina.datasets import load_grading_data
     from qdr_course.retina.metrics import grading_report
     from qdr_course.retina.runs import (
@@ -141,15 +149,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.data is None and args.limit is None and where == "statevector":
         differences = compare_reports(stored, report)
         if differences:
-            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; DIFFERENT: "
+            print(f"stored at training time: QWK {format_metric(stored['qwk'])}; DIFFERENT: "
                   f"{'; '.join(differences)} (data or code changed since training)")
         else:
-            print(f"stored at training time: QWK {float(stored['qwk']):.3f}; reproduced: every "
+            print(f"stored at training time: QWK {format_metric(stored['qwk'])}; reproduced: every "
                   f"stored metric ({', '.join(stored_metric_names())}) agrees within "
                   f"{REPRODUCE_TOLERANCE:g}, counts exactly")
     if args.device is not None or args.ibm_backend is not None:
         print(f"training-time QWK (statevector, {stored['n']} test images): "
-              f"{float(stored['qwk']):.3f}")
+              f"{format_metric(stored['qwk'])}")
         _compare_with_exact(exact, predicted, images, grades, report)
     return 0
 

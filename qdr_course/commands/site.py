@@ -16,8 +16,9 @@ def register(subparsers) -> None:
         "the docs into a static website with a launch-on-Binder button per lesson, a search box "
         "and equations, all offline. Publish DIR with GitHub Pages (see the instructor guide).")
     parser.add_argument("--out", type=Path, required=True,
-                        help="the folder to write (replaced if an earlier 'qdr-course site' made "
-                        "it; any other non-empty folder is refused)")
+                        help="the folder to write: empty, new, a publishing folder holding only "
+                        "CNAME/.git, or an earlier 'qdr-course site' (its files are replaced, "
+                        "yours are kept); checked before the build")
     parser.add_argument("--solutions", choices=SOLUTION_MODES, default="hide",
                         help="exercise solutions: hide (learners see the exercise stubs), "
                         "collapse (a 'show' button), show (default: hide)")
@@ -32,7 +33,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         result, warnings = build_site(args.root, args.out, args.solutions)
     except SiteError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"qdr-course site: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # the disk filled, or the folder went away, while copying
+        reason = error.strerror or type(error).__name__
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"qdr-course site: error: could not write the site{where}: {reason}; the files "
+              "already copied are listed in the folder's .qdr-course-site", file=sys.stderr)
         return 1
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

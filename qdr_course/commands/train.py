@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import math
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -79,6 +81,7 @@ def _number(value: float) -> str:
 
 
 #: The largest values ``train`` accepts: beyond them a run is a typo, not an experiment.
+MIN_SIZE = 8  # the smallest image the preprocessing accepts
 LIMITS = {"size": 512, "n": 100_000, "epochs": 1000, "batch_size": 4096, "lr": 10.0,
           "patience": 1000, "n_qubits": 64, "n_layers": 100, "seed": 2**32 - 1, "threads": 256}
 _positive_int = _bounded(int, "a positive integer", 1, inclusive=True)
@@ -91,6 +94,65 @@ def _limited_int(name: str, minimum: int = 1):
     what = "a positive integer" if minimum == 1 else "a non-negative integer"
     return _bounded(int, f"{what} up to {LIMITS[name]}", minimum, inclusive=True,
                     maximum=LIMITS[name])
+
+
+#: What a run may hold, option by option: the command line's own converters and limits, used
+#: again on a run's settings.json (``--resume``) and a checkpoint's config (``evaluate``).
+_SETTING_TYPES = {name: _limited_int(name) for name in
+                  ("n", "epochs", "batch_size", "patience", "n_qubits", "n_layers")}
+_SETTING_TYPES["size"] = _bounded(int, f"an integer from {MIN_SIZE} to {LIMITS['size']}",
+                                  MIN_SIZE, inclusive=True, maximum=LIMITS["size"])
+_SETTING_TYPES["seed"] = _limited_int("seed", minimum=0)
+_SETTING_TYPES["lr"] = _bounded(float, f"a positive number up to {_number(LIMITS['lr'])}", 0.0,
+                                inclusive=False, maximum=LIMITS["lr"])
+_SETTING_CHOICES = {"model": ("hybrid", "classical"),
+                    "class_weighting": ("loss", "sampler", "none"), "augment": (False, True)}
+#: A checkpoint's config key -> the option whose limit it obeys.
+_CONFIG_LIMITS = {"n_qubits": "n_qubits", "num_inputs": "n_qubits", "num_outputs": "n_qubits",
+                  "n_layers": "n_layers", "image_size": "size"}
+
+
+def _checked_setting(name: str, value, where) -> None:
+    """Refuse one recorded value that the command line itself would refuse."""
+    if name in _SETTING_CHOICES:
+        ok = any(value is c or (value == c and type(value) is type(c))
+                 for c in _SETTING_CHOICES[name])
+        if not ok:
+            raise ValueError(f"{where}: {name} = {value!r} is not one of "
+                             f"{list(_SETTING_CHOICES[name])}; it was edited: train the run again")
+        return
+    numeric = float if name == "lr" else int
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            numeric is int and not isinstance(value, int)):
+        what = "a number" if numeric is float else "an integer"
+        raise ValueError(f"{where}: {name} = {value!r} is not {what}; it was edited: train the "
+                         "run again")
+    try:
+        _SETTING_TYPES[name](repr(value))
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(f"{where}: {name} = {value!r}: {error}; it was edited: train the run "
+                         "again") from None
+
+
+def validate_settings(settings: dict, where) -> None:
+    """Refuse a hand-edited ``settings.json`` outside the command line's limits."""
+    for name in RUN_OPTIONS:
+        if name == "data":
+            parse_data_spec(settings[name])
+        else:
+            _checked_setting(name, settings[name], where)
+
+
+def validate_config(config: dict, where) -> None:
+    """Refuse a checkpoint's model config outside the command line's limits, before building."""
+    for key, option in _CONFIG_LIMITS.items():
+        if key in config:
+            _checked_setting(option, config[key], f"{where} (model config)")
+    channels = config.get("channels", [])
+    if not (isinstance(channels, list | tuple) and 1 <= len(channels) <= 8 and all(
+            isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 1024 for c in channels)):
+        raise ValueError(f"{where} (model config): channels = {channels!r} is not a list of 1-8 "
+                         "channel counts between 1 and 1024; it was edited: train the run again")
 
 
 def register(subparsers) -> None:
@@ -107,8 +169,8 @@ def register(subparsers) -> None:
     parser.add_argument("--data", default="synthetic", metavar="SPEC",
                         help="synthetic (default, offline), retinamnist (downloads once), "
                         "retinamnist:FILE.npz (a file you have), aptos:DIR or eyepacs:DIR")
-    parser.add_argument("--size", type=_limited_int("size"), default=64,
-                        help=f"image side in pixels, at most {LIMITS['size']} (default 64; "
+    parser.add_argument("--size", type=_SETTING_TYPES["size"], default=64,
+                        help=f"image side in pixels, {MIN_SIZE}-{LIMITS['size']} (default 64; "
                         "RetinaMNIST: 28, 64, 128 or 224)")
     parser.add_argument("--n", type=_limited_int("n"), default=2000,
                         help="number of synthetic images to generate, all splits, at most "
@@ -175,8 +237,13 @@ def format_run_report(report: dict, title: str = "test") -> str:
             ("referable AUC", report["referable_auc"])]
     width = max(len(r[0]) for r in rows)
     lines = [f"{'metric':<{width}}  {title}"]
-    lines += [f"{name:<{width}}  {float(value):.3f}" for name, value in rows]
+    lines += [f"{name:<{width}}  {format_metric(value)}" for name, value in rows]
     return "\n".join(lines)
+
+
+def format_metric(value) -> str:
+    """A metric with 3 decimals; "n/a" for one that is undefined (NaN, stored as null)."""
+    return "n/a" if value is None or not math.isfinite(float(value)) else f"{float(value):.3f}"
 
 
 def fail(command: str, error: BaseException) -> int:
@@ -266,17 +333,15 @@ def _run(args: argparse.Namespace) -> int:
     run_dir, top = _make_run_dir(out)
     try:
         settings = {name: getattr(args, name) for name in RUN_OPTIONS}
-        settings["data"] = data_spec_string(kind, path)
+        # an absolute folder: evaluate finds the data from any working folder
+        settings["data"] = data_spec_string(kind, path.expanduser().resolve() if path else None)
         from qdr_course.retina.runs import SETTINGS, write_json_atomic
 
         write_json_atomic(run_dir / SETTINGS, settings)
         return _train_into(run_dir, settings, threads=args.threads, progress=not args.no_progress,
                            resume=False)
-    except KeyboardInterrupt:
-        _after_interrupt(run_dir, top)
-        raise
-    except BaseException:
-        shutil.rmtree(top, ignore_errors=True)  # leave nothing half-written
+    except BaseException as error:
+        _keep_or_remove(run_dir, top, error)
         raise
 
 
@@ -287,15 +352,49 @@ def unique_default_out(args: argparse.Namespace, kind: str) -> Path:
     return unique_run_dir("runs", f"{args.model}-{kind}-s{args.seed}")
 
 
-def _after_interrupt(run_dir: Path, top: Path) -> None:
-    """Keep an interrupted run with a checkpoint (it can be resumed); remove one without."""
+def _keep_or_remove(run_dir: Path, top: Path, error: BaseException) -> None:
+    """After a failed or interrupted run: keep a run with a finished epoch (it can be resumed),
+    removing only half-written files; remove a run without one, and the folders made for it."""
     from qdr_course.retina.runs import CHECKPOINT
 
-    if (run_dir / CHECKPOINT).is_file():
-        print(f"interrupted: {run_dir} keeps the last finished epoch; finish the run with "
-              f"qdr-course train --resume {run_dir}", file=sys.stderr)
-    else:
-        shutil.rmtree(top, ignore_errors=True)
+    if not (run_dir / CHECKPOINT).is_file():
+        shutil.rmtree(top, ignore_errors=True)  # nothing worth keeping
+        return
+    for half_written in run_dir.glob("*.tmp"):
+        half_written.unlink(missing_ok=True)
+    why = ("interrupted" if isinstance(error, KeyboardInterrupt)
+           else "the disk is full" if getattr(error, "errno", None) == errno.ENOSPC
+           else "stopped by an error")
+    then = ("" if isinstance(error, KeyboardInterrupt)
+            else "free some space, then " if why == "the disk is full"
+            else "fix the error below, then ")
+    print(f"{why}: {run_dir} keeps its last finished epoch; {then}finish the run with "
+          f"qdr-course train --resume {run_dir}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _locked(run_dir: Path):
+    """Hold an exclusive lock on the run folder: two trainings never write one run at once."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks on folders; runs are not shared there
+        yield
+        return
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInUseError(f"{run_dir} is being trained by another qdr-course train right "
+                                "now; wait for it to finish (one run folder, one training at a "
+                                "time)") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+class RunInUseError(ValueError):
+    """Another process holds the run folder's lock."""
 
 
 def _check_before_data(args: argparse.Namespace, kind: str, path: Path | None) -> None:
@@ -340,6 +439,13 @@ def _load_data(settings: dict):
 def _train_into(run_dir: Path, settings: dict, *, threads: int, progress: bool,
                 resume: bool) -> int:
     """Load the data, build the model, train (or continue) into ``run_dir``, test, write the run."""
+    with _locked(run_dir):
+        return _train_locked(run_dir, settings, threads=threads, progress=progress, resume=resume)
+
+
+def _train_locked(run_dir: Path, settings: dict, *, threads: int, progress: bool,
+                  resume: bool) -> int:
+    """:func:`_train_into` once the run folder is locked."""
     import matplotlib
     import torch
 
@@ -372,11 +478,12 @@ def _train_into(run_dir: Path, settings: dict, *, threads: int, progress: bool,
     report = evaluate_grader(model, data.test)
     stored = {**settings, "kind": model.kind, "config": model.config,
               "data_source": str(getattr(data, "source", args.data))}
-    write_run(run_dir, report=report, history=history, settings=stored)
+    # the results first: a disk that fills while the figures are written cannot take them away
     print(f"trained {history.epochs} epochs in {sum(history.seconds):.1f} s; best validation QWK "
           f"{history.best_qwk:.3f} at epoch {history.best_epoch + 1}"
           + (" (stopped early)" if history.stopped_early else ""))
-    print(format_run_report(report, title=f"test ({len(data.test.grades)} images)"))
+    print(format_run_report(report, title=f"test ({len(data.test.grades)} images)"), flush=True)
+    write_run(run_dir, report=report, history=history, settings=stored)
     print(f"run folder: {run_dir}")
     return 0
 
@@ -408,6 +515,7 @@ def _resume(args: argparse.Namespace) -> int:
         else list(RUN_OPTIONS)
     if missing:
         raise ValueError(f"{run_dir / SETTINGS} lacks {', '.join(missing)}; train the run again")
+    validate_settings(settings, run_dir / SETTINGS)
     kind, path = parse_data_spec(settings["data"])
     _check_before_data(argparse.Namespace(**settings), kind, path)
     has_epoch = (run_dir / CHECKPOINT).is_file()
@@ -416,6 +524,8 @@ def _resume(args: argparse.Namespace) -> int:
     try:
         return _train_into(run_dir, settings, threads=args.threads, progress=not args.no_progress,
                            resume=True)
-    except KeyboardInterrupt:
-        _after_interrupt(run_dir, run_dir)
+    except RunInUseError:
+        raise  # the other training owns the folder: touch nothing
+    except BaseException as error:
+        _keep_or_remove(run_dir, run_dir, error)
         raise

@@ -6,6 +6,7 @@ See lesson 06.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,10 +65,39 @@ def _bundled_digits() -> tuple[np.ndarray, np.ndarray]:
     return bunch.data.astype(np.float64), bunch.target.astype(int)
 
 
+#: The MNIST subset shipped with the course: every 8 and 9 of the 10,000 MNIST test images.
+MNIST_SUBSET_FILE = Path(__file__).parent / "stored" / "mnist_t10k_8_9.npz"
+#: Its SHA-256 (data/MNIST-LICENSE.md says where it comes from and its licence, CC BY-SA 3.0).
+MNIST_SUBSET_SHA256 = "ccbf2c2c9c0489f5e31edc497a59f8421989d2df94a9103f7af5456d7afc53f4"
+#: Digits the shipped subset holds.
+MNIST_SUBSET_DIGITS = (8, 9)
+
+
+def load_mnist_subset(path: Path | str = MNIST_SUBSET_FILE,
+                      sha256: str = MNIST_SUBSET_SHA256) -> tuple[np.ndarray, np.ndarray]:
+    """The shipped 28x28 MNIST 8s and 9s (flattened, float64) and labels, checksum verified.
+
+    See lesson 07. Licence and provenance: ``qdr_course/ntk/stored/MNIST-LICENSE.md``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: reinstall qdr-course (the MNIST subset ships "
+                                "inside the package) or use source='digits'")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise ValueError(f"{path} has SHA-256 {digest}, expected {sha256}: the file is damaged "
+                         "or was replaced; reinstall qdr-course")
+    with np.load(path) as archive:
+        images, labels = archive["images"], archive["labels"]
+    return images.reshape(len(images), -1).astype(np.float64), labels.astype(int)
+
+
 def _load_images(source: str, data_home: str | None) -> tuple[np.ndarray, np.ndarray]:
     """All images (flattened, float64) and integer labels of a data source."""
     if source == "digits":
         return _bundled_digits()
+    if source == "mnist-subset":
+        return load_mnist_subset()
     if source == "mnist":
         from sklearn.datasets import fetch_openml
 
@@ -81,19 +111,28 @@ def _load_images(source: str, data_home: str | None) -> tuple[np.ndarray, np.nda
                 "source='digits' (scikit-learn's bundled 8x8 digits, works offline)."
             ) from error
         return np.asarray(x, dtype=np.float64), np.asarray(y).astype(int)
-    raise ValueError("source must be 'digits' (offline, 8x8) or 'mnist' (28x28, online), got "
-                     f"{source!r}")
+    raise ValueError("source must be 'digits' (offline, 8x8), 'mnist-subset' (offline, 28x28 "
+                     f"8s and 9s) or 'mnist' (28x28, online), got {source!r}")
 
 
-def standardise_images(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One global mean and std (from the training set), then unit L2 norm per image."""
+def standardise_images(x_train: np.ndarray, x_test: np.ndarray,
+                       statistics: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """One global mean and std, then unit L2 norm per image. See lesson 07.
+
+    ``statistics="train"``: both splits use the training set's mean and std; ``"split"``: each
+    split uses its own, as the original's ``process_data`` did (after the unit-norm step only
+    the subtracted mean differs).
+    """
+    if statistics not in ("train", "split"):
+        raise ValueError(f"statistics must be 'train' or 'split', got {statistics!r}")
     x_train = np.asarray(x_train, dtype=np.float64)
     x_test = np.asarray(x_test, dtype=np.float64)
-    mean, std = x_train.mean(), x_train.std()
-    if std == 0:
-        raise ValueError("the training images are all equal (std 0): cannot standardise them")
     out = []
     for x in (x_train, x_test):
+        ref = x_train if statistics == "train" else x
+        mean, std = ref.mean(), ref.std()
+        if std == 0:
+            raise ValueError("the images are all equal (std 0): cannot standardise them")
         z = (x - mean) / std
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         if np.any(norms == 0):
@@ -105,7 +144,7 @@ def standardise_images(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndar
 
 def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int | None = None,
                     seed: int = 0, source: str = "digits",
-                    data_home: str | None = None) -> DigitPair:
+                    data_home: str | None = None, statistics: str = "train") -> DigitPair:
     """n training images (n/2 per digit, +1 for the first digit) and a balanced test set.
 
     See lesson 06.
@@ -120,6 +159,9 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
     digits = digit_pair(digits)
     if not isinstance(n, (int, np.integer)) or n < 2 or n % 2:
         raise ValueError(f"n must be an even integer >= 2 (n/2 examples per class), got {n!r}")
+    if source == "mnist-subset" and not set(digits) <= set(MNIST_SUBSET_DIGITS):
+        raise ValueError(f"the shipped MNIST subset holds only the digits {MNIST_SUBSET_DIGITS}, "
+                         f"got {digits}; use source='mnist' (online) for other digits")
     x_all, labels = _load_images(source, data_home)
     pools = [np.flatnonzero(labels == d) for d in digits]
     available = min(len(p) for p in pools)
@@ -150,6 +192,6 @@ def load_digit_pair(n: int, digits: Sequence[int] = PAPER_DIGITS_FC, n_test: int
     y_test = np.repeat([1.0, -1.0], n_test // 2)
     order = rng.permutation(n)  # mix the classes so that the first examples are not all +1
     train_idx, test_idx = np.concatenate(train_idx)[order], np.concatenate(test_idx)
-    x_train, x_test = standardise_images(x_all[train_idx], x_all[test_idx])
+    x_train, x_test = standardise_images(x_all[train_idx], x_all[test_idx], statistics)
     return DigitPair(x_train, y_train[order], x_test, y_test, digits, source,
                      train_idx, test_idx)

@@ -51,3 +51,35 @@ def sign_error_rate(k: np.ndarray, y: np.ndarray, samples: int, repeats: int = 4
         raise ValueError("k and y are orthogonal: the overlap has no sign to read out")
     means = _sample_estimates(k, y, samples * repeats, rng).reshape(repeats, samples).mean(axis=1)
     return float(np.mean(np.where(means >= 0, 1.0, -1.0) != truth))
+
+
+def rejection_sample(k: np.ndarray, draws: int, rng: np.random.Generator | int = 0
+                     ) -> tuple[np.ndarray, int]:
+    """``draws`` indices i ~ k_i^2 / ||k||^2 by rejection sampling, and the proposals it took.
+
+    See lesson 08. Propose i uniformly, accept with probability k_i^2 (needs |k_i| <= 1): each
+    draw takes N / P proposals on average, P = sum_i k_i^2 - the oracle both sides share in the
+    cost comparison, and what the quantum rejection sampler of |k_*> pays per success.
+    """
+    rng = np.random.default_rng(rng)
+    k = np.asarray(k, np.float64).ravel()
+    if not np.all(np.isfinite(k)) or not np.any(k) or np.abs(k).max() > 1:
+        raise ValueError("k must be a finite, nonzero vector with |k_i| <= 1 (scale it by a known "
+                         "bound first, e.g. its maximum |k_i|)")
+    if not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    accepted: list[np.ndarray] = []
+    proposals = 0
+    batch = max(16, int(2 * draws * len(k) / np.sum(k**2)))
+    while sum(len(a) for a in accepted) < draws:
+        idx = rng.integers(len(k), size=batch)
+        keep = rng.random(batch) < k[idx] ** 2
+        need = draws - sum(len(a) for a in accepted)
+        hits = np.flatnonzero(keep)
+        if len(hits) >= need:  # stop at the proposal that gave the last draw
+            proposals += int(hits[need - 1]) + 1
+            accepted.append(idx[hits[:need]])
+            break
+        proposals += batch
+        accepted.append(idx[hits])
+    return np.concatenate(accepted), proposals

@@ -222,22 +222,24 @@ def growth_exponent(n_values: Sequence[float], values: Sequence[float]) -> float
     return float(np.polyfit(np.log(n_values), np.log(values), 1)[0])
 
 
-def original_replicated_values(values: Sequence[float], n_bootstrap: int) -> np.ndarray:
-    """The original analysis's bug, reproduced: one growing list appended in every trial x
-    bootstrap step, then concatenated. See lesson 07.
+def original_replicated_values(values: Sequence[float], patterns: int = 3) -> np.ndarray:
+    """The original analysis's bug, reproduced for one value per trial. See lesson 07.
 
-    The original kept one list per metric (``trial_p``), appended each trial's value to it, and in
-    its inner bootstrap loop appended *that same list object* (``all_scale.append(trial_p)``).
-    Every stored reference shows the final list, so each value appears
-    ``len(values) * n_bootstrap`` times: medians unchanged, bootstrap spread shrunk.
+    The original's loop runs over trials and, inside, over ``patterns`` sparsity patterns
+    (``sparsity_bootstraps``); in every step it appends the trial's value to one list
+    (``trial_p``) and appends *that same list object* to ``all_scale``, which it concatenates at
+    the end. Every stored reference shows the final list (T x B entries), so each value of a
+    quantity that does not depend on the pattern appears T x B^2 times (144 for T = 16, B = 3):
+    medians unchanged, bootstrap spread shrunk. :func:`qdr_course.ntk.replicated_array` does the
+    same for per-image arrays.
     """
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}")
+    if not isinstance(patterns, (int, np.integer)) or patterns < 1:
+        raise ValueError(f"patterns must be a positive integer, got {patterns!r}")
     trial_p: list = []
     all_scale: list = []
     for value in values:
-        trial_p.append(float(value))
-        for _ in range(n_bootstrap):
+        for _ in range(patterns):
+            trial_p.append(float(value))
             all_scale.append(trial_p)  # the same object each time: the bug
     if not all_scale:
         raise ValueError("values is empty")

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -157,9 +159,45 @@ def check_divisible(n: int, batch_size: int, devices: int) -> None:
 
 # --------------------------------------------------------------------------- command line
 
+def _positive(convert, what: str, minimum: float = 1):
+    """An argparse type: ``convert``ed, finite and at least ``minimum`` (above 0 for floats)."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not math.isfinite(value) or value < minimum or (convert is float and value <= 0):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+def check_out_file(text: str) -> Path:
+    """Check before hours of kernels that ``text`` is a new .npz file that can be written."""
+    out = Path(text).expanduser()
+    if out.suffix != ".npz":
+        raise ValueError(f"--out {text}: give a file name ending in .npz (numpy adds it anyway)")
+    if out.exists():
+        raise ValueError(f"--out {out} already exists; choose another name (kernels never "
+                         "overwrite a file)")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out {out}: {out.parent} is not an existing folder; create it first")
+    probe = out.with_name(f".{out.name}.{os.getpid()}.probe")
+    try:
+        probe.open("xb").close()
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"--out {out}: cannot write there ({error.strerror or error}); choose "
+                         "a folder you can write") from None
+    return out
+
+
 def run_experiment(args: argparse.Namespace) -> int:
     """Compute the paper's train and test kernels with nt.batch; save them; print test accuracy."""
     import jax
+
+    out = check_out_file(args.out)  # before any kernel: at the paper's scale that is hours
 
     from qdr_course.ntk.data import PAPER_DIGITS_CNN, load_digit_pair
     from qdr_course.ntk.kernels import classify, kernel_regression
@@ -185,9 +223,16 @@ def run_experiment(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     accuracy = float(np.mean(classify(kernel_regression(k_train, k_test, data.y_train))
                              == data.y_test))
-    np.savez(args.out, k_train=k_train, k_test=k_test, y_train=data.y_train, y_test=data.y_test)
-    print(f"kernels in {seconds:.1f} s; NTK regression test accuracy {accuracy:.3f}; "
-          f"saved to {args.out}")
+    print(f"kernels in {seconds:.1f} s; NTK regression test accuracy {accuracy:.3f}", flush=True)
+    partial = out.with_name(out.name + ".tmp.npz")
+    try:  # whole or not at all
+        np.savez(partial, k_train=k_train, k_test=k_test, y_train=data.y_train,
+                 y_test=data.y_test)
+        os.replace(partial, out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    print(f"saved to {out}")
     return 0
 
 
@@ -214,17 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("measure", help="time small kernels here and extrapolate to the paper"
                    ).set_defaults(func=print_measurements)
     run = sub.add_parser("run", help="the paper's CNN kernel experiment, batched over devices")
-    run.add_argument("--n", type=int, default=PAPER["n"], help="training images (default 512)")
-    run.add_argument("--n-test", type=int, default=PAPER["n_test"], help="test images (256)")
-    run.add_argument("--conv-per-block", type=int, default=PAPER["conv_per_block"],
+    count = _positive(int, "a positive integer")
+    run.add_argument("--n", type=count, default=PAPER["n"], help="training images (default 512)")
+    run.add_argument("--n-test", type=count, default=PAPER["n_test"], help="test images (256)")
+    run.add_argument("--conv-per-block", type=count, default=PAPER["conv_per_block"],
                      help="convolutions per block; depth is 3x this (default 32: depth 96)")
     run.add_argument("--source", choices=["mnist", "digits"], default="mnist",
                      help="mnist: 28x28 from OpenML (online once, then cached); digits: 8x8")
-    run.add_argument("--batch-size", type=int, default=8, help="images per block and device")
-    run.add_argument("--device-count", type=int, default=-1,
+    run.add_argument("--batch-size", type=count, default=8, help="images per block and device")
+    run.add_argument("--device-count", type=_positive(int, "an integer >= -1", minimum=-1),
+                     default=-1,
                      help="-1: every accelerator jax sees; 0: one after another (CPU)")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--c", type=float, default=MEASURED_C,
+    run.add_argument("--seed", type=_positive(int, "a non-negative integer", minimum=0),
+                     default=0)
+    run.add_argument("--c", type=_positive(float, "a positive finite number"), default=MEASURED_C,
                      help="seconds per pair per (HW)^2 unit on one core, for the estimate")
     run.add_argument("--out", default="cnn_ntk.npz", help="where to save the kernels")
     run.set_defaults(func=run_experiment)
@@ -239,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ValueError, ConnectionError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a disk that filled while saving: the kernels were printed above
+        print(f"error: could not save the kernels: {error.strerror or error}", file=sys.stderr)
         return 1
 
 

@@ -74,6 +74,18 @@ def clock_eigenvalues(num_clock: int, t: float) -> np.ndarray:
     return 2.0 * np.pi * phase / t
 
 
+def clock_reading(eigenvalue: float, t: float, num_clock: int) -> int:
+    """The clock value phase estimation of exp(i A t) most likely reads for ``eigenvalue``.
+
+    See lesson 08. The phase lambda t / 2 pi modulo 1 (two's complement for lambda < 0),
+    rounded to the nearest multiple of 1 / 2^m.
+    """
+    if not np.isfinite(eigenvalue) or not t > 0:
+        raise ValueError(f"need a finite eigenvalue and t > 0, got {eigenvalue}, {t}")
+    steps = 2**num_clock
+    return int(np.floor((eigenvalue * t / (2 * np.pi)) % 1.0 * steps + 0.5)) % steps
+
+
 def rotation_angles(eigenvalues: np.ndarray, c: float) -> np.ndarray:
     """theta_j = 2 arcsin(C / lambda~_j), 0 for lambda~ = 0, and +-pi where |C / lambda~| > 1.
 
@@ -136,6 +148,15 @@ class HHL:
         if not 0 < self.lambda_min <= self.lambda_max:
             raise ValueError(f"need 0 < lambda_min <= lambda_max, got {self.lambda_min}, "
                              f"{self.lambda_max}")
+        true_max, true_min = float(np.abs(eig).max()), float(np.abs(eig).min())
+        if self.lambda_max < true_max * (1 - 1e-9):  # its phases would wrap: a wrong answer
+            raise ValueError(f"lambda_max = {self.lambda_max:g} is below A's largest |eigenvalue| "
+                             f"{true_max:g}; give an upper bound (>= {true_max:g}) or leave "
+                             "lambda_max=None")
+        if self.lambda_min > true_min * (1 + 1e-9):  # C / lambda would exceed 1
+            raise ValueError(f"lambda_min = {self.lambda_min:g} is above A's smallest "
+                             f"|eigenvalue| {true_min:g}; give a lower bound (<= {true_min:g}) "
+                             "or leave lambda_min=None")
         # lambda_max at phase 3/8: a margin of 2^m / 8 clock steps before the sign wraps (at 1/2),
         # so phase-estimation leakage of the largest eigenvalues cannot flip their sign.
         self.t = 2.0 * np.pi * PHASE_OF_LAMBDA_MAX / self.lambda_max if t is None else float(t)
@@ -144,6 +165,11 @@ class HHL:
                              "to phases below 1/2 (two's complement); leave t=None to choose it")
         self.grid = clock_eigenvalues(self.num_clock, self.t)
         step = self.grid[1]
+        if true_min < step / 2:  # phase estimation reads it as 0: that part of b is lost
+            raise ValueError(f"A's smallest |eigenvalue| {true_min:.3g} is below half the clock's "
+                             f"resolution {step:.3g} (kappa = {true_max / true_min:.3g}): HHL "
+                             f"would lose it; use more clock qubits (at most {MAX_CLOCK}) or a "
+                             "better-conditioned A")
         self.c = max(step, step * math.floor(self.lambda_min / step + 0.5))
         self.angles = rotation_angles(self.grid, self.c)
 
@@ -279,6 +305,24 @@ class HHL:
         return run_hadamard_test(hadamard_test_circuit(self.circuit(b), reference), shots, seed)
 
 
+def success_probability(matrix, b, c: float) -> float:
+    """HHL's ideal post-selection probability sum_j beta_j^2 (C / lambda_j)^2. See lesson 08.
+
+    beta_j = <u_j|b> for the unit vector b along ``b``; exact when every eigenvalue lies on the
+    clock grid. Its worst case, b along the largest |lambda| and C = lambda_min, is 1 / kappa^2.
+    A ratio C / |lambda_j| above 1 is capped at 1, as the circuit's rotation is.
+    """
+    a = hermitian_matrix(matrix)
+    v = np.asarray(b, dtype=np.complex128).ravel()
+    if v.shape != (a.shape[0],) or not np.all(np.isfinite(v)) or not np.any(v):
+        raise ValueError(f"b must be a finite, nonzero vector of length {a.shape[0]}")
+    lam, vecs = np.linalg.eigh(a)
+    if not 0 < c < np.inf:
+        raise ValueError(f"C must be a positive number (about min|lambda|), got {c}")
+    beta = vecs.conj().T @ (v / np.linalg.norm(v))
+    return float(np.sum(np.abs(beta) ** 2 * np.minimum(c / np.abs(lam), 1.0) ** 2))
+
+
 def matrix_with_condition_number(kappa: float, dim: int = 4, seed: int = 0) -> np.ndarray:
     """A random real symmetric matrix with eigenvalues spread from 1/kappa to 1. See lesson 08."""
     if not kappa >= 1:
@@ -393,3 +437,157 @@ def sign_readout(k, y, shots: int = 4000, seed: int = 0, repeats: int = 1) -> di
     return run_hadamard_test(hadamard_test_circuit(state_preparation_circuit(y),
                                                    state_preparation_circuit(k)),
                              shots, seed, repeats)
+
+
+def qft_circuit(num_qubits: int = 3):
+    """The quantum Fourier transform from Hadamards, controlled phases and swaps. See lesson 08.
+
+    QFT|j> = sum_k exp(2 pi i j k / 2^m) |k> / sqrt(2^m) (qubit 0 the least significant), the
+    same unitary as Qiskit's ``QFTGate``.
+    """
+    from qiskit import QuantumCircuit
+
+    if not isinstance(num_qubits, (int, np.integer)) or not 1 <= num_qubits <= MAX_CLOCK:
+        raise ValueError(f"num_qubits must be an integer from 1 to {MAX_CLOCK}, got "
+                         f"{num_qubits!r}")
+    m = int(num_qubits)
+    qc = QuantumCircuit(m, name="QFT")
+    for target in reversed(range(m)):
+        qc.h(target)
+        for control in reversed(range(target)):
+            qc.cp(np.pi / 2 ** (target - control), control, target)
+    for q in range(m // 2):
+        qc.swap(q, m - 1 - q)
+    return qc
+
+
+def kickback_circuit(phase: float):
+    """Phase kickback: a control in |+> and a controlled P(2 pi phase) on the eigenstate |1>.
+
+    See lesson 08. The target stays |1>; the control ends in (|0> + e^{2 pi i phase}|1>)/sqrt 2.
+    """
+    from qiskit import QuantumCircuit
+
+    if not np.isfinite(phase):
+        raise ValueError(f"phase must be a finite number (a fraction of a turn), got {phase!r}")
+    qc = QuantumCircuit(2, name="kickback")
+    qc.x(0)  # the eigenstate |1> of P(2 pi phase)
+    qc.h(1)  # the control
+    qc.cp(2.0 * np.pi * phase, 1, 0)
+    return qc
+
+
+def _unit_bounded(k) -> np.ndarray:
+    """A finite real vector of length 2, 4, 8, ... with |k_i| <= 1, or a one-line error."""
+    k = np.asarray(k, dtype=np.float64).ravel()
+    n = len(k)
+    if n < 2 or n & (n - 1) or not np.all(np.isfinite(k)) or not np.any(k):
+        raise ValueError(f"need a finite, nonzero vector of length 2, 4, 8, ..., got length {n}")
+    if np.abs(k).max() > 1:
+        raise ValueError("rejection sampling needs |k_i| <= 1: divide k by a known bound "
+                         "(e.g. its largest |k_i|) first")
+    return k
+
+
+def rejection_sampler_circuit(k):
+    """|k_*> by rejection sampling: a uniform superposition, RY(2 arcsin k_i) on a flag.
+
+    See lesson 08. Index qubits first, the flag last; the flag reads 1 with probability
+    P / N = sum_i k_i^2 / N, and then the index register holds k / ||k||.
+    """
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import UCRYGate
+
+    k = _unit_bounded(k)
+    q = int(round(math.log2(len(k))))
+    qc = QuantumCircuit(q + 1, name="rejection sampler")
+    qc.h(range(q))
+    qc.append(UCRYGate(list(2.0 * np.arcsin(k))), [q, *range(q)])
+    return qc
+
+
+def rejection_success_rate(k, shots: int = 4000, seed: int = 0) -> dict:
+    """Measure the flag of :func:`rejection_sampler_circuit` on Aer: the success rate P / N.
+
+    See lesson 08.
+    """
+    from qiskit import transpile
+    from qiskit_aer.primitives import SamplerV2
+
+    validate.shots(shots)
+    qc = rejection_sampler_circuit(k)
+    flag = qc.num_qubits - 1
+    qc.measure_all()
+    qc = transpile(qc, basis_gates=["u", "cx"], optimization_level=1, seed_transpiler=seed)
+    counts = SamplerV2(seed=seed).run([qc], shots=shots).result()[0].data.meas.get_counts()
+    hits = sum(c for bits, c in counts.items() if int(bits, 2) >> flag & 1)
+    rate = hits / shots
+    k = _unit_bounded(k)
+    return dict(rate=rate, stderr=math.sqrt(max(rate * (1 - rate), 1e-12) / shots),
+                exact=float(np.sum(k**2) / len(k)), shots=shots)
+
+
+def flagged_sign_readout(k, y, shots: int = 4000, seed: int = 0, repeats: int = 1) -> dict:
+    """sign(k^T y) by a Hadamard test against the rejection-sampled |k_*> and its flag.
+
+    See lesson 08. P(0) - P(1) = sqrt(P / N) <k|y>: the flag's failure branch does not
+    interfere, which is why the shots grow by N / P.
+    """
+    from qiskit import QuantumCircuit
+
+    k = _unit_bounded(k)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if y.shape != k.shape:
+        raise ValueError(f"k and y must have the same length, got {k.shape} and {y.shape}")
+    reference = rejection_sampler_circuit(k)
+    labels = QuantumCircuit(reference.num_qubits, name="labels")  # not "y": a gate name
+    labels.compose(state_preparation_circuit(y), range(reference.num_qubits - 1), inplace=True)
+    labels.x(reference.num_qubits - 1)  # compared with the flag's success branch
+    return run_hadamard_test(hadamard_test_circuit(labels, reference), shots, seed, repeats)
+
+
+def inversion_test_circuit(a, b):
+    """Prepare |a>, un-prepare |b>, measure: P(all 0) = |<b|a>|^2, a magnitude only.
+
+    See lesson 08.
+    """
+    qc = state_preparation_circuit(a)
+    qc.compose(state_preparation_circuit(b).inverse(), inplace=True)
+    qc.measure_all()
+    return qc
+
+
+def sign_split_readout(k, y, shots: int = 4000, seed: int = 0) -> dict:
+    """The paper's readout: k^T y from magnitude-only overlaps of positive and negative parts.
+
+    See lesson 08. With k = k+ - k- and y = y+ - y- (entries >= 0), each k^a . y^b >= 0 equals
+    ||k^a|| ||y^b|| |<k^a|y^b>|, and k^T y = (k+.y+ + k-.y-) - (k+.y- + k-.y+). Each |<.|.>|^2
+    is estimated by an inversion test on Aer; the part norms are taken as known (the paper reads
+    them from the state preparations' success rates). Returns the estimate of k^T y, its sign,
+    and the four terms.
+    """
+    from qiskit import transpile
+    from qiskit_aer.primitives import SamplerV2
+
+    validate.shots(shots)
+    k = np.asarray(k, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if k.shape != y.shape or not np.all(np.isfinite(k)) or not np.all(np.isfinite(y)):
+        raise ValueError(f"k and y must be finite vectors of the same length, got {k.shape}, "
+                         f"{y.shape}")
+    parts_k = {"+": np.maximum(k, 0), "-": np.maximum(-k, 0)}
+    parts_y = {"+": np.maximum(y, 0), "-": np.maximum(-y, 0)}
+    terms = {}
+    for i, (a, ka) in enumerate(parts_k.items()):
+        for j, (b, yb) in enumerate(parts_y.items()):
+            if not np.any(ka) or not np.any(yb):
+                terms[a + b] = 0.0
+                continue
+            qc = transpile(inversion_test_circuit(ka, yb), basis_gates=["u", "cx"],
+                           optimization_level=1, seed_transpiler=seed)
+            counts = SamplerV2(seed=seed + 2 * i + j).run([qc], shots=shots).result()[0] \
+                .data.meas.get_counts()
+            p_zero = counts.get("0" * qc.num_qubits, 0) / shots
+            terms[a + b] = float(np.linalg.norm(ka) * np.linalg.norm(yb) * math.sqrt(p_zero))
+    estimate = terms["++"] + terms["--"] - terms["+-"] - terms["-+"]
+    return dict(estimate=estimate, sign=1 if estimate >= 0 else -1, terms=terms, shots=shots)

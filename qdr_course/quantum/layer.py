@@ -164,7 +164,22 @@ class QuantumLayer(torch.nn.Module):
         if self.weights.shape != (self.circuit.num_weights,):
             raise ValueError(f"weights must have shape ({self.circuit.num_weights},), got "
                              f"{tuple(self.weights.shape)}; do not replace layer.weights by hand")
+        self._check_live_weights()
         return x
+
+    def _check_live_weights(self) -> None:
+        """Refuse NaN or infinite weights (a diverged optimiser step), looked at once per change:
+        a tensor's version counter moves with every in-place update, so a forward pass that
+        follows no update costs nothing here."""
+        version = (id(self.weights), self.weights._version)
+        if version == getattr(self, "_finite_version", None):
+            return
+        if not torch.isfinite(self.weights.detach()).all():
+            bad = (~torch.isfinite(self.weights.detach())).nonzero()[0, 0].item()
+            raise ValueError(f"weights contain NaN or infinity (first at index {bad}): the last "
+                             "optimiser step diverged; lower the learning rate, or reload the "
+                             "weights from a checkpoint")
+        self._finite_version = version
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Expectation values (B, out_features) for angles x (B, in_features)."""

@@ -14,7 +14,7 @@ import io
 import numpy as np
 from PIL import Image, ImageEnhance
 
-from qdr_course.retina.preprocessing import fov_box, preprocess_fundus
+from qdr_course.retina.preprocessing import fov_box
 from qdr_course.retina.splits import perceptual_hash
 
 __all__ = ["COPY_KINDS", "copy_distances", "error_rates", "hash_distance", "hashes_of",
@@ -22,7 +22,7 @@ __all__ = ["COPY_KINDS", "copy_distances", "error_rates", "hash_distance", "hash
 
 #: The ordinary copies of a photograph measured: what a second upload of it may have undergone.
 COPY_KINDS = ("jpeg 50", "jpeg 70", "jpeg 90", "half resolution", "rotated 2 deg",
-              "brighter 15 %", "gamma 0.8", "field clipped 8 %")
+              "brighter 15 %", "gamma 0.8", "sides clipped 8 %", "top, bottom clipped 8 %")
 
 
 def realistic_copy(image: np.ndarray, kind: str) -> np.ndarray:
@@ -42,16 +42,20 @@ def realistic_copy(image: np.ndarray, kind: str) -> np.ndarray:
     if kind == "gamma 0.8":
         table = np.round(255 * (np.arange(256) / 255) ** 0.8).astype(np.uint8)
         return table[np.asarray(image)]
-    if kind == "field clipped 8 %":
+    if kind == "sides clipped 8 %":
         top, bottom, left, right = fov_box(np.asarray(image))
         cut = int(round(0.08 * (right - left)))
         return np.asarray(image)[:, left + cut:right - cut]
+    if kind == "top, bottom clipped 8 %":
+        top, bottom, left, right = fov_box(np.asarray(image))
+        cut = int(round(0.08 * (bottom - top)))
+        return np.asarray(image)[top + cut:bottom - cut]
     raise ValueError(f"unknown copy kind {kind!r}; use one of {COPY_KINDS}")
 
 
-def hashes_of(images, size: int = 64) -> np.ndarray:
-    """pHash bits ``(N, 143)`` of photographs after the loaders' preprocessing (FOV crop)."""
-    return np.array([perceptual_hash(preprocess_fundus(np.asarray(im), size)) for im in images])
+def hashes_of(images) -> np.ndarray:
+    """Perceptual-hash bits ``(N, 255)`` of photographs, one row each."""
+    return np.array([perceptual_hash(np.asarray(im)) for im in images])
 
 
 def hash_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -66,11 +70,11 @@ def pairwise_distances(hashes: np.ndarray) -> np.ndarray:
     return d[np.triu_indices(len(hashes), 1)]
 
 
-def copy_distances(images, kinds=COPY_KINDS, size: int = 64) -> dict[str, np.ndarray]:
+def copy_distances(images, kinds=COPY_KINDS) -> dict[str, np.ndarray]:
     """``{kind: distances}``: how far each photograph's hash moves under each copy kind."""
-    originals = hashes_of(images, size)
-    return {kind: hash_distance(originals, hashes_of([realistic_copy(im, kind) for im in images],
-                                                      size)) for kind in kinds}
+    originals = hashes_of(images)
+    return {kind: hash_distance(originals, hashes_of([realistic_copy(im, kind) for im in images]))
+            for kind in kinds}
 
 
 def error_rates(different: np.ndarray, copies: dict, threshold: int) -> tuple[float, dict]:

@@ -35,6 +35,8 @@ def grade_array(grades) -> np.ndarray:
         grades = grades[:, 0]
     if grades.ndim != 1:
         raise ValueError(f"grades must be 1-D, got shape {grades.shape}")
+    if grades.size == 0:
+        raise ValueError("grades is empty: give at least one grade 0-4 per image")
     if grades.dtype.kind not in "iu":
         raise TypeError(f"grades must be integers 0-4, got dtype {grades.dtype}")
     bad = (grades < 0) | (grades > 4)

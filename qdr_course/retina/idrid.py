@@ -56,7 +56,7 @@ SEGMENTATION_SHORT_SIDE = 512
 JPEG_QUALITY = 90
 #: The lesion masks of the segmentation set, in IDRiD's order, and their names.
 IDRID_LESIONS = ("MA", "HE", "EX", "SE", "OD")
-IDRID_LESION_NAMES = {"MA": "microaneurysms", "HE": "haemorrhages", "EX": "hard exudates",
+IDRID_LESION_NAMES = {"MA": "microaneurysms", "HE": "hemorrhages", "EX": "hard exudates",
                 "SE": "soft exudates", "OD": "optic disc"}
 #: The synthetic lesion type (:data:`~qdr_course.retina.lesions.LESION_TYPES`) each IDRiD mask
 #: is the real counterpart of (soft exudates are cotton-wool spots; the optic disc is anatomy).
@@ -202,42 +202,55 @@ def load_idrid(size: int = 64, seed: int = 0, val_fraction: float = 0.15, prepro
 
     See lesson 04.
 
-    ``test`` is IDRiD's 103 test photographs; ``val`` is ``val_fraction`` of its 413 training
-    photographs, carved out stratified by grade with ``seed`` (near-duplicate groups,
-    :func:`~qdr_course.retina.splits.duplicate_groups`, kept whole), and ``train`` the rest.
-    ``conflicts`` lists groups of copies in the training photographs graded differently.
-    Each split's ``dme`` holds the risk of macular edema (0 none, 1 exudates away from the
-    macula, 2 within one disc diameter of it). Images are cropped to the field of view, padded
-    and resized to ``size`` (``preprocess=False``: only padded and resized).
+    ``test`` is IDRiD's 103 test photographs, all of them (results stay comparable with other
+    work on IDRiD). A training photograph that is a copy of a test photograph (perceptual hashes
+    at most ``max_distance`` bits apart, :func:`~qdr_course.retina.splits.duplicate_groups` on
+    all 516) is left out of training and listed in ``skipped``: IDRiD's training file IDRiD_118
+    is byte for byte its test file IDRiD_064 (graded 0 and 3). ``val`` is ``val_fraction`` of
+    the remaining training photographs, carved out stratified by grade with ``seed`` (groups of
+    copies kept whole), and ``train`` the rest; ``conflicts`` lists groups of copies graded
+    differently. Each split's ``dme`` holds the risk of macular edema (0 none, 1 hard exudates
+    away from the macula, 2 within one disc diameter of its centre). Images are cropped to the
+    field of view, padded and resized to ``size`` (``preprocess=False``: only padded, resized).
     """
     from qdr_course.retina.preprocessing import pad_to_square, preprocess_fundus, resize
 
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
     reader = _Reader(root)
-    parts = {}
+    parts, raw = {}, []
     for split in _SPLITS:
         ids, grades, dme = _labels(reader, split)
-        raw = (reader.image(f"grading/{split}/{i}.jpg") for i in ids)
+        photos = [reader.image(f"grading/{split}/{i}.jpg") for i in ids]
+        raw.extend(photos)
         images = np.stack([preprocess_fundus(im, size) if preprocess else
-                           resize(pad_to_square(im), size) for im in raw])
+                           resize(pad_to_square(im), size) for im in photos])
         parts[split] = (images, grades, dme, ids)
     images, grades, dme, ids = parts["train"]
-    groups = duplicate_groups(images, max_distance)
-    tr, va = _carve_validation(grades, groups, val_fraction, seed)
+    test = parts["test"]
+    groups = duplicate_groups(raw, max_distance)  # the shipped photographs, before resizing
+    train_groups, test_groups = groups[:len(ids)], groups[len(ids):]
+    leaked = np.isin(train_groups, test_groups)
+    skipped = [f"train/{ids[i]}: a copy of test/"
+               f"{'/'.join(test[3][k] for k in np.flatnonzero(test_groups == train_groups[i]))} "
+               "(left out of training)" for i in np.flatnonzero(leaked)]
+    kept = np.flatnonzero(~leaked)
+    tr, va = _carve_validation(grades[kept], train_groups[kept], val_fraction, seed)
+    tr, va = kept[tr], kept[va]
 
     def split_of(index, images, grades, dme, ids):
         return Split(images[index], grades[index], [ids[i] for i in index], dme[index])
 
-    test = parts["test"]
+    all_grades = np.concatenate([grades, test[1]])
+    all_ids = [f"train/{i}" for i in ids] + [f"test/{i}" for i in test[3]]
     return GradingData(
         split_of(tr, *parts["train"]), split_of(va, *parts["train"]),
         split_of(np.arange(len(test[1])), *test),
         f"IDRiD (Porwal et al. 2018, CC BY 4.0; {len(ids) + len(test[1])} photographs, {size} px; "
-        f"IDRiD's own train/test split, validation {val_fraction:g} of train, stratified, "
-        f"seed {seed}, near-duplicates kept together)",
-        groups=len(np.unique(groups)) + len(test[1]),
-        conflicts=conflicting_groups(grades, groups, ids))
+        f"IDRiD's own train/test split, {len(skipped)} training copy of a test photograph left "
+        f"out; validation {val_fraction:g} of train, stratified, seed {seed})",
+        skipped=skipped, groups=len(np.unique(groups)),
+        conflicts=conflicting_groups(all_grades, groups, all_ids))
 
 
 # --- segmentation set ---------------------------------------------------------------------

@@ -172,12 +172,13 @@ def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None)
     with np.errstate(invalid="ignore", divide="ignore"):
         shown = O / O.sum(axis=1, keepdims=True) if normalize else O.astype(float)
     shown = np.nan_to_num(shown)
-    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else max(1, O.max()))
+    # viridis: colour-blind safe and readable in grey; every cell also prints its number
+    im = ax.imshow(shown, cmap="viridis", vmin=0, vmax=1 if normalize else max(1, O.max()))
     for i in range(NUM_GRADES):
         for j in range(NUM_GRADES):
             text = f"{shown[i, j]:.2f}\n({O[i, j]})" if normalize else f"{O[i, j]}"
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > 0.6 * (1 if normalize else O.max()) else "black")
+                    color=legible_text_colour(im.cmap(im.norm(shown[i, j]))))
     ticks = [f"{g}" for g in range(NUM_GRADES)]
     ax.set_xticks(range(NUM_GRADES), ticks)
     ax.set_yticks(range(NUM_GRADES), [f"{g} {SHORT_GRADE_NAMES[g]}" for g in range(NUM_GRADES)])
@@ -186,6 +187,25 @@ def plot_confusion(O, ax=None, normalize: bool = True, title: str | None = None)
     ax.set_title(title or f"QWK {qwk_from_confusion(O):.3f}")
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     return ax
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2 relative luminance of an sRGB colour given as 0-1 floats (for legible labels)."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(rgb_a, rgb_b) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 (none) to 21 (black on white)."""
+    high, low = sorted((relative_luminance(rgb_a), relative_luminance(rgb_b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def legible_text_colour(background) -> str:
+    """"black" or "white", whichever contrasts more with ``background`` (an RGB(A) tuple)."""
+    black, white = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+    return "black" if contrast_ratio(background, black) >= contrast_ratio(background, white) \
+        else "white"
 
 
 def _confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:

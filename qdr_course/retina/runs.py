@@ -23,7 +23,7 @@ import numpy as np
 from qdr_course.retina.metrics import plot_confusion, qwk_from_confusion
 from qdr_course.retina.models import _Grader
 from qdr_course.retina.training import evaluate_grader, train_grader
-from qdr_course.utils import set_seed
+from qdr_course.utils import OKABE_ITO, set_seed
 
 CHECKPOINT, METRICS, SETTINGS = "checkpoint.pt", "metrics.json", "settings.json"
 CONFUSION_PNG, CURVE_PNG = "confusion_matrix.png", "learning_curve.png"
@@ -100,16 +100,17 @@ def plot_learning_curve(history, ax=None, title: str = "learning curve"):
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 3.8))
     epochs = np.arange(1, len(h["train_loss"]) + 1)
-    ax.plot(epochs, h["train_loss"], "o-", label="train loss")
+    # Okabe-Ito colours, each curve with its own marker and line style: never colour alone
+    ax.plot(epochs, h["train_loss"], "o-", color=OKABE_ITO[4], label="train loss")
     if h.get("val_loss"):
-        ax.plot(epochs, h["val_loss"], "s-", label="validation loss")
+        ax.plot(epochs, h["val_loss"], "s--", color=OKABE_ITO[5], label="validation loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = ax.get_legend_handles_labels()
     if h.get("val_qwk"):
         twin = ax.twinx()
-        twin.plot(epochs, h["val_qwk"], "^-", color="tab:green", label="validation QWK")
+        twin.plot(epochs, h["val_qwk"], "^:", color=OKABE_ITO[2], label="validation QWK")
         twin.set_ylabel("QWK")
         twin.set_ylim(min(0.0, min(h["val_qwk"])), 1.0)
         more = twin.get_legend_handles_labels()
@@ -127,7 +128,8 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
     The checkpoint itself is written by :func:`qdr_course.retina.training.save_checkpoint`; its
     SHA-256
     goes into ``metrics.json``, which is written last, atomically, and never replaces an existing
-    one. If writing fails (a full disk), every file this call began is removed again.
+    one. If writing fails (a full disk), the file being written is removed and the files already
+    written whole are kept; ``train --resume`` then writes the rest.
     """
     import matplotlib.pyplot as plt
 
@@ -160,8 +162,8 @@ def write_run(run_dir, *, report: dict, history, settings: dict) -> Path:
         started.append(metrics_path)
         write_json_atomic(metrics_path, _jsonable(payload))
     except BaseException:
-        for path in started:
-            path.unlink(missing_ok=True)
+        if started:
+            started[-1].unlink(missing_ok=True)  # the one being written; the others are whole
         raise
     return run_dir
 
@@ -219,6 +221,12 @@ def validate_run_metadata(meta, path) -> dict:
     if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}: it was not written by this version "
                          "of qdr-course train, or was edited; train the run again")
+    for key, value in meta["test"].items():  # numbers, lists of numbers, or null (undefined)
+        flat = np.asarray(value if value is not None else np.nan, dtype=object).ravel().tolist()
+        if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+                   for v in flat):
+            raise ValueError(f"{path}: test.{key} = {value!r} is not a number; the file was "
+                             "edited: train the run again")
     return meta
 
 

@@ -123,8 +123,10 @@ def load_retinamnist(size: int = 64, path=None, cache_dir=None) -> GradingData:
         raise FileNotFoundError(f"no RetinaMNIST file at {path}")
     try:
         npz = np.load(path, allow_pickle=False)
-    except Exception as error:
-        raise ValueError(f"{path} is not a readable .npz file ({error})") from error
+    except Exception as error:  # numpy's own words would suggest unpickling: never for data
+        raise ValueError(f"{path} is not a RetinaMNIST .npz file (numpy cannot read it as "
+                         "arrays); pass the retinamnist_*.npz file itself, or download it with "
+                         "qdr-course data download retinamnist") from error
     with npz:
         need = [f"{s}_{k}" for s in ("train", "val", "test") for k in ("images", "labels")]
         missing = [k for k in need if k not in npz.files]

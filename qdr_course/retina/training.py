@@ -12,6 +12,7 @@ loaded with ``torch.load(weights_only=True)`` (no pickled code runs) and can be 
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import os
 import re
@@ -27,7 +28,7 @@ from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from qdr_course.retina.grades import NUM_GRADES, REFERABLE_GRADE
 from qdr_course.retina.loaders import as_dataset, class_weights, grades_of
 from qdr_course.retina.metrics import grading_report, quadratic_weighted_kappa
-from qdr_course.retina.models import _Grader, build_grader, validate_images
+from qdr_course.retina.models import GRADERS, _Grader, build_grader, validate_images
 from qdr_course.validate import non_negative_int, positive_int
 
 CHECKPOINT_FORMAT = "qdr-course-grader/1"
@@ -79,15 +80,17 @@ def save_checkpoint(path, model: _Grader, **state) -> Path:
                "state_dict": model.state_dict(), **state}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    buffer = io.BytesIO()  # serialised in memory, so a full disk is Python's OSError (ENOSPC),
+    torch.save(payload, buffer)  # not torch's opaque "unexpected pos" RuntimeError
     try:
-        torch.save(payload, tmp)
+        with open(tmp, "wb") as file:
+            file.write(buffer.getbuffer())
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as error:  # a full disk: torch says RuntimeError, Python OSError
+    except BaseException:
         tmp.unlink(missing_ok=True)  # never leave a half-written file behind
-        if isinstance(error, OSError):
-            raise
-        raise OSError(f"could not write the checkpoint {path} ({_first_line(error)}); is the disk "
-                      "full?") from error
+        raise
     return path
 
 
@@ -115,6 +118,14 @@ def read_checkpoint(path) -> dict:
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a qdr-course grader checkpoint (expected format "
                          f"{CHECKPOINT_FORMAT!r}); was it written by save_checkpoint?")
+    kinds = {cls.kind for cls in GRADERS.values()}
+    shapes = {"kind": str, "config": dict, "state_dict": dict}
+    wrong = [key for key, kind in shapes.items() if not isinstance(payload.get(key), kind)]
+    if wrong or payload["kind"] not in kinds:
+        raise ValueError(f"{path} is damaged or was edited: "
+                         + (f"{', '.join(wrong)} missing or of the wrong type" if wrong
+                            else f"unknown model kind {payload['kind']!r}")
+                         + "; train again, or restore the run's own checkpoint")
     return payload
 
 
@@ -138,7 +149,17 @@ def load_checkpoint(path, model: _Grader | None = None, *, best: bool = True) ->
         raise ValueError(f"{path} was saved from a {model.kind} with config {payload['config']}, "
                          f"but this model has {model.config}")
     state = payload.get("best_state_dict") if best else None
-    model.load_state_dict(state if state is not None else payload["state_dict"])
+    state = state if state is not None else payload["state_dict"]
+    if not all(torch.is_tensor(v) and bool(torch.isfinite(v).all()) for v in state.values()
+               if torch.is_tensor(v) and v.is_floating_point()):
+        raise ValueError(f"{path} holds NaN or infinite weights: the training that wrote it "
+                         "diverged; train again with a smaller --lr")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:  # missing, unexpected or wrongly shaped tensors
+        raise ValueError(f"{path}: its weights do not fit a {model.kind} {model.config} "
+                         f"({_first_line(error)}); the checkpoint was edited or damaged: train "
+                         "again") from None
     return model
 
 
