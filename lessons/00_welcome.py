@@ -73,13 +73,15 @@
 #   - Say what "referable" means, including diabetic macular edema (DME).
 #   - Explain why the quadratic weighted kappa (QWK) is the right score for an ordinal grade, and compute it from its formula.
 #   - Preprocess a real photograph: crop to the field of view (robustly: its border is not black), resize, and apply Ben Graham's filter.
-# - **[05 · Grading retinopathy with a hybrid network](05_hybrid_grader.ipynb)** (50 + 25 min)
-#   - Assemble the hybrid grader: CNN → angles → trainable circuit → logits for five grades.
-#   - Explain why the head must produce proper logits: derive the floor of the original loss and the cap it puts on the right grade's probability.
+# - **[05 · Grading retinopathy with a hybrid network](05_hybrid_grader.ipynb)** (80 + 40 min)
+#   - Assemble the hybrid grader: CNN → angles → trainable circuit → logits for five grades, and explain what the full turn of its angles buys and costs.
+#   - Explain why the head must produce proper logits: the floor of the original loss and the cap it puts on the right grade's probability.
 #   - Train with class weights, a learning-rate schedule, early stopping on validation QWK and safe, resumable checkpoints.
-#   - Compare the hybrid grader with its classical twin honestly: same network, same budget, five seeds, the paired difference with a confidence interval, both learning curves on one plot.
+#   - Compare the hybrid grader with its classical twin honestly: same initial weights, same batches, five seeds, a paired interval over seeds *and* test images, and a convergence check.
+#   - Evaluate a grader for screening: referable DR, ROC, sensitivity at 90 % and 95 % specificity with intervals, calibration before and after temperature scaling, beside published operating points - and say why they are not comparable.
 #   - Measure the original model as written, and each of its bugs fixed in turn.
-#   - Check where the network looks with gradient saliency against the true lesion masks.
+#   - Test saliency maps against baselines that learned nothing, and say what saliency shows.
+#   - Train and test both graders on IDRiD's real photographs, with referable DME.
 #   - Measure how much QWK a noisy IBM device costs at inference, see its readout bias, and mitigate it.
 # - **[06 · The neural tangent kernel](06_neural_tangent_kernel.ipynb)** (65 + 30 min)
 #   - State the NTK of a network and why gradient descent on a wide network is kernel regression.
@@ -107,7 +109,7 @@
 #   - Estimate a job's cost in QPU seconds before submitting it, and know what batch and session mode are for.
 #   - Run the layer and the grader on a device: locally on a fake device, or on your own IBM Quantum account with one changed line.
 #
-# All 10 lessons: 790 minutes (13 h 10 min) of teaching and exercises.
+# All 10 lessons: 835 minutes (13 h 55 min) of teaching and exercises.
 #
 # <!-- end of course map -->
 #

@@ -280,3 +280,23 @@ def test_warmup_cosine_schedule():
     assert warmup_cosine(1)(0) == pytest.approx(1.0)
     with pytest.raises(ValueError):
         warmup_cosine(0)
+
+
+def test_compare_graders_pairs_models_seed_for_seed():
+    """Lesson 05: twins built by one function see the same batches: identical twins stay equal."""
+    import copy
+
+    class Data:
+        train, val, test = tiny_data(20, 0), tiny_data(10, 1), tiny_data(10, 2)
+
+    def build(seed):
+        model = tiny_model()
+        return {"a": model, "b": copy.deepcopy(model)}
+
+    results = compare_graders(build, Data, seeds=[0, 1], epochs=2, progress=False,
+                              keep_models=True)
+    for ra, rb in zip(results["a"], results["b"]):
+        assert np.array_equal(ra["probs"], rb["probs"]) and ra["probs"].shape == (10, 5)
+        assert ra["val_probs"].shape == (10, 5) and len(ra["y_true"]) == 10
+        assert ra["model"] is not rb["model"]
+    assert not np.array_equal(results["a"][0]["probs"], results["a"][1]["probs"])

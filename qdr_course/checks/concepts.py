@@ -215,6 +215,45 @@ QUESTIONS: dict[str, ConceptQuestion] = {
          "c": "if every patient gave one photograph there would be no patient on both sides; "
               "you cannot conclude a leak without looking.",
          "d": "a published split can still hold copies (APTOS's did); check it."}),
+    "5.1": ConceptQuestion(
+        "Five paired seeds of the hybrid grader and its twin, tested on the same 150 eyes, give "
+        "a mean QWK difference of -0.007 with a 95 % t interval over the seeds of [-0.03, +0.02]. "
+        "What does that interval cover?",
+        {"a": "The difference we would measure on any 150 new patients, 95 % of the time.",
+         "b": "How much retraining (new initial weights and batch order) moves the difference on "
+              "these 150 eyes - not how it would move with other eyes in the test set.",
+         "c": "Nothing yet: with 5 seeds an interval is meaningless; 30 are needed.",
+         "d": "The two graders are equal, because the interval contains 0."},
+        "b",
+        {"a": "the seeds were resampled, the eyes were not: another 150 eyes would give another "
+              "difference. An interval over seeds and images (wider: lesson 05) covers both.",
+         "b": "right: an interval covers only the variation it resamples. Resample the test "
+              "images as well (a crossed bootstrap) to speak about new eyes.",
+         "c": "a t interval over 5 paired seeds is valid, only wide; what it lacks is the "
+              "test-image variation, which more seeds would not add.",
+         "d": "an interval containing 0 says the data cannot tell the graders apart, not that "
+              "they are equal; a difference of 0.02 either way is still allowed."}),
+    "5.2": ConceptQuestion(
+        "A screening programme needs to refer every eye with moderate NPDR or worse and/or "
+        "referable DME. IDRiD grades both. An eye has DR grade 1 (mild) and DME risk 2. What "
+        "should the grader's evaluation count it as?",
+        {"a": "Not referable: referable means DR grade >= 2.",
+         "b": "Referable: DME within one disc diameter of the macula centre makes an eye "
+              "referable whatever its DR grade - and by the ICDR rules such an eye is unusual, "
+              "since hard exudates are more than 'microaneurysms only'.",
+         "c": "Ungradable: the two labels contradict each other, so the eye is dropped.",
+         "d": "Referable only if the grader also predicts grade >= 2."},
+        "b",
+        {"a": "that is the narrower definition used when DME is not graded (APTOS, RetinaMNIST); "
+              "with a DME grade, referable DME counts too.",
+         "b": "right: referable is DR >= moderate OR referable DME. Mild NPDR is microaneurysms "
+              "only, so hard exudates usually mean at least moderate: expect few such eyes, and "
+              "count them referable.",
+         "c": "dropping eyes that do not fit a rule biases the evaluation; nothing is silently "
+              "dropped.",
+         "d": "the truth does not depend on the grader's answer: that would count every miss as "
+              "a non-referable eye."}),
+
     "6.1": ConceptQuestion(
         "An infinitely wide network is trained by gradient descent on the squared loss until it "
         "converges. Which kernel does its prediction k_*^T K^-1 y use?",

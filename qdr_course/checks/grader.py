@@ -6,7 +6,8 @@ import math
 
 from qdr_course.checks._core import ExerciseError, exercise_check
 
-__all__ = ["check_sigmoid_pair_floor", "check_saliency_map", "check_lesion_enrichment"]
+__all__ = ["check_lesion_enrichment", "check_saliency_map", "check_saliency_prediction",
+           "check_sigmoid_pair_floor", "check_temperature_prediction"]
 
 
 @exercise_check("The floor of the seed's sigmoid-pair loss")
@@ -97,3 +98,45 @@ def check_lesion_enrichment(enrichment) -> str:
                                 "k = round(top_fraction * H * W) pixels by the lesion fraction of "
                                 "the image")
     return "A perfect saliency scores 1 / P(lesion) = 20 here; chance scores about 1."
+
+
+def _answer(function):
+    """The learner's answer: call the function (a prediction), or take the value itself."""
+    value = function() if callable(function) else function
+    if value is None:
+        raise NotImplementedError
+    return value
+
+
+@exercise_check("Prediction: temperature scaling and the predicted grades")
+def check_temperature_prediction(grades_changed_by_temperature) -> str:
+    """The prediction of how many of 150 test eyes change grade under softmax(z / T)."""
+    got = _answer(grades_changed_by_temperature)
+    try:
+        count = float(got)
+    except (TypeError, ValueError):
+        raise ExerciseError(f"return a number of eyes (0-150), got {type(got).__name__}") from None
+    if not 0 <= count <= 150 or count != int(count):
+        raise ExerciseError("return a whole number of eyes between 0 and 150")
+    if count != 0:
+        raise ExerciseError("run the next cell and compare. Then ask: dividing all five logits "
+                            "of an eye by the same positive T - does it change which is largest?")
+    return ("Dividing every logit by the same T > 0 keeps their order, so the argmax - the "
+            "predicted grade, QWK, the confusion matrix - cannot change. Only the probabilities "
+            "move (and with them P(referable), a sum of three of them).")
+
+
+@exercise_check("Prediction: learned saliency against a plain filter")
+def check_saliency_prediction(more_lesion_enriched) -> str:
+    """The prediction of which is more lesion-enriched: trained saliency or local contrast."""
+    got = str(_answer(more_lesion_enriched)).strip().strip("\"'").lower()
+    if got not in ("trained", "filter"):
+        raise ExerciseError(f'return "trained" or "filter", got {got!r}')
+    if got != "filter":
+        raise ExerciseError("run the next cell and look at the medians. A QWK near 0.9 says the "
+                            "grader's *decisions* are good; it does not say its input gradients "
+                            "point at lesions more sharply than a detector of small bright or "
+                            "dark spots.")
+    return ("A lesion is a small spot unlike its surroundings, exactly what a local-contrast "
+            "filter finds; a grader's gradient is a sensitivity spread over everything the pooled "
+            "features depend on.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -179,11 +180,19 @@ class ClassicalGrader(_Grader):
         self._channels = tuple(channels)
 
     @classmethod
-    def matching(cls, hybrid: HybridGrader) -> ClassicalGrader:
-        """The classical twin of a hybrid grader: same CNN, same bottleneck width."""
-        return cls(num_inputs=hybrid.num_inputs, num_outputs=hybrid.num_outputs,
+    def matching(cls, hybrid: HybridGrader, copy_weights: bool = False) -> ClassicalGrader:
+        """The classical twin of a hybrid grader: same CNN, same bottleneck width.
+
+        With ``copy_weights=True`` the twin also starts from the hybrid's weights everywhere but
+        the bottleneck (CNN, compression, head): a properly paired comparison (lesson 05).
+        """
+        twin = cls(num_inputs=hybrid.num_inputs, num_outputs=hybrid.num_outputs,
                    image_size=hybrid.image_size, channels=hybrid.config["channels"],
                    norm=hybrid.norm)
+        if copy_weights:
+            for part in ("cnn", "compress", "head"):
+                getattr(twin, part).load_state_dict(getattr(hybrid, part).state_dict())
+        return twin
 
     @property
     def config(self) -> dict:
@@ -411,3 +420,52 @@ def lesion_enrichment(saliency, lesion_mask, top_fraction: float = 0.05) -> floa
     k = max(1, round(top_fraction * s.numel()))
     top = torch.topk(s, k).indices
     return float(m[top].float().mean() / m.float().mean())
+
+
+def edge_saliency(image: torch.Tensor) -> torch.Tensor:
+    """A baseline with no learning: Sobel gradient magnitude, maximum over colour channels.
+
+    See lesson 05. A saliency map that finds lesions no better than this edge filter has not
+    shown that a network learned anything about lesions.
+    """
+    if not isinstance(image, torch.Tensor) or image.ndim != 3 or image.shape[0] != 3:
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"image must be one float tensor (3, H, W), got {shape}")
+    sobel_x = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    kernels = torch.stack([sobel_x, sobel_x.T]).unsqueeze(1)  # (2, 1, 3, 3)
+    x = image.detach().float().unsqueeze(1)  # channels as a batch: (3, 1, H, W)
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+    gradient = torch.nn.functional.conv2d(padded, kernels)
+    return gradient.pow(2).sum(1).sqrt().amax(0)
+
+
+def random_saliency(shape: tuple[int, int], seed: int = 0) -> torch.Tensor:
+    """A baseline that knows nothing: uniform random saliency of ``shape`` (H, W). See lesson 05."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(tuple(shape), generator=generator)
+
+
+def beats_baselines(candidate, baselines: dict, margin: float = 1.0) -> dict:
+    """Does a saliency method find lesions better than every baseline, image by image?
+
+    See lesson 05. ``candidate`` and each ``baselines[name]`` hold lesion enrichments of the same
+    images in the same order. The candidate beats a baseline when its median enrichment is at
+    least ``margin`` times the baseline's AND it is higher on more than half of the images (a
+    paired comparison, so one lucky image cannot decide). Returns ``{name: bool}`` plus
+    ``"all"``: the verdict the lesson's check asserts.
+    """
+    candidate = np.asarray(candidate, dtype=float)
+    if candidate.ndim != 1 or len(candidate) == 0 or not np.all(np.isfinite(candidate)):
+        raise ValueError("candidate must be a non-empty 1-D array of finite enrichments")
+    if not baselines:
+        raise ValueError("give at least one baseline, e.g. {'edge filter': [...]}")
+    verdict = {}
+    for name, values in baselines.items():
+        values = np.asarray(values, dtype=float)
+        if values.shape != candidate.shape or not np.all(np.isfinite(values)):
+            raise ValueError(f"baseline {name!r} must hold {len(candidate)} finite enrichments "
+                             "of the same images, in the same order")
+        verdict[name] = bool(np.median(candidate) >= margin * np.median(values)
+                             and np.mean(candidate > values) > 0.5)
+    verdict["all"] = all(verdict.values())
+    return verdict

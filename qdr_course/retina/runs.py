@@ -269,32 +269,52 @@ SUMMARY_METRICS = ("qwk", "accuracy", "referable_sensitivity", "referable_specif
                    "referable_auc")
 
 
-def compare_graders(builders: dict[str, Callable[[], _Grader]], data,
-                    seeds: Iterable[int] = (0, 1, 2), **train_kwargs) -> dict[str, list[dict]]:
+def compare_graders(builders, data, seeds: Iterable[int] = (0, 1, 2), keep_models: bool = False,
+                    **train_kwargs) -> dict[str, list[dict]]:
     """Train and test every model once per seed; return ``{name: [report per seed]}``.
 
     See lesson 05.
 
     ``builders`` maps a name to a function that builds a fresh model (called after seeding,
-    so the initial weights depend on the seed). ``data`` has ``.train``, ``.val`` and ``.test``.
+    so the initial weights depend on the seed), or is one function ``build(seed)`` returning
+    ``{name: model}`` - for twins that must start from the same weights (e.g.
+    ``ClassicalGrader.matching(hybrid, copy_weights=True)``). Every model of one seed sees the
+    same batches in the same order. ``data`` has ``.train``, ``.val`` and ``.test``. Each report
+    also holds the test grades (``y_true``), the grade probabilities on the test and validation
+    images (``probs``, ``val_probs``) and the validation grades (``val_true``);
+    ``keep_models=True`` keeps each trained model in its report (``model``).
     """
+    from qdr_course.retina.loaders import as_dataset
+    from qdr_course.retina.training import _predict
+
     seeds = list(seeds)
     if not builders:
         raise ValueError("builders is empty: give at least one {name: function returning a model}")
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
-    results: dict[str, list[dict]] = {name: [] for name in builders}
+    results: dict[str, list[dict]] = {}
     for seed in seeds:
-        for name, build in builders.items():
-            set_seed(seed)
-            model = build()
+        set_seed(seed)
+        if callable(builders):
+            models = builders(seed)
+        else:
+            models = {}
+            for name, build in builders.items():
+                set_seed(seed)
+                models[name] = build()
+        for name, model in models.items():
             history = train_grader(model, data.train, data.val, seed=seed, **train_kwargs)
             report = evaluate_grader(model, data.test)
+            report["y_true"], report["probs"], _ = _predict(model, as_dataset(data.test), 64)
+            report["val_true"], report["val_probs"], _ = _predict(model, as_dataset(data.val), 64)
             report["epochs"] = history.epochs
             report["seconds"] = float(sum(history.seconds))
             report["val_qwk"] = list(history.val_qwk)
+            report["train_loss"] = list(history.train_loss)
             report["best_epoch"] = history.best_epoch
-            results[name].append(report)
+            if keep_models:
+                report["model"] = model
+            results.setdefault(name, []).append(report)
     return results
 
 
