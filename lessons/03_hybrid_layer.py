@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 03 · A hybrid layer in PyTorch
 #
-# **Teaching:** 42 min · **Exercises:** 24 min
+# **Teaching:** 50 min · **Exercises:** 25 min
 #
 # A circuit becomes a neural-network layer when it maps a batch of inputs to outputs and
 # passes gradients back; a CNN with such a layer inside is a **hybrid network**. This lesson

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 06 · The neural tangent kernel
 #
-# **Teaching:** 65 min · **Exercises:** 30 min
+# **Teaching:** 55 min · **Exercises:** 40 min
 #
 # A neural network with millions of weights, trained by gradient descent, sounds like the
 # opposite of a simple model. Yet when the network is *wide enough*, its training is exactly

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 08 · Phase estimation, HHL and a readout that does not peek
 #
-# **Teaching:** 70 min · **Exercises:** 30 min
+# **Teaching:** 75 min · **Exercises:** 25 min
 #
 # Lesson 07 measured what a quantum linear-system algorithm (QLSA) would need on the NTK. Here we
 # build one. HHL (Harrow, Hassidim and Lloyd, 2009) rests on **quantum phase estimation**, which

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # 09 · On a real quantum computer
 #
-# **Teaching:** 40 min · **Exercises:** 25 min
+# **Teaching:** 55 min · **Exercises:** 25 min
 #
 # Everything so far ran on simulators. This lesson sends lesson 03's quantum layer and lesson
 # 05's grader to an IBM Quantum device through IBM's own client, `qiskit-ibm-runtime`, and asks

@@ -43,8 +43,10 @@ class Track:
 #: and, of the others, the selection that fits its slot with the most minutes; the rest are
 #: self-study (lessons numbered below the first one taught: before the day).
 HALF_DAYS = [
+    # 05 alone is the topic: at its careful-learner length (145 min) no other lesson fits
+    # beside it in four hours, and 01-04 become the learners' preparation
     Track("Half day, hybrid track", "ends by grading an eye with a hybrid network (05)",
-          ("01", "02", "03", "04", "05"), ("03", "05"), ("04", "02", "01"), 240),
+          ("01", "02", "03", "04", "05"), ("05",), ("04", "02", "01", "03"), 240),
     Track("Half day, NTK track", "ends by training the NTK with a quantum linear-system solver "
           "(08, HHL)", ("06", "07", "08"), ("06", "08"), ("07",), 240),
 ]
@@ -159,28 +161,26 @@ def fit_half_day(track: Track, by_number: dict[str, LessonSummary]
     return best[1], best[2], best[3]
 
 
-def two_day_plan(lessons: list[LessonSummary]
-                 ) -> tuple[list[list[LessonSummary]], list[Timetable], list[LessonSummary]]:
-    """The whole course over two days of DAY_LENGTH: lesson 00 before, then the lessons in
-    order, cut where the longer day is shortest. Returns each day's lessons and timetable, and
-    the lessons that fit in neither day (none, when the plan works)."""
+def course_plan(lessons: list[LessonSummary], max_days: int = 5
+                ) -> tuple[list[list[LessonSummary]], list[Timetable]]:
+    """The whole course over the fewest days of DAY_LENGTH, at least two (a workshop's pace)
+    when there are two lessons to share them: lesson 00 before,
+    then the lessons in order, cut where the longest day is shortest. Every lesson is in it."""
+    from itertools import combinations
+
     order = [lesson for lesson in lessons if lesson.number not in BEFORE]
-    best = None
-    for cut in range(len(order) + 1):
-        days = [order[:cut], order[cut:]]
-        tables = [fitting_timetable(day, True, DAY_LENGTH) for day in days]
-        longer = max(table.length for table in tables)
-        if best is None or longer < best[0]:
-            best = (longer, days, tables)
-    _, days, tables = best
-    left: list[LessonSummary] = []
-    while tables[1].length > DAY_LENGTH and days[1]:  # what does not fit: said, not hidden
-        left.insert(0, days[1].pop())
-        tables[1] = fitting_timetable(days[1], True, DAY_LENGTH)
-    while tables[0].length > DAY_LENGTH and days[0]:
-        left.insert(0, days[0].pop())
-        tables[0] = fitting_timetable(days[0], True, DAY_LENGTH)
-    return days, tables, left
+    for n_days in range(2 if len(order) >= 2 else 1, max_days + 1):
+        best = None
+        for cuts in combinations(range(1, len(order)), n_days - 1):
+            bounds = (0, *cuts, len(order))
+            days = [order[a:b] for a, b in zip(bounds, bounds[1:])]
+            tables = [fitting_timetable(day, True, DAY_LENGTH) for day in days]
+            longest = max(table.length for table in tables)
+            if longest <= DAY_LENGTH and (best is None or longest < best[0]):
+                best = (longest, days, tables)
+        if best is not None:
+            return best[1], best[2]
+    raise ValueError(f"the course does not fit in {max_days} days of {_duration(DAY_LENGTH)}")
 
 
 def _table_lines(table: Timetable) -> list[str]:
@@ -218,20 +218,19 @@ def half_day_markdown(track: Track, by_number: dict[str, LessonSummary]) -> list
     return out + _table_lines(table)
 
 
-def two_day_markdown(lessons: list[LessonSummary]) -> list[str]:
-    """The two-day plan for the whole course, one timetable a day."""
-    days, tables, left = two_day_plan(lessons)
+def course_plan_markdown(lessons: list[LessonSummary]) -> list[str]:
+    """The plan for the whole course, one timetable a day."""
+    _, tables = course_plan(lessons)
     before = [lesson for lesson in lessons if lesson.number in BEFORE]
-    out = ["", f"**Two days, the whole course** - two days of {_duration(DAY_LENGTH)}, "
+    count = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five"}[len(tables)]
+    out = ["", f"**{count} days, the whole course** - days of {_duration(DAY_LENGTH)}, "
            f"{_clock(0)}-{_clock(DAY_LENGTH)}, lunch included"
-           + (f"; learners do {_lesson_names(before)} before day 1" if before else "") + "."]
-    for number, (day, table) in enumerate(zip(days, tables), start=1):
-        if day:
-            out += ["", f"*Day {number}* ({_duration(table.length)} with breaks and lunch)", "",
-                    *_table_lines(table)]
-    if left:
-        out += ["", "Not in the two days: " + _lesson_names(left) +
-                " - a third session, or self-study with `solutions/`."]
+           + (f"; learners do {_lesson_names(before)} before day 1" if before else "")
+           + f"; every lesson fits, so the course needs {count.lower()} "
+           + ("day." if len(tables) == 1 else "days.")]
+    for number, table in enumerate(tables, start=1):
+        out += ["", f"*Day {number}* ({_duration(table.length)} with breaks and lunch)", "",
+                *_table_lines(table)]
     return out
 
 
@@ -254,7 +253,7 @@ def schedule_markdown(lessons: list[LessonSummary]) -> str:
                 out += half_day_markdown(track, by_number)
             except ValueError as error:  # said in the guide (and failed by tests/test_schedule)
                 out += ["", f"**{track.name}** does not fit: {error}"]
-    out += two_day_markdown(lessons)
+    out += course_plan_markdown(lessons)
     out += objectives_list(lessons)
     out += ["", SCHEDULE_END]
     return "\n".join(out)

@@ -11,7 +11,7 @@
 # %% [markdown]
 # # 01 · Parameterised circuits
 #
-# **Teaching:** 42 min · **Exercises:** 32 min
+# **Teaching:** 40 min · **Exercises:** 40 min
 #
 # A hybrid network hands a few numbers to a quantum circuit as *rotation angles*, and reads back
 # *expectation values*. This lesson builds that circuit from the ground up, with Qiskit 2.x.

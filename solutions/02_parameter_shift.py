@@ -11,7 +11,7 @@
 # %% [markdown]
 # # 02 · The parameter-shift rule
 #
-# **Teaching:** 37 min · **Exercises:** 37 min (+ 10 min for the stretch exercise 2.4)
+# **Teaching:** 40 min · **Exercises:** 40 min (+ 10 min for the stretch exercise 2.4)
 #
 # To train a circuit we need $\partial\langle O\rangle/\partial\theta$. On hardware there is no
 # autograd, only the ability to run the circuit at other angles. The **parameter-shift rule**

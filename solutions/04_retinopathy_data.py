@@ -11,7 +11,7 @@
 # %% [markdown]
 # # 04 · Retinopathy and its data
 #
-# **Teaching:** 65 min · **Exercises:** 35 min
+# **Teaching:** 85 min · **Exercises:** 35 min
 #
 # Before any network - quantum or classical - can grade diabetic retinopathy (DR), we need to
 # know what a grader looks for, what the data look like, and how to measure success. This lesson

@@ -11,7 +11,7 @@
 # %% [markdown]
 # # 05 · Grading retinopathy with a hybrid network
 #
-# **Teaching:** 80 min · **Exercises:** 40 min
+# **Teaching:** 110 min · **Exercises:** 35 min
 #
 # This is the lesson the original project never finished: a CNN compresses a fundus photograph
 # to a few angles, a parameterised quantum circuit with *trainable* weights transforms them, and

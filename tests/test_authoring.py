@@ -285,7 +285,7 @@ def test_schedule_is_computed_from_minutes_with_breaks():
     assert "| 11:45 | 05 L5 (30 + 20 min) |" in half_day
     assert "this timetable runs 3 h 35 min with breaks" in half_day
     assert "| 12:35 | end (3 h 35 min with breaks) |" in half_day
-    two_days = text.split("**Two days, the whole course**")[1]
+    two_days = text.split("days, the whole course**")[1]
     assert "07 L7" in two_days and "*Day 2*" in two_days
     assert "  - goal 3" in text
 

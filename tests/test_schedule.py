@@ -61,10 +61,14 @@ def test_each_half_day_fits_its_slot_reaches_its_topic_and_teaches_the_stated_mi
 
 
 @pytest.mark.parametrize("minutes", SETS)
-def test_the_two_day_plan_holds_the_whole_course_inside_two_days(minutes):
+def test_the_course_plan_holds_every_lesson_in_the_fewest_days(minutes):
     lessons = SETS[minutes]
-    days, tables, left = schedule.two_day_plan(lessons)
-    assert left == []
+    days, tables = schedule.course_plan(lessons)
+    fewer = len(days) - 1  # no plan with a day less fits
+    assert fewer < 2 or all(max(t.length for t in split) > schedule.DAY_LENGTH for split in (
+        [schedule.fitting_timetable(day, True, schedule.DAY_LENGTH) for day in cut]
+        for cut in _contiguous_splits(
+            [lesson for lesson in lessons if lesson.number not in schedule.BEFORE], fewer)))
     assert [lesson.number for day in days for lesson in day] == \
         [lesson.number for lesson in lessons if lesson.number not in schedule.BEFORE]
     for table in tables:
@@ -114,3 +118,12 @@ def test_a_half_day_that_cannot_fit_is_said_in_the_guide_not_a_traceback():
     long = [LessonSummary(n, n, 150, 50, []) for n in ("00", "06", "07", "08")]
     text = schedule.schedule_markdown(long)
     assert "**Half day, NTK track** does not fit: Half day, NTK track: its required lessons" in text
+
+
+def _contiguous_splits(order, n_days):
+    """Every way to cut ``order`` into ``n_days`` non-empty runs, in order."""
+    from itertools import combinations
+
+    for cuts in combinations(range(1, len(order)), n_days - 1):
+        bounds = (0, *cuts, len(order))
+        yield [order[a:b] for a, b in zip(bounds, bounds[1:])]
