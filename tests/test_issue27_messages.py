@@ -75,3 +75,13 @@ def test_a_stored_metric_that_is_null_or_edited_is_no_traceback(aptos_run, tmp_p
     (run / "metrics.json").write_text(json.dumps(meta))
     assert main(["evaluate", str(run)]) == 2
     assert "test.accuracy = 'high' is not a number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("out", ["afile", "afile/sub"])
+def test_data_synth_into_a_file_names_it_not_a_staging_folder(tmp_path, capsys, out):
+    (tmp_path / "afile").write_text("a user's file")
+    assert main(["data", "synth", "--n", "60", "--size", "32", "--out", str(tmp_path / out),
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "staging" not in err, err
+    assert (tmp_path / "afile").read_text() == "a user's file"

@@ -50,6 +50,14 @@ def validate_aptos_target(out, n: int, prefix: str = "synth",
     overwrite is refused. Nothing is changed here, so a command can check before slow work.
     """
     out = Path(out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file, not a folder: name a new or empty folder")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise FileExistsError(f"{out}: {parent} is a file, not a folder: name a new or empty "
+                              "folder")
     existing = [p.name for p in (out / "train.csv", out / "train_images") if p.exists()]
     if not existing:
         others = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
