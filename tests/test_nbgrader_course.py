@@ -5,6 +5,7 @@ got two exercises wrong (one left undone, one wrong concept answer), scored by
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -30,8 +31,12 @@ MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the nbgrader command line in ``course``; fail the test with its output if it fails."""
+    # nbgrader runs `alembic` by name: the environment's own bin folder comes first on PATH, as
+    # in an activated environment (the tests run as .venv/bin/python, with no activation)
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PATH": path})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 

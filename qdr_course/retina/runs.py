@@ -357,7 +357,7 @@ def real_data_scores(model, split) -> dict:
 def train_and_score(builders: dict[str, Callable[[], _Grader]], data, seed: int = 0,
                     **train_kwargs) -> dict[str, dict]:
     """Train each model once on ``data.train`` (early stopping on ``data.val``) and score it on
-    ``data.test`` with :func:`real_data_scores`. See lesson 05.
+    ``data.test`` with :func:`real_data_scores` (RetinaMNIST, when online).
     """
     rows = {}
     for name, build in builders.items():
@@ -383,7 +383,7 @@ def paired_seed_difference(results: dict[str, list[dict]], a: str, b: str, metri
                            level: float = 0.95) -> dict:
     """Mean of ``metric(a) - metric(b)`` over paired seeds, with its t confidence interval.
 
-    See lesson 05.
+    (Lesson 05 now bootstraps seeds and test images together: see ``retina.screening``.)
 
     Run ``i`` of both models must share seed ``i`` (as :func:`compare_graders` makes them), so
     each difference removes what the seed does to both. Returns ``{"mean", "low", "high",

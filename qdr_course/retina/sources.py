@@ -83,7 +83,7 @@ def try_load_retinamnist(size: int = 28, path=None, cache_dir=None,
                          download: bool = True) -> tuple[GradingData | None, str]:
     """RetinaMNIST if it can be had - a ``path``, the cache, or a download - else ``None``.
 
-    See lesson 05.
+    For users who are online (``qdr-course train --data retinamnist``).
 
     Returns ``(data, one line saying what happened)``; never raises for a missing network or
     file, so a lesson can go on offline. ``QDR_RETINAMNIST`` (a path to the .npz) is used when
