@@ -156,9 +156,20 @@ def benchmark_table(folder: Path = RESULTS) -> str:
     budgets = read_results("notebook_budgets", folder)
     lines.append(f"| `notebook_budgets.py`: every lesson in a fresh kernel, one thread | see the "
                  f"lesson table | {measured(budgets)} |")
-    facts = budgets["machine"]
-    return "\n".join(lines) + (f"\n\nCPU: {facts['cpu_model']}. Ratios are medians of paired "
+    return "\n".join(lines) + (f"\n\nCPU: {cpu_line(folder)}. Ratios are medians of paired "
                                "rounds in one process, with min-max in brackets.")
+
+
+def cpu_line(folder: Path = RESULTS) -> str:
+    """The CPU of every results file, grouped: rows measured on different machines say so."""
+    names = [*ROWS, "notebook_budgets"]
+    by_cpu: dict[str, list[str]] = {}
+    for name in names:
+        by_cpu.setdefault(read_results(name, folder)["machine"]["cpu_model"], []).append(name)
+    if len(by_cpu) == 1:
+        return next(iter(by_cpu))
+    return "; ".join(f"{cpu} ({', '.join(f'{n}.json' for n in files)})"
+                     for cpu, files in by_cpu.items())
 
 
 def lesson_table(readme_text: str, root: Path = ROOT, folder: Path = RESULTS) -> str:

@@ -33,7 +33,7 @@ TORCH_VERSION=$(sed 's/#.*//' "$COURSE/binder/torch-version.txt" | tr -d '[:spac
     --display-name "Python 3 (qdr-course)"
 
 # Limits and culling: the values of config.yaml, one tljh-config call each.
-tljh-config set limits.memory 1.25G
+tljh-config set limits.memory 1.5G
 tljh-config set limits.cpu 1
 tljh-config set services.cull.enabled true
 tljh-config set services.cull.timeout 3600
