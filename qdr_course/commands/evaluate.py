@@ -89,7 +89,7 @@ def _load_verified_model(run_dir: Path, meta: dict):
                          f"says the run trained a {settings['kind']} {settings['config']}: the "
                          "checkpoint was replaced; restore the run's own checkpoint or train again")
     validate_config(payload["config"], path)  # before anything is built from it
-    return load_checkpoint(path)
+    return load_checkpoint(path, payload=payload)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -129,14 +129,16 @@ def read_checkpoint(path) -> dict:
     return payload
 
 
-def load_checkpoint(path, model: _Grader | None = None, *, best: bool = True) -> _Grader:
+def load_checkpoint(path, model: _Grader | None = None, *, best: bool = True,
+                    payload: dict | None = None) -> _Grader:
     """Load a grader from a checkpoint: into ``model`` if given, else a new one. See lesson 05.
 
     With ``best=True`` the weights of the best validation epoch are loaded (if the checkpoint
     has them). A checkpoint written by another kind of model, or with another configuration,
-    is refused with an error that says which.
+    is refused with an error that says which. ``payload``: what :func:`read_checkpoint` already
+    returned for ``path`` (the file is then not read again).
     """
-    payload = read_checkpoint(path)
+    payload = read_checkpoint(path) if payload is None else payload
     if model is None:
         model = build_grader(payload["kind"], **payload["config"])
     elif not isinstance(model, _Grader):
@@ -306,7 +308,7 @@ def _resume(checkpoint: Path, model: _Grader, optimizer, scheduler,
             settings: dict) -> _TrainingState:
     """Continue from ``checkpoint``, which must have been written with the same settings."""
     payload = read_checkpoint(checkpoint)
-    load_checkpoint(checkpoint, model, best=False)
+    load_checkpoint(checkpoint, model, best=False, payload=payload)
     if payload["settings"] != settings:
         raise ValueError(f"cannot resume {checkpoint}: it was trained with {payload['settings']}, "
                          f"now called with {settings}")
